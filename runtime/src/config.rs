@@ -1,0 +1,403 @@
+//! Runtime configuration: the [`Config`] builder, the spawn policy, and the
+//! environment variables read once when the runtime starts.
+//!
+//! Owns: parsing and validating every knob. Explicit `Config` settings win over
+//! the environment; the environment wins over the defaults. A malformed value is
+//! a [`ConfigError`] naming the variable and what was expected — never a silent
+//! default, never a panic inside the scheduler.
+//!
+//! Must never: touch the scheduler. It only produces a [`Settings`] value that
+//! `sched` consumes at start.
+
+use std::fmt;
+use std::sync::Mutex;
+
+use crate::stack;
+
+/// Upper bound on [`Config::maxprocs`] and [`crate::set_maxprocs`]
+/// (Go's `_MaxGomaxprocs`).
+pub const MAX_PROCS: usize = 1024;
+
+/// Where a goroutine spawned from inside another goroutine runs first.
+///
+/// ```
+/// use weft_runtime::SpawnPolicy;
+/// assert_eq!("child".parse::<SpawnPolicy>(), Ok(SpawnPolicy::ChildStealing));
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum SpawnPolicy {
+    /// Work-first (Cilk): the parent's continuation is queued where thieves
+    /// can take it and the child runs at once on the spawning processor.
+    #[default]
+    ContinuationStealing,
+    /// Go's behaviour: the child goes to the processor's `runnext` slot and
+    /// the parent keeps running.
+    ChildStealing,
+}
+
+impl std::str::FromStr for SpawnPolicy {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "continuation" => Ok(SpawnPolicy::ContinuationStealing),
+            "child" => Ok(SpawnPolicy::ChildStealing),
+            _ => Err("expected `continuation` or `child`".into()),
+        }
+    }
+}
+
+impl fmt::Display for SpawnPolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            SpawnPolicy::ContinuationStealing => "continuation",
+            SpawnPolicy::ChildStealing => "child",
+        })
+    }
+}
+
+/// What went wrong when configuring the runtime.
+///
+/// ```
+/// let mut c = weft_runtime::Config::new();
+/// let err = c.maxprocs(0).validate().unwrap_err();
+/// assert!(err.to_string().contains("maxprocs"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ConfigError {
+    /// An environment variable held a value that cannot be used.
+    Env {
+        /// The variable's name, e.g. `WEFT_MAXPROCS`.
+        var: &'static str,
+        /// The value found.
+        value: String,
+        /// What a valid value looks like.
+        expected: String,
+    },
+    /// A setting given through [`Config`] is out of range.
+    Invalid {
+        /// The setting, e.g. `maxprocs`.
+        setting: &'static str,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// [`Config::install`] was called after the runtime had started.
+    AlreadyStarted,
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Env {
+                var,
+                value,
+                expected,
+            } => write!(f, "weft: environment variable {var}={value:?} is invalid: {expected}"),
+            ConfigError::Invalid { setting, reason } => {
+                write!(f, "weft: invalid {setting}: {reason}")
+            }
+            ConfigError::AlreadyStarted => write!(
+                f,
+                "weft: Config::install called after the runtime started; install it before the first go!/spawn/run"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// The `WEFT_DEBUG` settings (the runtime's `GODEBUG`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DebugSettings {
+    /// `schedtrace=MS`: print a `SCHED` line every MS milliseconds (0 = off).
+    pub schedtrace_ms: u64,
+    /// `scheddetail=1`: add per-P, per-M and per-G lines to each trace.
+    pub scheddetail: bool,
+    /// `traceback=1`: capture a backtrace where each goroutine parks.
+    pub traceback: bool,
+}
+
+/// Runtime configuration, installed before first use.
+///
+/// Anything left unset comes from the environment (`WEFT_MAXPROCS`, else
+/// `GOMAXPROCS`, else the CPU count; `WEFT_STACK_SIZE`; `WEFT_SPAWN`;
+/// `WEFT_DEBUG`), then from the defaults.
+///
+/// ```
+/// // In a fresh process, before any goroutine exists:
+/// let mut config = weft_runtime::Config::new();
+/// config.maxprocs(2).spawn_policy(weft_runtime::SpawnPolicy::ChildStealing);
+/// assert!(config.validate().is_ok());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Config {
+    maxprocs: Option<usize>,
+    stack_size: Option<usize>,
+    spawn_policy: Option<SpawnPolicy>,
+    panic_abort: Option<bool>,
+    deadlock_detection: Option<bool>,
+}
+
+/// Fully resolved settings the scheduler starts with.
+#[derive(Clone, Debug)]
+pub(crate) struct Settings {
+    pub maxprocs: usize,
+    pub stack_size: usize,
+    pub spawn_policy: SpawnPolicy,
+    pub panic_abort: bool,
+    #[allow(dead_code)] // read by the deadlock detector
+    pub deadlock_detection: bool,
+    #[allow(dead_code)] // read by the observability issue's schedtrace
+    pub debug: DebugSettings,
+}
+
+static INSTALLED: Mutex<Option<Config>> = Mutex::new(None);
+
+impl Config {
+    /// An empty configuration: everything from the environment or defaults.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Number of processors (Go's `GOMAXPROCS`), 1 to [`MAX_PROCS`].
+    pub fn maxprocs(&mut self, n: usize) -> &mut Self {
+        self.maxprocs = Some(n);
+        self
+    }
+
+    /// Default goroutine stack size in bytes (virtual; only touched pages are resident).
+    pub fn stack_size(&mut self, bytes: usize) -> &mut Self {
+        self.stack_size = Some(bytes);
+        self
+    }
+
+    /// Where a goroutine spawned inside another goroutine runs first.
+    pub fn spawn_policy(&mut self, policy: SpawnPolicy) -> &mut Self {
+        self.spawn_policy = Some(policy);
+        self
+    }
+
+    /// `true`: a panicking goroutine ends the process with exit status 2, as in
+    /// Go. `false` (default): the panic is reported and handed to `join`, as
+    /// `std::thread` does.
+    pub fn panic_abort(&mut self, abort: bool) -> &mut Self {
+        self.panic_abort = Some(abort);
+        self
+    }
+
+    /// Whether the runtime reports "all goroutines are asleep" (default on).
+    pub fn deadlock_detection(&mut self, on: bool) -> &mut Self {
+        self.deadlock_detection = Some(on);
+        self
+    }
+
+    /// Checks the explicit settings without installing them.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(n) = self.maxprocs {
+            check_maxprocs("maxprocs", n).map_err(|reason| ConfigError::Invalid {
+                setting: "maxprocs",
+                reason,
+            })?;
+        }
+        if let Some(s) = self.stack_size {
+            stack::check_size(s).map_err(|reason| ConfigError::Invalid {
+                setting: "stack_size",
+                reason,
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Installs this configuration for the runtime, which must not have started.
+    ///
+    /// Also validates the environment now, so a malformed variable is reported
+    /// here rather than at the first spawn.
+    pub fn install(&self) -> Result<(), ConfigError> {
+        self.validate()?;
+        resolve(self)?;
+        let mut slot = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+        if crate::sched::started() {
+            return Err(ConfigError::AlreadyStarted);
+        }
+        *slot = Some(self.clone());
+        Ok(())
+    }
+}
+
+fn check_maxprocs(_what: &str, n: usize) -> Result<(), String> {
+    if n == 0 {
+        Err("must be at least 1".into())
+    } else if n > MAX_PROCS {
+        Err(format!("{n} is more than the maximum of {MAX_PROCS}"))
+    } else {
+        Ok(())
+    }
+}
+
+/// The settings the runtime starts with: the installed `Config` over the
+/// environment over the defaults.
+pub(crate) fn settings() -> Result<Settings, ConfigError> {
+    let installed = INSTALLED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone()
+        .unwrap_or_default();
+    resolve(&installed)
+}
+
+fn env(var: &'static str) -> Option<String> {
+    std::env::var(var).ok()
+}
+
+fn resolve(c: &Config) -> Result<Settings, ConfigError> {
+    let maxprocs = match c.maxprocs {
+        Some(n) => n,
+        None => match parse_env_maxprocs("WEFT_MAXPROCS")? {
+            Some(n) => n,
+            None => parse_env_maxprocs("GOMAXPROCS")?.unwrap_or_else(num_cpus::get),
+        },
+    }
+    .clamp(1, MAX_PROCS);
+    let stack_size = match c.stack_size {
+        Some(s) => s,
+        None => match env("WEFT_STACK_SIZE") {
+            Some(v) => parse_size(&v)
+                .and_then(|s| stack::check_size(s).map(|_| s))
+                .map_err(|expected| ConfigError::Env {
+                    var: "WEFT_STACK_SIZE",
+                    value: v,
+                    expected,
+                })?,
+            None => stack::DEFAULT_STACK_SIZE,
+        },
+    };
+    let spawn_policy = match c.spawn_policy {
+        Some(p) => p,
+        None => match env("WEFT_SPAWN") {
+            Some(v) => v.parse().map_err(|expected| ConfigError::Env {
+                var: "WEFT_SPAWN",
+                value: v,
+                expected,
+            })?,
+            None => SpawnPolicy::default(),
+        },
+    };
+    let debug = match env("WEFT_DEBUG") {
+        Some(v) => parse_debug(&v).map_err(|expected| ConfigError::Env {
+            var: "WEFT_DEBUG",
+            value: v,
+            expected,
+        })?,
+        None => DebugSettings::default(),
+    };
+    Ok(Settings {
+        maxprocs,
+        stack_size,
+        spawn_policy,
+        panic_abort: c.panic_abort.unwrap_or(false),
+        deadlock_detection: c.deadlock_detection.unwrap_or(true),
+        debug,
+    })
+}
+
+fn parse_env_maxprocs(var: &'static str) -> Result<Option<usize>, ConfigError> {
+    let Some(v) = env(var) else { return Ok(None) };
+    let err = |expected: String| ConfigError::Env {
+        var,
+        value: v.clone(),
+        expected,
+    };
+    let n: usize = v.trim().parse().map_err(|_| {
+        err(format!(
+            "expected a whole number of processors from 1 to {MAX_PROCS}"
+        ))
+    })?;
+    check_maxprocs(var, n).map_err(err)?;
+    Ok(Some(n))
+}
+
+/// Parses a byte size: a plain number, or one with a `k`/`K`/`KiB`, `m`/`M`/`MiB` suffix.
+pub(crate) fn parse_size(v: &str) -> Result<usize, String> {
+    let s = v.trim();
+    let expected =
+        || "expected a size in bytes, such as 262144, 256K or 1M (K = KiB, M = MiB)".to_string();
+    let (digits, mult) = match s.find(|c: char| !c.is_ascii_digit()) {
+        None => (s, 1usize),
+        Some(i) => {
+            let mult = match &s[i..] {
+                "k" | "K" | "KB" | "KiB" | "kb" => 1 << 10,
+                "m" | "M" | "MB" | "MiB" | "mb" => 1 << 20,
+                _ => return Err(expected()),
+            };
+            (&s[..i], mult)
+        }
+    };
+    let n: usize = digits.parse().map_err(|_| expected())?;
+    n.checked_mul(mult).ok_or_else(expected)
+}
+
+fn parse_debug(v: &str) -> Result<DebugSettings, String> {
+    let mut d = DebugSettings::default();
+    for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let (key, val) = item
+            .split_once('=')
+            .ok_or_else(|| format!("`{item}` is not of the form key=value"))?;
+        let num = || {
+            val.parse::<u64>()
+                .map_err(|_| format!("`{key}` needs a whole number, found `{val}`"))
+        };
+        match key {
+            "schedtrace" => d.schedtrace_ms = num()?,
+            "scheddetail" => d.scheddetail = num()? != 0,
+            "traceback" => d.traceback = num()? != 0,
+            _ => {
+                return Err(format!(
+                    "unknown key `{key}` (known: schedtrace=MS, scheddetail=0|1, traceback=0|1)"
+                ))
+            }
+        }
+    }
+    Ok(d)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse() {
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("256K"), Ok(256 << 10));
+        assert_eq!(parse_size("1M"), Ok(1 << 20));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("12Q").is_err());
+        assert!(parse_size("").is_err());
+    }
+
+    #[test]
+    fn debug_parses_and_rejects() {
+        let d = parse_debug("schedtrace=1000,scheddetail=1").unwrap();
+        assert_eq!(d.schedtrace_ms, 1000);
+        assert!(d.scheddetail);
+        assert!(parse_debug("schedtrace=soon")
+            .unwrap_err()
+            .contains("schedtrace"));
+        assert!(parse_debug("bogus=1").unwrap_err().contains("unknown key"));
+        assert!(parse_debug("schedtrace").is_err());
+    }
+
+    #[test]
+    fn policy_parses() {
+        assert_eq!(
+            "continuation".parse::<SpawnPolicy>(),
+            Ok(SpawnPolicy::ContinuationStealing)
+        );
+        assert!("sideways".parse::<SpawnPolicy>().is_err());
+    }
+
+    #[test]
+    fn explicit_settings_validated() {
+        assert!(Config::new().maxprocs(MAX_PROCS + 1).validate().is_err());
+        assert!(Config::new().stack_size(10).validate().is_err());
+        assert!(Config::new().maxprocs(3).validate().is_ok());
+    }
+}

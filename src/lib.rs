@@ -1,0 +1,22 @@
+//! weft: Go's concurrency for Rust — goroutines on an M:N work-stealing
+//! scheduler, channels and `select!`, all on one parking primitive.
+//!
+//! This is the facade crate: everything an application needs is here.
+//!
+//! ```
+//! let h = weft::go!(move || 6 * 7);
+//! assert_eq!(h.join().unwrap(), 42);
+//! ```
+
+#[allow(unused_imports)] // filled in by the channels crate
+pub use weft_channels::*;
+pub use weft_runtime::{
+    current_id, go, maxprocs, num_goroutine, run, set_maxprocs, spawn, yield_now, Builder, Config,
+    ConfigError, GoId, JoinError, JoinHandle, SpawnPolicy, WaitReason,
+};
+
+/// The runtime's lower layers: the parking primitive and configuration.
+pub mod runtime {
+    pub use weft_runtime::config;
+    pub use weft_runtime::park;
+}

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# The test suite: every crate's tests once, then the scheduler-sensitive
+# tests again under both spawn policies and under maxprocs 1 and 2.
+# Release mode: the scale tests (a million goroutines) need it.
+set -euo pipefail
+cd "$(dirname "$0")"
+cargo test --workspace --release
+for spawn in continuation child; do
+  for procs in 1 2; do
+    echo "== WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs"
+    WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
+      -p weft-runtime --test matrix
+  done
+done
