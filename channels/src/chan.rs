@@ -1,0 +1,663 @@
+//! The channel: `chan`, [`Sender`], [`Receiver`] (Go's `hchan`).
+//!
+//! Owns one channel's state: the ring buffer, the queues of blocked
+//! receivers (`recvq`) and senders (`sendq`), the closed flag. All of it is
+//! behind the channel's lock, `Chan::lock`; nothing is read outside it.
+//!
+//! Invariants (Go's `chan.go` ones, restated):
+//! - at least one of `sendq` and `recvq` holds no live waiter, except for a
+//!   select that waits on both ends of one channel;
+//! - buffered: `recvq` has live waiters only when the buffer is empty,
+//!   `sendq` only when it is full;
+//! - closed: both queues are empty of live waiters and stay so.
+//!
+//! The lock is a `std::sync::Mutex<()>` guarding an `UnsafeCell`, not a
+//! `Mutex<State<T>>`, for one reason: a `select!` must hold the locks of
+//! channels of *different* element types at once, in address order, so
+//! the guard has to be untyped. Critical sections are a few dozen
+//! instructions and never park, never call user code and never allocate
+//! more than a queue slot, so a contended lock costs an M a few hundred
+//! nanoseconds on a futex — the same trade Go's runtime `lock` makes.
+//!
+//! Must never: park, run user code (a `Drop` of `T` included, where it can
+//! be avoided) or unpark while holding the lock; wake a waiter without
+//! claiming it first.
+
+use std::cell::UnsafeCell;
+use std::collections::VecDeque;
+use std::fmt;
+use std::mem;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use weft_runtime::park::park;
+use weft_runtime::WaitReason;
+
+use crate::error::{CloseError, RecvError, SendError, TryRecvError, TrySendError};
+use crate::waiter::{Entry, Packet, Waiter, WaiterRef};
+
+/// The shared part of a channel.
+pub(crate) struct Chan<T> {
+    lock: Mutex<()>,
+    /// Protected by `lock`.
+    state: UnsafeCell<State<T>>,
+    cap: usize,
+    senders: AtomicUsize,
+    receivers: AtomicUsize,
+}
+
+// SAFETY: `state` is only reached through `Chan::locked`/`Chan::state_mut`,
+// which require the lock, so at most one thread touches it at a time; the
+// values it holds move between threads, hence `T: Send`.
+unsafe impl<T: Send> Sync for Chan<T> {}
+// SAFETY: as above; owning a `Chan<T>` owns `T`s, which are `Send`.
+unsafe impl<T: Send> Send for Chan<T> {}
+
+pub(crate) struct State<T> {
+    pub(crate) buf: VecDeque<T>,
+    pub(crate) recvq: VecDeque<Entry<T>>,
+    pub(crate) sendq: VecDeque<Entry<T>>,
+    pub(crate) closed: bool,
+    /// Every `Receiver` is gone: sends fail.
+    pub(crate) rx_gone: bool,
+}
+
+/// Pops the first waiter of `q` that can still be claimed, claimed; drops
+/// the stale ones (a select that another channel already won, a timed-out
+/// waiter).
+fn dequeue<T>(q: &mut VecDeque<Entry<T>>) -> Option<Entry<T>> {
+    while let Some(e) = q.pop_front() {
+        if e.claim() {
+            return Some(e);
+        }
+    }
+    None
+}
+
+/// What a send that found the channel ready did.
+pub(crate) enum Sent<T> {
+    /// The value is delivered; finish this receiver after unlocking.
+    Handed(Entry<T>),
+    /// The value is in the buffer.
+    Buffered,
+    /// Closed (or no receivers): the value comes back.
+    Closed(T),
+    /// Not ready: the value comes back.
+    Full(T),
+}
+
+/// What a receive that found the channel ready did.
+pub(crate) enum Recvd<T> {
+    /// A value; finish this sender (if any) after unlocking.
+    Value(T, Option<Entry<T>>),
+    Closed,
+    Empty,
+}
+
+impl<T> State<T> {
+    /// Go's `chansend` up to the point of blocking.
+    pub(crate) fn try_send(&mut self, cap: usize, v: T) -> Sent<T> {
+        if self.closed || self.rx_gone {
+            return Sent::Closed(v);
+        }
+        if let Some(e) = dequeue(&mut self.recvq) {
+            // A waiting receiver: hand the value straight to it.
+            *e.packet.slot() = Some(v);
+            return Sent::Handed(e);
+        }
+        if self.buf.len() < cap {
+            self.buf.push_back(v);
+            return Sent::Buffered;
+        }
+        Sent::Full(v)
+    }
+
+    /// Go's `chanrecv` up to the point of blocking.
+    pub(crate) fn try_recv(&mut self) -> Recvd<T> {
+        if let Some(e) = dequeue(&mut self.sendq) {
+            let sv = e.packet.slot().take();
+            let Some(sv) = sv else {
+                crate::throw("channel: a queued sender had no value");
+            };
+            // Buffered and full: take the head, move the sender's value to
+            // the tail (Go's order). Unbuffered: take the sender's value.
+            let v = match self.buf.pop_front() {
+                Some(head) => {
+                    self.buf.push_back(sv);
+                    head
+                }
+                None => sv,
+            };
+            return Recvd::Value(v, Some(e));
+        }
+        if let Some(v) = self.buf.pop_front() {
+            return Recvd::Value(v, None);
+        }
+        if self.closed {
+            Recvd::Closed
+        } else {
+            Recvd::Empty
+        }
+    }
+
+    /// Claims every waiter in both queues (close, last receiver gone).
+    fn claim_all(&mut self) -> Vec<Entry<T>> {
+        let mut woken = Vec::new();
+        for q in [&mut self.recvq, &mut self.sendq] {
+            while let Some(e) = dequeue(q) {
+                woken.push(e);
+            }
+        }
+        woken
+    }
+
+    /// Removes the entries of `packet` from both queues (a select's losing
+    /// cases, a timed-out waiter).
+    pub(crate) fn remove(&mut self, packet: &Arc<Packet<T>>) {
+        self.recvq.retain(|e| !Arc::ptr_eq(&e.packet, packet));
+        self.sendq.retain(|e| !Arc::ptr_eq(&e.packet, packet));
+    }
+}
+
+impl<T> Chan<T> {
+    fn new(cap: usize) -> Chan<T> {
+        Chan {
+            lock: Mutex::new(()),
+            state: UnsafeCell::new(State {
+                buf: VecDeque::with_capacity(cap.min(1024)),
+                recvq: VecDeque::new(),
+                sendq: VecDeque::new(),
+                closed: false,
+                rx_gone: false,
+            }),
+            cap,
+            senders: AtomicUsize::new(1),
+            receivers: AtomicUsize::new(1),
+        }
+    }
+
+    pub(crate) fn cap(&self) -> usize {
+        self.cap
+    }
+
+    /// The raw lock, for `select!`, which locks several channels at once.
+    pub(crate) fn raw_lock(&self) -> &Mutex<()> {
+        &self.lock
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
+        self.lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The state, given the lock.
+    ///
+    /// # Safety
+    /// The caller holds this channel's lock for the whole life of the
+    /// returned reference, and holds no other reference to the state.
+    #[allow(clippy::mut_from_ref)]
+    pub(crate) unsafe fn state_mut(&self) -> &mut State<T> {
+        // SAFETY: the caller holds `lock` (the only way to reach `state`)
+        // and no other reference to it, per this function's contract.
+        unsafe { &mut *self.state.get() }
+    }
+
+    /// Runs `f` on the state under the lock.
+    pub(crate) fn locked<R>(&self, f: impl FnOnce(&mut State<T>) -> R) -> R {
+        let _g = self.lock();
+        // SAFETY: `_g` holds the lock until `f` returns, and the reference
+        // does not escape `f`.
+        f(unsafe { self.state_mut() })
+    }
+
+    fn send(&self, v: T) -> Result<(), SendError<T>> {
+        let g = self.lock();
+        // SAFETY: `g` holds the lock; the reference is not used after `g`
+        // is handed to the park commit below.
+        let st = unsafe { self.state_mut() };
+        match st.try_send(self.cap, v) {
+            Sent::Handed(e) => {
+                drop(g);
+                e.finish();
+                Ok(())
+            }
+            Sent::Buffered => Ok(()),
+            Sent::Closed(v) => Err(SendError(v)),
+            Sent::Full(v) => {
+                let packet = Arc::new(Packet::new(Some(v), WaiterRef::Own(Waiter::new())));
+                st.sendq.push_back(Entry {
+                    packet: packet.clone(),
+                    case: 0,
+                });
+                packet.waiter().wait(WaitReason::ChanSend, move || drop(g));
+                // Claimed: taken by a receiver (slot empty), or woken by
+                // close / the last receiver's drop (value still there).
+                let back = packet.slot().take();
+                match back {
+                    None => Ok(()),
+                    Some(v) => Err(SendError(v)),
+                }
+            }
+        }
+    }
+
+    fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
+        let g = self.lock();
+        // SAFETY: `g` holds the lock while `st` is used.
+        let st = unsafe { self.state_mut() };
+        match st.try_send(self.cap, v) {
+            Sent::Handed(e) => {
+                drop(g);
+                e.finish();
+                Ok(())
+            }
+            Sent::Buffered => Ok(()),
+            Sent::Closed(v) => Err(TrySendError::Closed(v)),
+            Sent::Full(v) => Err(TrySendError::Full(v)),
+        }
+    }
+
+    fn recv(&self) -> Result<T, RecvError> {
+        let g = self.lock();
+        // SAFETY: `g` holds the lock; the reference is not used after `g`
+        // is handed to the park commit below.
+        let st = unsafe { self.state_mut() };
+        match st.try_recv() {
+            Recvd::Value(v, e) => {
+                drop(g);
+                if let Some(e) = e {
+                    e.finish();
+                }
+                Ok(v)
+            }
+            Recvd::Closed => Err(RecvError),
+            Recvd::Empty => {
+                let packet = Arc::new(Packet::new(None, WaiterRef::Own(Waiter::new())));
+                st.recvq.push_back(Entry {
+                    packet: packet.clone(),
+                    case: 0,
+                });
+                packet.waiter().wait(WaitReason::ChanReceive, move || drop(g));
+                let v = packet.slot().take();
+                v.ok_or(RecvError)
+            }
+        }
+    }
+
+    fn try_recv(&self) -> Result<T, TryRecvError> {
+        let g = self.lock();
+        // SAFETY: `g` holds the lock while `st` is used.
+        let st = unsafe { self.state_mut() };
+        match st.try_recv() {
+            Recvd::Value(v, e) => {
+                drop(g);
+                if let Some(e) = e {
+                    e.finish();
+                }
+                Ok(v)
+            }
+            Recvd::Closed => Err(TryRecvError::Closed),
+            Recvd::Empty => Err(TryRecvError::Empty),
+        }
+    }
+
+    fn close(&self) -> Result<(), CloseError> {
+        let woken = {
+            let _g = self.lock();
+            // SAFETY: `_g` holds the lock while `st` is used.
+            let st = unsafe { self.state_mut() };
+            if st.closed {
+                return Err(CloseError);
+            }
+            st.closed = true;
+            st.claim_all()
+        };
+        for e in woken {
+            e.finish();
+        }
+        Ok(())
+    }
+
+    /// The last `Receiver` is gone: fail every blocked and future send, and
+    /// drop what is buffered (outside the lock).
+    fn receivers_gone(&self) {
+        let (woken, buf) = {
+            let _g = self.lock();
+            // SAFETY: `_g` holds the lock while `st` is used.
+            let st = unsafe { self.state_mut() };
+            st.rx_gone = true;
+            (st.claim_all(), mem::take(&mut st.buf))
+        };
+        for e in woken {
+            e.finish();
+        }
+        drop(buf);
+    }
+
+    fn len(&self) -> usize {
+        self.locked(|st| st.buf.len())
+    }
+
+    fn is_closed(&self) -> bool {
+        self.locked(|st| st.closed)
+    }
+}
+
+/// Parks forever: an operation on a nil channel (`never()`).
+pub(crate) fn block_forever(reason: WaitReason) -> ! {
+    loop {
+        park(reason, || {});
+    }
+}
+
+/// Makes a channel (Go's `make(chan T, cap)`): `cap == 0` is unbuffered —
+/// a send completes only when a receiver has taken the value — and
+/// `cap > 0` buffers up to `cap` values.
+///
+/// Both halves are `Clone` (many senders, many receivers) and `Send`, and
+/// work between goroutines, plain threads, and across the two.
+///
+/// ```
+/// let (tx, rx) = weft_channels::chan::<String>(0);
+/// let h = weft_runtime::go!(move || tx.send("ping".to_string()).unwrap());
+/// assert_eq!(rx.recv().unwrap(), "ping");
+/// h.join().unwrap();
+/// ```
+pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
+    let c = Arc::new(Chan::new(cap));
+    (
+        Sender {
+            chan: Some(c.clone()),
+        },
+        Receiver { chan: Some(c) },
+    )
+}
+
+/// A receiver that is never ready: Go's nil channel. `recv` blocks forever
+/// (wait reason "chan receive (nil chan)"), `try_recv` is `Empty`, and a
+/// `recv` case on it in `select!` is never chosen — assign `never()` to a
+/// variable to turn a case off (Go's `ch = nil`).
+///
+/// ```
+/// let rx = weft_channels::never::<u8>();
+/// assert_eq!(rx.try_recv(), Err(weft_channels::TryRecvError::Empty));
+/// assert_eq!(rx.cap(), 0);
+/// ```
+pub fn never<T>() -> Receiver<T> {
+    Receiver { chan: None }
+}
+
+/// A sender that is never ready: Go's nil channel used for sending. `send`
+/// blocks forever (wait reason "chan send (nil chan)"), `try_send` is
+/// `Full`, `close` is `Err(CloseError)`, and a `send` case on it in
+/// `select!` is never chosen.
+///
+/// ```
+/// use weft_channels::{never_sender, TrySendError};
+/// let tx = never_sender::<u8>();
+/// assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
+/// assert!(tx.close().is_err());
+/// ```
+pub fn never_sender<T>() -> Sender<T> {
+    Sender { chan: None }
+}
+
+/// The sending half of a channel. `None` inside is Go's nil channel.
+pub struct Sender<T> {
+    pub(crate) chan: Option<Arc<Chan<T>>>,
+}
+
+/// The receiving half of a channel. `None` inside is Go's nil channel.
+pub struct Receiver<T> {
+    pub(crate) chan: Option<Arc<Chan<T>>>,
+}
+
+impl<T> Sender<T> {
+    /// Sends `v`, parking until a receiver takes it (unbuffered) or there
+    /// is room in the buffer. Fails, giving `v` back, if the channel is
+    /// closed — or closes while waiting — or every `Receiver` is gone.
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channels::chan(1);
+    /// tx.send(5).unwrap();
+    /// assert_eq!(rx.recv(), Ok(5));
+    /// ```
+    pub fn send(&self, v: T) -> Result<(), SendError<T>> {
+        match &self.chan {
+            Some(c) => c.send(v),
+            None => block_forever(WaitReason::ChanSendNilChan),
+        }
+    }
+
+    /// Sends `v` only if that can be done without waiting (a receiver is
+    /// waiting, or the buffer has room): Go's `select` with a `default`.
+    ///
+    /// ```
+    /// use weft_channels::{chan, TrySendError};
+    /// let (tx, _rx) = chan(1);
+    /// assert_eq!(tx.try_send(1), Ok(()));
+    /// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
+    /// ```
+    pub fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
+        match &self.chan {
+            Some(c) => c.try_send(v),
+            None => Err(TrySendError::Full(v)),
+        }
+    }
+
+    /// Closes the channel: blocked receivers and senders wake (receivers
+    /// get `Err(RecvError)` once the buffer is drained, senders get their
+    /// value back), later sends fail. A second close is `Err(CloseError)`
+    /// (Go panics).
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channels::chan(2);
+    /// tx.send(1).unwrap();
+    /// tx.close().unwrap();
+    /// assert!(tx.send(2).is_err());
+    /// assert_eq!(rx.iter().collect::<Vec<_>>(), vec![1]);
+    /// ```
+    pub fn close(&self) -> Result<(), CloseError> {
+        match &self.chan {
+            Some(c) => c.close(),
+            None => Err(CloseError),
+        }
+    }
+
+    /// How many values are buffered (Go's `len(ch)`).
+    pub fn len(&self) -> usize {
+        self.chan.as_ref().map_or(0, |c| c.len())
+    }
+
+    /// Whether no value is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The buffer's capacity (Go's `cap(ch)`); 0 for unbuffered.
+    pub fn cap(&self) -> usize {
+        self.chan.as_ref().map_or(0, |c| c.cap())
+    }
+
+    /// Whether the channel has been closed.
+    pub fn is_closed(&self) -> bool {
+        self.chan.as_ref().is_some_and(|c| c.is_closed())
+    }
+}
+
+impl<T> Receiver<T> {
+    /// Receives a value, parking until one is there. `Err(RecvError)` once
+    /// the channel is closed and its buffer drained (Go's `ok == false`).
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channels::chan(0);
+    /// weft_runtime::go!(move || tx.send(3).unwrap());
+    /// assert_eq!(rx.recv(), Ok(3));
+    /// ```
+    pub fn recv(&self) -> Result<T, RecvError> {
+        match &self.chan {
+            Some(c) => c.recv(),
+            None => block_forever(WaitReason::ChanReceiveNilChan),
+        }
+    }
+
+    /// Receives a value only if one is there without waiting.
+    ///
+    /// ```
+    /// use weft_channels::{chan, TryRecvError};
+    /// let (tx, rx) = chan::<u8>(1);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+    /// drop(tx);
+    /// assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    /// ```
+    pub fn try_recv(&self) -> Result<T, TryRecvError> {
+        match &self.chan {
+            Some(c) => c.try_recv(),
+            None => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// Closes the channel, as [`Sender::close`] does (Go lets only the
+    /// sending side close; here either half may).
+    pub fn close(&self) -> Result<(), CloseError> {
+        match &self.chan {
+            Some(c) => c.close(),
+            None => Err(CloseError),
+        }
+    }
+
+    /// A blocking iterator that ends when the channel is closed and
+    /// drained (Go's `for v := range ch`).
+    ///
+    /// ```
+    /// let (tx, rx) = weft_channels::chan(3);
+    /// for i in 0..3 { tx.send(i).unwrap(); }
+    /// drop(tx);
+    /// assert_eq!(rx.iter().sum::<i32>(), 3);
+    /// ```
+    pub fn iter(&self) -> Iter<'_, T> {
+        Iter { rx: self }
+    }
+
+    /// How many values are buffered (Go's `len(ch)`).
+    pub fn len(&self) -> usize {
+        self.chan.as_ref().map_or(0, |c| c.len())
+    }
+
+    /// Whether no value is buffered.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The buffer's capacity (Go's `cap(ch)`); 0 for unbuffered.
+    pub fn cap(&self) -> usize {
+        self.chan.as_ref().map_or(0, |c| c.cap())
+    }
+
+    /// Whether the channel has been closed (values may still be buffered).
+    pub fn is_closed(&self) -> bool {
+        self.chan.as_ref().is_some_and(|c| c.is_closed())
+    }
+}
+
+impl<T> Clone for Sender<T> {
+    fn clone(&self) -> Self {
+        if let Some(c) = &self.chan {
+            c.senders.fetch_add(1, Ordering::Relaxed);
+        }
+        Sender {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Clone for Receiver<T> {
+    fn clone(&self) -> Self {
+        if let Some(c) = &self.chan {
+            c.receivers.fetch_add(1, Ordering::Relaxed);
+        }
+        Receiver {
+            chan: self.chan.clone(),
+        }
+    }
+}
+
+impl<T> Drop for Sender<T> {
+    fn drop(&mut self) {
+        if let Some(c) = &self.chan {
+            // AcqRel: the last dropper sees every other sender's sends.
+            if c.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+                let _ = c.close();
+            }
+        }
+    }
+}
+
+impl<T> Drop for Receiver<T> {
+    fn drop(&mut self) {
+        if let Some(c) = &self.chan {
+            if c.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
+                c.receivers_gone();
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for Sender<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.chan {
+            Some(c) => write!(f, "Sender {{ cap: {}, .. }}", c.cap()),
+            None => f.write_str("Sender { nil }"),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Receiver<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.chan {
+            Some(c) => write!(f, "Receiver {{ cap: {}, .. }}", c.cap()),
+            None => f.write_str("Receiver { nil }"),
+        }
+    }
+}
+
+/// The blocking iterator of [`Receiver::iter`].
+#[derive(Debug)]
+pub struct Iter<'a, T> {
+    rx: &'a Receiver<T>,
+}
+
+impl<T> Iterator for Iter<'_, T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv().ok()
+    }
+}
+
+impl<'a, T> IntoIterator for &'a Receiver<T> {
+    type Item = T;
+    type IntoIter = Iter<'a, T>;
+    fn into_iter(self) -> Iter<'a, T> {
+        self.iter()
+    }
+}
+
+/// The owning blocking iterator of `Receiver`'s `into_iter`.
+#[derive(Debug)]
+pub struct IntoIter<T> {
+    rx: Receiver<T>,
+}
+
+impl<T> Iterator for IntoIter<T> {
+    type Item = T;
+    fn next(&mut self) -> Option<T> {
+        self.rx.recv().ok()
+    }
+}
+
+impl<T> IntoIterator for Receiver<T> {
+    type Item = T;
+    type IntoIter = IntoIter<T>;
+    fn into_iter(self) -> IntoIter<T> {
+        IntoIter { rx: self }
+    }
+}
