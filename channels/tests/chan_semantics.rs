@@ -1,0 +1,610 @@
+//! One test per row and cell of GUIDE §2's channel table, plus the seed
+//! programs' channel behaviours and the select! surface.
+//!
+//! "Blocks forever" is checked as "has not completed after a generous
+//! while, and completes once unblocked where that is possible".
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use weft_channels::{
+    chan, never, never_sender, select, CloseError, RecvError, RecvTimeoutError, SendError,
+    SendTimeoutError, TryRecvError, TrySendError,
+};
+use weft_runtime as weft;
+
+const QUIET: Duration = Duration::from_millis(100);
+
+/// Runs `f` in a goroutine and asserts it is still blocked after QUIET.
+fn assert_blocks<F: FnOnce() + Send + 'static>(f: F) {
+    let done = Arc::new(AtomicUsize::new(0));
+    let d = done.clone();
+    let _h = weft::spawn(move || {
+        f();
+        d.store(1, Ordering::SeqCst);
+    });
+    thread::sleep(QUIET);
+    assert_eq!(done.load(Ordering::SeqCst), 0, "operation did not block");
+}
+
+
+// ---- row: recv ----
+
+#[test]
+fn recv_nil_blocks_forever() {
+    assert_blocks(|| {
+        let _ = never::<u8>().recv();
+    });
+    assert_eq!(never::<u8>().try_recv(), Err(TryRecvError::Empty));
+}
+
+#[test]
+fn recv_open_not_ready_blocks_until_send() {
+    for cap in [0, 3] {
+        let (tx, rx) = chan::<u8>(cap);
+        let got = Arc::new(AtomicUsize::new(0));
+        let g = got.clone();
+        let h = weft::spawn(move || g.store(rx.recv().unwrap() as usize + 1, Ordering::SeqCst));
+        thread::sleep(QUIET);
+        assert_eq!(got.load(Ordering::SeqCst), 0, "recv did not block");
+        tx.send(41).unwrap();
+        h.join().unwrap();
+        assert_eq!(got.load(Ordering::SeqCst), 42);
+    }
+}
+
+#[test]
+fn recv_open_ready_gives_value() {
+    let (tx, rx) = chan(2);
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    assert_eq!(rx.recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Ok(2));
+    // Unbuffered, ready = a sender waiting.
+    let (tx, rx) = chan(0);
+    let h = weft::spawn(move || tx.send("x").unwrap());
+    assert_eq!(rx.recv(), Ok("x"));
+    h.join().unwrap();
+}
+
+#[test]
+fn recv_closed_drains_then_errs() {
+    let (tx, rx) = chan(3);
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    tx.close().unwrap();
+    assert!(rx.is_closed());
+    assert_eq!(rx.len(), 2);
+    assert_eq!(rx.recv(), Ok(1));
+    assert_eq!(rx.try_recv(), Ok(2));
+    assert_eq!(rx.recv(), Err(RecvError));
+    assert_eq!(rx.try_recv(), Err(TryRecvError::Closed));
+    let (tx, rx) = chan::<u8>(0);
+    drop(tx);
+    assert_eq!(rx.recv(), Err(RecvError));
+}
+
+// ---- row: send ----
+
+#[test]
+fn send_nil_blocks_forever() {
+    assert_blocks(|| {
+        let _ = never_sender::<u8>().send(1);
+    });
+    assert_eq!(never_sender::<u8>().try_send(1), Err(TrySendError::Full(1)));
+}
+
+#[test]
+fn send_open_not_ready_blocks_until_recv() {
+    for cap in [0, 1] {
+        let (tx, rx) = chan::<u8>(cap);
+        for i in 0..cap {
+            tx.send(i as u8).unwrap();
+        }
+        let sent = Arc::new(AtomicUsize::new(0));
+        let s = sent.clone();
+        let h = weft::spawn(move || {
+            tx.send(9).unwrap();
+            s.store(1, Ordering::SeqCst);
+        });
+        thread::sleep(QUIET);
+        assert_eq!(sent.load(Ordering::SeqCst), 0, "send did not block");
+        let mut got = vec![];
+        for _ in 0..=cap {
+            got.push(rx.recv().unwrap());
+        }
+        h.join().unwrap();
+        assert_eq!(*got.last().unwrap(), 9);
+    }
+}
+
+#[test]
+fn send_open_ready_ok() {
+    let (tx, rx) = chan(1);
+    assert_eq!(tx.send(5), Ok(()));
+    assert_eq!(tx.len(), 1);
+    assert_eq!(tx.cap(), 1);
+    assert_eq!(rx.recv(), Ok(5));
+    // Unbuffered, ready = a receiver waiting: the value is handed over.
+    let (tx, rx) = chan(0);
+    let h = weft::spawn(move || rx.recv().unwrap());
+    thread::sleep(Duration::from_millis(20));
+    assert_eq!(tx.send(6), Ok(()));
+    assert_eq!(h.join().unwrap(), 6);
+}
+
+#[test]
+fn send_closed_gives_value_back() {
+    let (tx, _rx) = chan(4);
+    tx.close().unwrap();
+    assert_eq!(tx.send(String::from("v")), Err(SendError(String::from("v"))));
+    assert_eq!(tx.try_send(3.to_string()), Err(TrySendError::Closed("3".into())));
+}
+
+#[test]
+fn send_with_every_receiver_gone_fails() {
+    let (tx, rx) = chan(4);
+    let rx2 = rx.clone();
+    drop(rx);
+    tx.send(1).unwrap();
+    drop(rx2);
+    assert_eq!(tx.send(2), Err(SendError(2)));
+    // A sender blocked at that moment wakes with its value back.
+    let (tx, rx) = chan::<u8>(0);
+    let h = weft::spawn(move || tx.send(7));
+    thread::sleep(QUIET);
+    drop(rx);
+    assert_eq!(h.join().unwrap(), Err(SendError(7)));
+}
+
+// ---- row: close ----
+
+#[test]
+fn close_nil_is_err() {
+    assert_eq!(never_sender::<u8>().close(), Err(CloseError));
+}
+
+#[test]
+fn close_wakes_blocked_receivers_and_senders() {
+    let (tx, rx) = chan::<u8>(0);
+    let rs: Vec<_> = (0..3)
+        .map(|_| {
+            let rx = rx.clone();
+            weft::spawn(move || rx.recv())
+        })
+        .collect();
+    thread::sleep(QUIET);
+    tx.close().unwrap();
+    for h in rs {
+        assert_eq!(h.join().unwrap(), Err(RecvError));
+    }
+    let (tx, rx) = chan::<u8>(0);
+    let ss: Vec<_> = (0..3u8)
+        .map(|i| {
+            let tx = tx.clone();
+            weft::spawn(move || tx.send(i))
+        })
+        .collect();
+    thread::sleep(QUIET);
+    rx.close().unwrap();
+    let mut back: Vec<u8> = ss
+        .into_iter()
+        .map(|h| h.join().unwrap().unwrap_err().0)
+        .collect();
+    back.sort();
+    assert_eq!(back, vec![0, 1, 2]);
+}
+
+#[test]
+fn close_with_buffer_still_drains() {
+    let (tx, rx) = chan(3);
+    for i in 0..3 {
+        tx.send(i).unwrap();
+    }
+    tx.close().unwrap();
+    assert!(tx.is_closed());
+    assert_eq!(rx.iter().collect::<Vec<_>>(), vec![0, 1, 2]);
+}
+
+#[test]
+fn close_closed_is_err() {
+    let (tx, rx) = chan::<u8>(1);
+    assert_eq!(tx.close(), Ok(()));
+    assert_eq!(tx.close(), Err(CloseError));
+    assert_eq!(rx.close(), Err(CloseError));
+    drop(tx); // dropping after an explicit close is fine
+}
+
+#[test]
+fn dropping_last_sender_closes() {
+    let (tx, rx) = chan::<u8>(1);
+    let tx2 = tx.clone();
+    drop(tx);
+    assert!(!rx.is_closed());
+    drop(tx2);
+    assert!(rx.is_closed());
+}
+
+// ---- semantics around the table ----
+
+#[test]
+fn unbuffered_send_completes_only_when_received() {
+    // Happens-before: what the sender wrote before send is visible to the
+    // receiver; and send does not return before the receiver has the value.
+    let (tx, rx) = chan::<u64>(0);
+    let phase = Arc::new(AtomicUsize::new(0));
+    let p = phase.clone();
+    let h = weft::spawn(move || {
+        tx.send(1).unwrap();
+        p.load(Ordering::SeqCst)
+    });
+    thread::sleep(QUIET);
+    phase.store(1, Ordering::SeqCst);
+    assert_eq!(rx.recv(), Ok(1));
+    assert_eq!(h.join().unwrap(), 1);
+}
+
+#[test]
+fn full_buffer_with_waiting_sender_keeps_fifo_order() {
+    // Go's order: recv takes the head and moves the blocked sender's value
+    // to the tail.
+    let (tx, rx) = chan(2);
+    tx.send(1).unwrap();
+    tx.send(2).unwrap();
+    let h = weft::spawn(move || tx.send(3).unwrap());
+    thread::sleep(QUIET);
+    assert_eq!(rx.len(), 2);
+    assert_eq!(rx.recv(), Ok(1));
+    h.join().unwrap();
+    assert_eq!(rx.len(), 2);
+    assert_eq!(rx.recv(), Ok(2));
+    assert_eq!(rx.recv(), Ok(3));
+}
+
+#[test]
+fn error_types_are_debug_display_error_for_any_t() {
+    struct NoDebug;
+    fn is_error<E: std::error::Error>(_: &E) {}
+    let e = SendError(NoDebug);
+    is_error(&e);
+    assert_eq!(e.to_string(), "sending on a closed channel");
+    assert_eq!(format!("{e:?}"), "SendError { .. }");
+    is_error(&TrySendError::Full(NoDebug));
+    is_error(&SendTimeoutError::Timeout(NoDebug));
+    assert_eq!(TrySendError::Full(1).to_string(), "sending on a full channel");
+    assert_eq!(RecvError.to_string(), "receiving on a closed channel");
+    assert_eq!(TryRecvError::Empty.to_string(), "receiving on an empty channel");
+    assert!(RecvTimeoutError::Timeout.is_timeout());
+    assert_eq!(CloseError.to_string(), "close of closed channel");
+    let (tx, _rx) = chan::<NoDebug>(0);
+    tx.close().unwrap();
+    assert!(tx.send(NoDebug).is_err());
+    // .unwrap() works whatever T is.
+    let (tx, rx) = chan::<NoDebug>(1);
+    tx.send(NoDebug).unwrap();
+    let _ = rx.recv().unwrap();
+}
+
+#[test]
+fn halves_are_send_and_clone() {
+    fn send_sync_clone<X: Send + Sync + Clone>() {}
+    send_sync_clone::<weft_channels::Receiver<u8>>();
+    send_sync_clone::<weft_channels::Sender<u8>>();
+}
+
+// ---- thread <-> goroutine, thread <-> thread ----
+
+#[test]
+fn thread_to_goroutine_and_back() {
+    let (tx, rx) = chan::<u32>(0);
+    let (back_tx, back_rx) = chan::<u32>(0);
+    let h = weft::spawn(move || {
+        for v in &rx {
+            back_tx.send(v * 2).unwrap();
+        }
+    });
+    for i in 0..1000 {
+        tx.send(i).unwrap();
+        assert_eq!(back_rx.recv(), Ok(i * 2));
+    }
+    drop(tx);
+    h.join().unwrap();
+}
+
+#[test]
+fn thread_to_thread() {
+    let (tx, rx) = chan::<u32>(0);
+    let t = thread::spawn(move || (0..1000).map(|_| rx.recv().unwrap()).sum::<u32>());
+    for i in 0..1000 {
+        tx.send(i).unwrap();
+    }
+    assert_eq!(t.join().unwrap(), 999 * 1000 / 2);
+}
+
+// ---- seed programs ----
+
+#[test]
+fn seed_buffered_without_receiver() {
+    // messages := make(chan string, 2); messages <- "buffered"; ... no receiver yet
+    let (tx, rx) = chan(2);
+    tx.send("buffered").unwrap();
+    tx.send("channel").unwrap();
+    assert_eq!(rx.recv(), Ok("buffered"));
+    assert_eq!(rx.recv(), Ok("channel"));
+}
+
+#[test]
+fn seed_range_until_close() {
+    let (tx, rx) = chan(0);
+    weft::spawn(move || {
+        for i in 0..5 {
+            tx.send(i).unwrap();
+        }
+        tx.close().unwrap();
+    });
+    let got: Vec<i32> = weft::run(move || rx.iter().collect());
+    assert_eq!(got, vec![0, 1, 2, 3, 4]);
+}
+
+#[test]
+fn seed_turn_off_case_in_select() {
+    // for ch1 != nil || ch2 != nil { select { case v, ok := <-ch1: if !ok { ch1 = nil } ... } }
+    let (tx1, rx1) = chan::<i32>(0);
+    let (tx2, rx2) = chan::<i32>(0);
+    weft::spawn(move || {
+        for i in 0..3 {
+            tx1.send(i).unwrap();
+        }
+    });
+    weft::spawn(move || {
+        for i in 10..15 {
+            tx2.send(i).unwrap();
+        }
+    });
+    let total = weft::run(move || {
+        let (mut rx1, mut rx2) = (rx1, rx2);
+        let mut total = 0;
+        loop {
+            if rx1.chan_is_nil() && rx2.chan_is_nil() {
+                break total;
+            }
+            select! {
+                recv(rx1) -> v => match v {
+                    Ok(v) => total += v,
+                    Err(_) => rx1 = never(),
+                },
+                recv(rx2) -> v => match v {
+                    Ok(v) => total += v,
+                    Err(_) => rx2 = never(),
+                },
+            }
+        }
+    });
+    assert_eq!(total, 3 + 60);
+}
+
+trait NilCheck {
+    fn chan_is_nil(&self) -> bool;
+}
+impl<T> NilCheck for weft_channels::Receiver<T> {
+    fn chan_is_nil(&self) -> bool {
+        format!("{self:?}") == "Receiver { nil }"
+    }
+}
+
+#[test]
+fn seed_non_blocking_operations() {
+    let (msg_tx, messages) = chan::<&str>(0);
+    let (_sig_tx, signals) = chan::<bool>(0);
+    let out = select! {
+        recv(messages) -> m => format!("received message {}", m.unwrap()),
+        default => "no message received".to_string(),
+    };
+    assert_eq!(out, "no message received");
+    let out = select! {
+        send(msg_tx, "hi") -> _ => "sent message",
+        default => "no message sent",
+    };
+    assert_eq!(out, "no message sent");
+    let out = select! {
+        recv(messages) -> _ => "message",
+        recv(signals) -> _ => "signal",
+        default => "no activity",
+    };
+    assert_eq!(out, "no activity");
+}
+
+// ---- select! surface ----
+
+#[test]
+fn select_only_default_runs_it() {
+    let x = select! { default => 7 };
+    assert_eq!(x, 7);
+    let y = select! { default => { 8 } };
+    assert_eq!(y, 8);
+}
+
+#[test]
+fn select_no_cases_blocks_forever() {
+    assert_blocks(|| select! {});
+}
+
+#[test]
+fn select_all_nil_cases_blocks_forever() {
+    assert_blocks(|| {
+        let rx = never::<u8>();
+        let tx = never_sender::<u8>();
+        select! {
+            recv(rx) -> _ => {},
+            send(tx, 1) -> _ => {},
+        }
+    });
+}
+
+#[test]
+fn select_send_case_delivers_and_value_coerces() {
+    let (tx, rx) = chan::<Box<dyn std::fmt::Debug + Send>>(1);
+    select! {
+        send(tx, Box::new(5u8)) -> r => r.unwrap(),
+    }
+    assert_eq!(format!("{:?}", rx.recv().unwrap()), "5");
+}
+
+#[test]
+fn select_blocks_then_wakes_on_any_case() {
+    for which in 0..3 {
+        let (tx_a, rx_a) = chan::<u8>(0);
+        let (tx_b, rx_b) = chan::<u8>(0);
+        let (tx_c, rx_c) = chan::<u8>(0);
+        let _keep = (rx_a.clone(), rx_b.clone(), tx_c.clone());
+        let h = weft::spawn(move || {
+            select! {
+                recv(rx_a) -> v => (0, v.unwrap()),
+                recv(rx_b) -> v => (1, v.unwrap()),
+                send(tx_c, 99) -> r => { r.unwrap(); (2, 99) }
+            }
+        });
+        thread::sleep(Duration::from_millis(20));
+        match which {
+            0 => tx_a.send(1).unwrap(),
+            1 => tx_b.send(2).unwrap(),
+            _ => assert_eq!(rx_c.recv(), Ok(99)),
+        }
+        let (case, _) = h.join().unwrap();
+        assert_eq!(case, which);
+        // The losers' entries are gone: a later op does not pair with them.
+        assert_eq!(tx_a.try_send(1), Err(TrySendError::Full(1)));
+        assert_eq!(tx_b.try_send(1), Err(TrySendError::Full(1)));
+        assert_eq!(rx_c.try_recv(), Err(TryRecvError::Empty));
+    }
+}
+
+#[test]
+fn select_recv_and_send_on_one_channel_never_pair() {
+    let (tx, rx) = chan::<u8>(0);
+    let (tx2, rx2) = (tx.clone(), rx.clone());
+    let h = weft::spawn(move || {
+        select! {
+            recv(rx2) -> v => format!("recv {}", v.unwrap()),
+            send(tx2, 1) -> _ => "sent".to_string(),
+        }
+    });
+    thread::sleep(QUIET);
+    assert!(!h.is_finished(), "a select paired with itself");
+    assert_eq!(rx.recv(), Ok(1));
+    assert_eq!(h.join().unwrap(), "sent");
+}
+
+#[test]
+fn select_same_channel_in_several_cases() {
+    let (tx, rx) = chan::<u8>(0);
+    let h = weft::spawn(move || {
+        let mut seen = [0; 2];
+        for _ in 0..200 {
+            select! {
+                recv(rx) -> _ => seen[0] += 1,
+                recv(rx) -> _ => seen[1] += 1,
+            }
+        }
+        seen
+    });
+    for i in 0..200 {
+        tx.send(i as u8).unwrap();
+    }
+    let seen = h.join().unwrap();
+    assert_eq!(seen[0] + seen[1], 200);
+}
+
+#[test]
+fn select_closed_channel_is_ready() {
+    let (tx, rx) = chan::<u8>(0);
+    tx.close().unwrap();
+    let r = select! {
+        recv(rx) -> v => v,
+    };
+    assert_eq!(r, Err(RecvError));
+    let r = select! {
+        send(tx, 1) -> r => r,
+    };
+    assert_eq!(r, Err(SendError(1)));
+}
+
+#[test]
+fn select_woken_by_close() {
+    let (tx, rx) = chan::<u8>(0);
+    let (tx2, rx2) = chan::<u8>(0);
+    let h = weft::spawn(move || {
+        select! {
+            recv(rx) -> v => v,
+            recv(rx2) -> v => v,
+        }
+    });
+    thread::sleep(Duration::from_millis(20));
+    tx.close().unwrap();
+    assert_eq!(h.join().unwrap(), Err(RecvError));
+    drop(tx2);
+}
+
+#[test]
+fn select_temporary_receiver_and_references() {
+    let (tx, rx) = chan::<u8>(1);
+    tx.send(3).unwrap();
+    let r = &rx;
+    let v = select! {
+        recv(r) -> v => v.unwrap(),
+        recv(never::<u8>()) -> _ => 0,
+    };
+    assert_eq!(v, 3);
+    let v = select! {
+        recv(&rx) -> _ => 1,
+        send(&tx, 4) -> _ => 2,
+    };
+    assert_eq!(v, 2);
+}
+
+#[test]
+fn select_loop_with_break_and_continue() {
+    let (tx, rx) = chan::<u32>(8);
+    for i in 0..8 {
+        tx.send(i).unwrap();
+    }
+    drop(tx);
+    let mut sum = 0;
+    loop {
+        select! {
+            recv(rx) -> v => {
+                match v {
+                    Ok(v) if v % 2 == 0 => continue,
+                    Ok(v) => sum += v,
+                    Err(_) => break,
+                }
+            }
+        }
+    }
+    assert_eq!(sum, 1 + 3 + 5 + 7);
+}
+
+#[test]
+fn select_between_goroutines_and_threads() {
+    let (tx, rx) = chan::<u32>(0);
+    let (qtx, qrx) = chan::<()>(0);
+    let t = thread::spawn(move || {
+        let mut n = 0;
+        loop {
+            select! {
+                recv(rx) -> v => n += v.unwrap(),
+                recv(qrx) -> _ => return n,
+            }
+        }
+    });
+    let h = weft::spawn(move || {
+        for i in 0..1000 {
+            tx.send(i).unwrap();
+        }
+        qtx.send(()).unwrap();
+    });
+    h.join().unwrap();
+    assert_eq!(t.join().unwrap(), 999 * 1000 / 2);
+}
