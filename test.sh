@@ -10,5 +10,7 @@ for spawn in continuation child; do
     echo "== WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs"
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
       -p weft-runtime --test matrix
+    WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
+      -p weft-channels --test matrix
   done
 done
