@@ -101,7 +101,7 @@ impl Idle {
 /// already spinning: two loads after a fence.
 pub(crate) fn wakep(rt: &Runtime) {
     // StoreLoad: the caller's push of work must be visible before we read the
-    // idle counters; pairs with the fence in `worker::drop_spinning`.
+    // idle counters; pairs with the fence in `worker::give_up_p`.
     fence(Ordering::SeqCst);
     if rt.idle.npidle.load(Ordering::SeqCst) == 0 {
         return;

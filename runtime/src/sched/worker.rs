@@ -162,15 +162,25 @@ fn find_runnable(rt: &'static Runtime, m: &'static MLocal) -> GRef {
             stop_spinning(rt, m);
             return g;
         }
-        if let Some(g) = give_up_p(rt, m) {
-            stop_spinning(rt, m);
-            return g;
+        match give_up_p(rt, m) {
+            // Work appeared while we gave the P up, and we hold a P again.
+            GiveUp::Retry => continue,
+            GiveUp::Sleep => {
+                debug_assert!(m.p.borrow().is_none() && !m.spinning.get());
+                let wake = idle::stopm(&m.handle);
+                *m.p.borrow_mut() = Some(wake.p);
+                m.spinning.set(wake.spinning);
+            }
         }
-        // Sleep until handed a P.
-        let wake = idle::stopm(&m.handle);
-        *m.p.borrow_mut() = Some(wake.p);
-        m.spinning.set(wake.spinning);
     }
+}
+
+/// What [`give_up_p`] left us with.
+enum GiveUp {
+    /// We hold a P again: look for work once more.
+    Retry,
+    /// We hold no P and are not spinning: sleep.
+    Sleep,
 }
 
 /// Steps 1–4, plus retiring a P above `maxprocs`.
@@ -285,21 +295,23 @@ fn stop_spinning(rt: &'static Runtime, m: &'static MLocal) {
 
 /// Step 6: put the P on the idle list; a spinning M then re-checks every
 /// queue (the other half of `wakep`'s handshake) and may take a P back.
-fn give_up_p(rt: &'static Runtime, m: &'static MLocal) -> Option<GRef> {
+fn give_up_p(rt: &'static Runtime, m: &'static MLocal) -> GiveUp {
     let Some(p) = m.p.borrow_mut().take() else {
-        return None; // retired: nothing to give up
+        // Retired: nothing to give up.
+        drop_spinning(rt, m);
+        return GiveUp::Sleep;
     };
     {
         let mut st = rt.idle.state();
         if !rt.global.is_empty() {
             drop(st);
             *m.p.borrow_mut() = Some(p);
-            return try_local_and_global(rt, m);
+            return GiveUp::Retry;
         }
         rt.idle.put_p(&mut st, p);
     }
-    if m.spinning.replace(false) {
-        rt.idle.nmspinning.fetch_sub(1, Ordering::SeqCst);
+    if m.spinning.get() {
+        drop_spinning(rt, m);
         // StoreLoad: pairs with the fence in `wakep`.
         fence(Ordering::SeqCst);
         if work_anywhere(rt) {
@@ -309,11 +321,18 @@ fn give_up_p(rt: &'static Runtime, m: &'static MLocal) -> Option<GRef> {
                 *m.p.borrow_mut() = Some(p);
                 m.spinning.set(true);
                 rt.idle.nmspinning.fetch_add(1, Ordering::SeqCst);
-                return try_local_and_global(rt, m).or_else(|| try_steal(rt, m));
+                return GiveUp::Retry;
             }
         }
     }
-    None
+    GiveUp::Sleep
+}
+
+/// Stops counting this M as spinning, without waking anyone.
+fn drop_spinning(rt: &Runtime, m: &MLocal) {
+    if m.spinning.replace(false) {
+        rt.idle.nmspinning.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 fn work_anywhere(rt: &Runtime) -> bool {
@@ -339,8 +358,6 @@ fn retire_p(rt: &'static Runtime, m: &'static MLocal) {
     }
     st.retired.push(p);
     drop(st);
-    if m.spinning.replace(false) {
-        rt.idle.nmspinning.fetch_sub(1, Ordering::SeqCst);
-    }
+    drop_spinning(rt, m);
     idle::wakep(rt);
 }
