@@ -39,6 +39,8 @@ pub(crate) mod sched;
 mod spawn;
 pub(crate) mod stack;
 mod stats;
+pub mod time;
+pub mod timer;
 
 pub use config::{Config, ConfigError, SpawnPolicy};
 pub use g::{GoId, WaitReason};

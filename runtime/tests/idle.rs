@@ -27,4 +27,17 @@ fn idle_runtime_uses_under_5_percent_of_a_cpu() {
     let used = cpu_ticks() - before;
     // 5 % of one CPU over one second is 5 ticks.
     assert!(used * 100 < 5 * hz, "idle runtime used {used} ticks in 1 s");
+
+    // With a goroutine asleep on a timer 1.5 s away, the M holding the timer
+    // role sleeps until the deadline: it does not poll.
+    let sleeper = weft_runtime::spawn(|| weft_runtime::time::sleep(Duration::from_millis(1500)));
+    std::thread::sleep(Duration::from_millis(100));
+    let before = cpu_ticks();
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks() - before;
+    assert!(
+        used * 100 < 5 * hz,
+        "runtime with a pending timer used {used} ticks in 1 s"
+    );
+    sleeper.join().unwrap();
 }

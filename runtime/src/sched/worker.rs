@@ -185,6 +185,8 @@ enum GiveUp {
 
 /// Steps 1–4, plus retiring a P above `maxprocs`.
 fn try_local_and_global(rt: &'static Runtime, m: &'static MLocal) -> Option<GRef> {
+    // Due timers first: their callbacks may ready goroutines into our P.
+    crate::timer::run_due();
     let mut guard = m.p.borrow_mut();
     let p = guard.as_mut()?;
     if p.p.id >= rt.maxprocs() {
