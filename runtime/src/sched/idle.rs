@@ -28,7 +28,7 @@
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::p::POwned;
 use super::{runtime, Runtime};
@@ -56,8 +56,10 @@ pub(crate) struct IdleState {
     pub retired: Vec<POwned>,
     /// Ms asleep, waiting for a P.
     pub ms: Vec<Arc<MHandle>>,
-    /// Ms created so far.
+    /// Ms alive.
     pub nm: usize,
+    /// The last M id handed out.
+    next_mid: usize,
     /// The sleeping M holding the timer role, if any.
     timer_sleeper: Option<Arc<MHandle>>,
 }
@@ -81,6 +83,7 @@ impl Idle {
                 retired: Vec::new(),
                 ms: Vec::new(),
                 nm: 0,
+                next_mid: 0,
                 timer_sleeper: None,
             }),
             npidle: AtomicUsize::new(n),
@@ -141,7 +144,16 @@ pub(crate) fn startm(rt: &Runtime, spinning: bool) {
         }
         return;
     };
-    let wake = Wake { p, spinning };
+    start_m_locked(rt, st, Wake { p, spinning });
+}
+
+/// Runs `p` (taken from a stuck M by sysmon) on an idle or new M.
+pub(crate) fn startm_with(rt: &Runtime, p: POwned) {
+    let st = rt.idle.state();
+    start_m_locked(rt, st, Wake { p, spinning: false });
+}
+
+fn start_m_locked(rt: &Runtime, mut st: MutexGuard<'_, IdleState>, wake: Wake) {
     // Prefer an M without the timer role, so the role holder sleeps on.
     let pick = st
         .ms
@@ -157,12 +169,21 @@ pub(crate) fn startm(rt: &Runtime, spinning: bool) {
         if let Some(h) = next_role {
             h.notify();
         }
+        super::sysmon::wake(rt);
         return;
     }
+    if st.nm >= MAX_MS {
+        drop(st);
+        crate::throw(&format!(
+            "thread exhaustion: {MAX_MS} Ms exist (too many goroutines inside blocking() at once?)"
+        ));
+    }
     st.nm += 1;
-    let id = st.nm;
+    st.next_mid += 1;
+    let id = st.next_mid;
     drop(st);
     super::worker::spawn_m(id, wake);
+    super::sysmon::wake(rt);
 }
 
 impl MHandle {
@@ -224,10 +245,18 @@ pub(crate) fn timers_changed(rt: &Runtime) {
     holder.notify();
 }
 
+/// How long an M beyond `maxprocs` may sleep idle before its thread exits
+/// (Ms pile up after bursts of `blocking()` calls).
+const IDLE_M_EXIT: Duration = Duration::from_secs(2);
+
+/// At most this many Ms (Go's default `debug.SetMaxThreads`).
+pub(crate) const MAX_MS: usize = 10_000;
+
 /// Puts the current M to sleep until it is handed a P (Go's `stopm`). The M
 /// holding the timer role also wakes at the earliest timer deadline, fires
-/// the due timers, and takes an idle P if there is one.
-pub(crate) fn stopm(handle: &Arc<MHandle>) -> Wake {
+/// the due timers, and takes an idle P if there is one. `None`: this M was
+/// idle too long and is not needed; its thread should exit.
+pub(crate) fn stopm(handle: &Arc<MHandle>) -> Option<Wake> {
     let rt = runtime();
     loop {
         {
@@ -239,8 +268,11 @@ pub(crate) fn stopm(handle: &Arc<MHandle>) -> Wake {
                 st.timer_sleeper = Some(handle.clone());
             }
         }
-        if let Some(w) = sleep(rt, handle) {
-            return w;
+        super::sysmon::on_m_idle(rt);
+        match sleep(rt, handle) {
+            Slept::Woken(w) => return Some(w),
+            Slept::Exit => return None,
+            Slept::TimerDue => {}
         }
         // A timer is due and we left the idle list: fire it, with a P if one
         // is free (then the woken goroutines run here).
@@ -249,7 +281,7 @@ pub(crate) fn stopm(handle: &Arc<MHandle>) -> Wake {
             rt.idle.take_p(&mut st)
         };
         match p {
-            Some(p) => return Wake { p, spinning: false },
+            Some(p) => return Some(Wake { p, spinning: false }),
             None => {
                 crate::timer::run_due();
             }
@@ -257,24 +289,35 @@ pub(crate) fn stopm(handle: &Arc<MHandle>) -> Wake {
     }
 }
 
+enum Slept {
+    /// Handed a P.
+    Woken(Wake),
+    /// A timer is due; this M has left the idle list.
+    TimerDue,
+    /// Idle too long and more Ms than Ps exist; this M has left the idle
+    /// list and is no longer counted.
+    Exit,
+}
+
 /// Waits for a P, or (with the timer role) for the earliest deadline.
-/// `None`: a timer is due and this M has left the idle list.
-fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Option<Wake> {
+fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Slept {
     let mut slot = handle.slot.lock().unwrap_or_else(|e| e.into_inner());
+    let idle_since = Instant::now();
     loop {
         if let Some(w) = slot.take() {
-            return Some(w);
+            return Slept::Woken(w);
         }
-        let deadline = if handle.timer_role.load(Ordering::SeqCst) {
+        let now = Instant::now();
+        let role = handle.timer_role.load(Ordering::SeqCst);
+        let deadline = if role {
             crate::timer::next_deadline()
         } else {
-            None
+            Some(idle_since + IDLE_M_EXIT)
         };
         let Some(deadline) = deadline else {
             slot = handle.cv.wait(slot).unwrap_or_else(|e| e.into_inner());
             continue;
         };
-        let now = Instant::now();
         if deadline > now {
             slot = handle
                 .cv
@@ -286,17 +329,29 @@ fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Option<Wake> {
         // Due. Leave the idle list, unless someone is handing us a P.
         drop(slot);
         let mut st = rt.idle.state();
-        if let Some(i) = st.ms.iter().position(|m| Arc::ptr_eq(m, handle)) {
-            st.ms.swap_remove(i);
-            rt.idle.nmidle.fetch_sub(1, Ordering::Relaxed);
-            let next_role = release_timer_role(&mut st, handle);
-            drop(st);
-            if let Some(h) = next_role {
-                h.notify();
+        let exit = !role && st.nm > rt.maxprocs();
+        if role || exit {
+            if let Some(i) = st.ms.iter().position(|m| Arc::ptr_eq(m, handle)) {
+                st.ms.swap_remove(i);
+                rt.idle.nmidle.fetch_sub(1, Ordering::Relaxed);
+                let next_role = release_timer_role(&mut st, handle);
+                if exit {
+                    st.nm -= 1;
+                }
+                drop(st);
+                if let Some(h) = next_role {
+                    h.notify();
+                }
+                return if exit { Slept::Exit } else { Slept::TimerDue };
             }
-            return None;
         }
         drop(st);
         slot = handle.slot.lock().unwrap_or_else(|e| e.into_inner());
+        if !role && !exit {
+            // Needed after all: sleep without a deadline until handed a P.
+            while slot.is_none() && !handle.timer_role.load(Ordering::SeqCst) {
+                slot = handle.cv.wait(slot).unwrap_or_else(|e| e.into_inner());
+            }
+        }
     }
 }
