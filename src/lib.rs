@@ -8,7 +8,6 @@
 //! assert_eq!(h.join().unwrap(), 42);
 //! ```
 
-#[allow(unused_imports)] // filled in by the channels crate
 pub use weft_channels::*;
 pub use weft_runtime::{
     current_id, go, maxprocs, num_goroutine, run, set_maxprocs, spawn, yield_now, Builder, Config,
@@ -18,6 +17,7 @@ pub use weft_runtime::{
 /// Time: `sleep` (and, from the channels crate, `after`, `tick`, `Timer`,
 /// `Ticker`).
 pub mod time {
+    pub use weft_channels::time::{after, after_func, tick, Ticker, Timer};
     pub use weft_runtime::time::*;
 }
 

@@ -30,11 +30,17 @@ use std::mem;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
+use std::time::{Duration, Instant};
+
 use weft_runtime::park::park;
+use weft_runtime::timer::{self, TimerId};
 use weft_runtime::WaitReason;
 
-use crate::error::{CloseError, RecvError, SendError, TryRecvError, TrySendError};
-use crate::waiter::{Entry, Packet, Waiter, WaiterRef};
+use crate::error::{
+    CloseError, RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError,
+    TrySendError,
+};
+use crate::waiter::{Entry, Packet, Waiter, WaiterRef, TIMEOUT};
 
 /// The shared part of a channel.
 pub(crate) struct Chan<T> {
@@ -44,6 +50,9 @@ pub(crate) struct Chan<T> {
     cap: usize,
     senders: AtomicUsize,
     receivers: AtomicUsize,
+    /// A time channel: dropping the last sender (the timer) does not close
+    /// it (Go never closes a timer's channel).
+    keep_open: bool,
 }
 
 // SAFETY: `state` is only reached through `Chan::locked`/`Chan::state_mut`,
@@ -160,7 +169,7 @@ impl<T> State<T> {
 }
 
 impl<T> Chan<T> {
-    fn new(cap: usize) -> Chan<T> {
+    fn new(cap: usize, keep_open: bool) -> Chan<T> {
         Chan {
             lock: Mutex::new(()),
             state: UnsafeCell::new(State {
@@ -173,6 +182,7 @@ impl<T> Chan<T> {
             cap,
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
+            keep_open,
         }
     }
 
@@ -236,6 +246,84 @@ impl<T> Chan<T> {
                     None => Ok(()),
                     Some(v) => Err(SendError(v)),
                 }
+            }
+        }
+    }
+
+    /// `send` with a deadline. The timer only claims the waiter (no `T`
+    /// crosses to it); the loser of the claim race does nothing.
+    fn send_deadline(&self, v: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
+        let g = self.lock();
+        // SAFETY: `g` holds the lock; the reference is not used after `g`
+        // is handed to the park commit below.
+        let st = unsafe { self.state_mut() };
+        match st.try_send(self.cap, v) {
+            Sent::Handed(e) => {
+                drop(g);
+                e.finish();
+                Ok(())
+            }
+            Sent::Buffered => Ok(()),
+            Sent::Closed(v) => Err(SendTimeoutError::Closed(v)),
+            Sent::Full(v) if Instant::now() >= deadline => Err(SendTimeoutError::Timeout(v)),
+            Sent::Full(v) => {
+                let waiter = Arc::new(Waiter::new());
+                let packet = Arc::new(Packet::new(Some(v), WaiterRef::Shared(waiter.clone())));
+                st.sendq.push_back(Entry {
+                    packet: packet.clone(),
+                    case: 0,
+                });
+                let timer = arm_timeout(deadline, waiter.clone());
+                let won = waiter.wait(WaitReason::ChanSend, move || drop(g));
+                if won == TIMEOUT {
+                    self.locked(|st| st.remove(&packet));
+                    let v = packet.slot().take();
+                    return match v {
+                        Some(v) => Err(SendTimeoutError::Timeout(v)),
+                        None => crate::throw("send_timeout: value vanished"),
+                    };
+                }
+                timer::cancel(&timer);
+                let back = packet.slot().take();
+                match back {
+                    None => Ok(()),
+                    Some(v) => Err(SendTimeoutError::Closed(v)),
+                }
+            }
+        }
+    }
+
+    fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
+        let g = self.lock();
+        // SAFETY: `g` holds the lock; the reference is not used after `g`
+        // is handed to the park commit below.
+        let st = unsafe { self.state_mut() };
+        match st.try_recv() {
+            Recvd::Value(v, e) => {
+                drop(g);
+                if let Some(e) = e {
+                    e.finish();
+                }
+                Ok(v)
+            }
+            Recvd::Closed => Err(RecvTimeoutError::Closed),
+            Recvd::Empty if Instant::now() >= deadline => Err(RecvTimeoutError::Timeout),
+            Recvd::Empty => {
+                let waiter = Arc::new(Waiter::new());
+                let packet = Arc::new(Packet::new(None, WaiterRef::Shared(waiter.clone())));
+                st.recvq.push_back(Entry {
+                    packet: packet.clone(),
+                    case: 0,
+                });
+                let timer = arm_timeout(deadline, waiter.clone());
+                let won = waiter.wait(WaitReason::ChanReceive, move || drop(g));
+                if won == TIMEOUT {
+                    self.locked(|st| st.remove(&packet));
+                    return Err(RecvTimeoutError::Timeout);
+                }
+                timer::cancel(&timer);
+                let v = packet.slot().take();
+                v.ok_or(RecvTimeoutError::Closed)
             }
         }
     }
@@ -342,6 +430,17 @@ impl<T> Chan<T> {
     }
 }
 
+/// Arms a timer that claims `waiter` as timed out at `deadline`. Called
+/// under a channel lock: `timer::add` only touches the timer heap and may
+/// wake an idle M, it never parks or takes a channel lock.
+fn arm_timeout(deadline: Instant, waiter: Arc<Waiter>) -> TimerId {
+    timer::add(deadline, move || {
+        if waiter.try_claim(TIMEOUT) {
+            waiter.finish();
+        }
+    })
+}
+
 /// Parks forever: an operation on a nil channel (`never()`).
 pub(crate) fn block_forever(reason: WaitReason) -> ! {
     loop {
@@ -363,7 +462,13 @@ pub(crate) fn block_forever(reason: WaitReason) -> ! {
 /// h.join().unwrap();
 /// ```
 pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
-    let c = Arc::new(Chan::new(cap));
+    make(cap, false)
+}
+
+/// A channel; with `keep_open`, dropping the last sender does not close it
+/// (the time channels).
+pub(crate) fn make<T>(cap: usize, keep_open: bool) -> (Sender<T>, Receiver<T>) {
+    let c = Arc::new(Chan::new(cap, keep_open));
     (
         Sender {
             chan: Some(c.clone()),
@@ -444,6 +549,29 @@ impl<T> Sender<T> {
         }
     }
 
+    /// Sends `v`, waiting at most `d` (a goroutine parks; the wait ends on a
+    /// runtime timer). Gives `v` back on timeout or close.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_channels::{chan, SendTimeoutError};
+    /// let (tx, _rx) = chan(0);
+    /// let r = tx.send_timeout(1, Duration::from_millis(10));
+    /// assert_eq!(r, Err(SendTimeoutError::Timeout(1)));
+    /// ```
+    pub fn send_timeout(&self, v: T, d: Duration) -> Result<(), SendTimeoutError<T>> {
+        let deadline = Instant::now().checked_add(d);
+        match (&self.chan, deadline) {
+            (Some(c), Some(dl)) => c.send_deadline(v, dl),
+            (Some(c), None) => c.send(v).map_err(|e| SendTimeoutError::Closed(e.0)),
+            (None, Some(dl)) => {
+                weft_runtime::time::sleep_until(dl);
+                Err(SendTimeoutError::Timeout(v))
+            }
+            (None, None) => block_forever(WaitReason::ChanSendNilChan),
+        }
+    }
+
     /// Closes the channel: blocked receivers and senders wake (receivers
     /// get `Err(RecvError)` once the buffer is drained, senders get their
     /// value back), later sends fail. A second close is `Err(CloseError)`
@@ -484,6 +612,25 @@ impl<T> Sender<T> {
     }
 }
 
+impl<T> Sender<T> {
+    /// Whether some `Receiver` is still alive (the time channels stop
+    /// re-arming when none is).
+    pub(crate) fn has_receivers(&self) -> bool {
+        self.chan
+            .as_ref()
+            .is_some_and(|c| c.receivers.load(Ordering::Acquire) > 0)
+    }
+
+    /// Empties the buffer (a stopped or reset timer must not deliver a
+    /// stale value: Go 1.23's rule). Values are dropped after unlocking.
+    pub(crate) fn drain(&self) {
+        if let Some(c) = &self.chan {
+            let old = c.locked(|st| mem::take(&mut st.buf));
+            drop(old);
+        }
+    }
+}
+
 impl<T> Receiver<T> {
     /// Receives a value, parking until one is there. `Err(RecvError)` once
     /// the channel is closed and its buffer drained (Go's `ok == false`).
@@ -513,6 +660,27 @@ impl<T> Receiver<T> {
         match &self.chan {
             Some(c) => c.try_recv(),
             None => Err(TryRecvError::Empty),
+        }
+    }
+
+    /// Receives a value, waiting at most `d`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft_channels::{chan, RecvTimeoutError};
+    /// let (_tx, rx) = chan::<u8>(0);
+    /// assert_eq!(rx.recv_timeout(Duration::from_millis(10)), Err(RecvTimeoutError::Timeout));
+    /// ```
+    pub fn recv_timeout(&self, d: Duration) -> Result<T, RecvTimeoutError> {
+        let deadline = Instant::now().checked_add(d);
+        match (&self.chan, deadline) {
+            (Some(c), Some(dl)) => c.recv_deadline(dl),
+            (Some(c), None) => c.recv().map_err(|_| RecvTimeoutError::Closed),
+            (None, Some(dl)) => {
+                weft_runtime::time::sleep_until(dl);
+                Err(RecvTimeoutError::Timeout)
+            }
+            (None, None) => block_forever(WaitReason::ChanReceiveNilChan),
         }
     }
 
@@ -585,7 +753,7 @@ impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if let Some(c) = &self.chan {
             // AcqRel: the last dropper sees every other sender's sends.
-            if c.senders.fetch_sub(1, Ordering::AcqRel) == 1 {
+            if c.senders.fetch_sub(1, Ordering::AcqRel) == 1 && !c.keep_open {
                 let _ = c.close();
             }
         }

@@ -23,7 +23,7 @@
 //! Layout: `chan` (the channel and its two halves), `waiter` (what a
 //! blocked operation leaves in a queue and the claim word that decides who
 //! completes it), `select` (the `select!` macro and its algorithm),
-//! `error`. How it all fits: `docs/channels.md`.
+//! `time` (timer and ticker channels), `error`. How it all fits: `docs/channels.md`.
 //!
 //! Rules this crate keeps: a blocked operation parks its goroutine (or
 //! plain thread), never its OS thread; no lock is held across a park
@@ -37,6 +37,7 @@ mod chan;
 mod error;
 mod rand;
 mod select;
+pub mod time;
 mod waiter;
 
 pub use chan::{chan, never, never_sender, IntoIter, Iter, Receiver, Sender};

@@ -35,7 +35,6 @@ const WAITING: usize = 0;
 const DONE: usize = 1;
 
 /// The case index a timer claims with (the `*_timeout` forms).
-#[allow(dead_code)]
 pub(crate) const TIMEOUT: usize = usize::MAX >> 2;
 
 /// One blocked operation: a `send`, a `recv`, or a whole `select!`.

@@ -608,3 +608,122 @@ fn select_between_goroutines_and_threads() {
     h.join().unwrap();
     assert_eq!(t.join().unwrap(), 999 * 1000 / 2);
 }
+
+// ---- timeouts and time channels (generous liveness bounds only) ----
+
+mod timeouts {
+    use super::*;
+    use weft_channels::time::{after, after_func, tick, Ticker, Timer};
+
+    const SHORT: Duration = Duration::from_millis(20);
+
+    #[test]
+    fn recv_timeout_times_out_then_gets_value() {
+        for on_goroutine in [false, true] {
+            let f = || {
+                let (tx, rx) = chan::<u8>(0);
+                assert_eq!(rx.recv_timeout(SHORT), Err(RecvTimeoutError::Timeout));
+                // The timed-out waiter left the queue: a try_send finds nobody.
+                assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
+                let h = weft::spawn(move || tx.send(2));
+                assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(2));
+                h.join().unwrap().unwrap();
+                assert_eq!(rx.recv_timeout(SHORT), Err(RecvTimeoutError::Closed));
+            };
+            if on_goroutine {
+                weft::run(f);
+            } else {
+                f();
+            }
+        }
+    }
+
+    #[test]
+    fn send_timeout_gives_value_back() {
+        weft::run(|| {
+            let (tx, rx) = chan::<String>(0);
+            let r = tx.send_timeout("a".into(), SHORT);
+            assert_eq!(r, Err(SendTimeoutError::Timeout("a".into())));
+            assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
+            let h = weft::spawn(move || rx.recv().unwrap());
+            assert_eq!(tx.send_timeout("b".into(), Duration::from_secs(30)), Ok(()));
+            assert_eq!(h.join().unwrap(), "b");
+            assert!(tx.send_timeout("c".into(), SHORT).unwrap_err().is_closed());
+        });
+    }
+
+    #[test]
+    fn nil_channel_timeouts() {
+        assert_eq!(never::<u8>().recv_timeout(SHORT), Err(RecvTimeoutError::Timeout));
+        assert_eq!(
+            never_sender::<u8>().send_timeout(1, SHORT),
+            Err(SendTimeoutError::Timeout(1))
+        );
+    }
+
+    #[test]
+    fn select_with_after_times_out() {
+        let (_tx, rx) = chan::<u8>(0);
+        let fired = weft::run(move || {
+            select! {
+                recv(rx) -> _ => false,
+                recv(after(SHORT)) -> t => { t.unwrap(); true }
+            }
+        });
+        assert!(fired);
+    }
+
+    #[test]
+    fn after_channel_is_not_closed_after_firing() {
+        let a = after(Duration::from_millis(1));
+        a.recv().unwrap();
+        assert_eq!(a.recv_timeout(SHORT), Err(RecvTimeoutError::Timeout));
+    }
+
+    #[test]
+    fn timer_stop_and_reset() {
+        let t = Timer::new(Duration::from_secs(60));
+        assert!(t.stop());
+        assert!(!t.stop());
+        assert_eq!(t.c.recv_timeout(SHORT), Err(RecvTimeoutError::Timeout));
+        assert!(!t.reset(Duration::from_millis(1)));
+        t.c.recv_timeout(Duration::from_secs(30)).unwrap();
+        // Fired and not received: stop drops the stale value.
+        let t = Timer::new(Duration::from_millis(1));
+        thread::sleep(SHORT);
+        assert!(!t.stop());
+        assert_eq!(t.c.try_recv(), Err(TryRecvError::Empty));
+    }
+
+    #[test]
+    fn ticker_ticks_drops_and_stops() {
+        let t = Ticker::new(Duration::from_millis(2));
+        for _ in 0..3 {
+            t.c.recv_timeout(Duration::from_secs(30)).unwrap();
+        }
+        // A slow receiver gets at most one buffered tick, not a burst.
+        thread::sleep(Duration::from_millis(30));
+        assert!(t.c.len() <= 1);
+        t.stop();
+        let _ = t.c.try_recv();
+        assert_eq!(t.c.recv_timeout(SHORT), Err(RecvTimeoutError::Timeout));
+        t.reset(Duration::from_millis(2));
+        t.c.recv_timeout(Duration::from_secs(30)).unwrap();
+        let c = tick(Duration::from_millis(2));
+        c.recv().unwrap();
+        c.recv().unwrap();
+    }
+
+    #[test]
+    fn after_func_runs_in_a_goroutine_unless_stopped() {
+        let (tx, rx) = chan(1);
+        let _t = after_func(Duration::from_millis(1), move || {
+            tx.send(weft::current_id().is_some()).unwrap()
+        });
+        assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(true));
+        let (tx, rx) = chan::<u8>(1);
+        let t = after_func(Duration::from_millis(50), move || tx.send(1).unwrap());
+        assert!(t.stop());
+        assert_eq!(rx.recv_timeout(Duration::from_millis(150)), Err(RecvTimeoutError::Timeout));
+    }
+}
