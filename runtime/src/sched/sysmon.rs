@@ -56,7 +56,10 @@ fn sysmon() -> &'static Sysmon {
 pub(crate) fn start(rt: &'static Runtime) {
     let res = std::thread::Builder::new()
         .name("weft-sysmon".into())
-        .spawn(move || run(rt));
+        .spawn(move || {
+            crate::deadlock::AUX_THREADS.fetch_add(1, Ordering::SeqCst);
+            run(rt)
+        });
     if let Err(e) = res {
         crate::throw(&format!("cannot create the sysmon thread: {e}"));
     }
