@@ -191,7 +191,7 @@ pub(crate) fn sched_line(rt: &Runtime, elapsed: Duration, detail: bool) -> Strin
                 m.id,
                 p,
                 m.blocking_since.load(Ordering::Relaxed) != 0,
-                m.running_since.load(Ordering::Relaxed) != 0
+                m.run_seq.load(Ordering::Relaxed) % 2 == 1
             );
         }
         for g in all_gs() {
