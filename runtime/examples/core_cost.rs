@@ -17,8 +17,16 @@ fn main() {
         }
         for round in 0..3 {
             let t = Instant::now();
-            let a = weft_runtime::spawn(|| for _ in 0..N { weft_runtime::yield_now() });
-            let b = weft_runtime::spawn(|| for _ in 0..N { weft_runtime::yield_now() });
+            let a = weft_runtime::spawn(|| {
+                for _ in 0..N {
+                    weft_runtime::yield_now()
+                }
+            });
+            let b = weft_runtime::spawn(|| {
+                for _ in 0..N {
+                    weft_runtime::yield_now()
+                }
+            });
             a.join().unwrap();
             b.join().unwrap();
             let ns = t.elapsed().as_nanos() as f64 / (2 * N) as f64;

@@ -208,7 +208,10 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GRef) -> Option<GRef> {
 #[inline]
 fn bump_run_seq(m: &MLocal) {
     let seq = &m.shared.run_seq;
-    seq.store(seq.load(Ordering::Relaxed).wrapping_add(1), Ordering::Relaxed);
+    seq.store(
+        seq.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
 }
 
 /// Queues `g` on the global queue (this M has no P) and wakes an M for it.
