@@ -15,6 +15,8 @@ pub use weft_runtime::{
     ConfigError, GoId, JoinError, JoinHandle, SpawnPolicy, WaitReason,
 };
 
+pub use weft_runtime::sync;
+
 /// The runtime's lower layers: the parking primitive and configuration.
 pub mod runtime {
     pub use weft_runtime::config;

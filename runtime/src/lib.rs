@@ -39,6 +39,7 @@ pub(crate) mod sched;
 mod spawn;
 pub(crate) mod stack;
 mod stats;
+pub mod sync;
 
 pub use config::{Config, ConfigError, SpawnPolicy};
 pub use g::{GoId, WaitReason};
