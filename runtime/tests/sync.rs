@@ -1,8 +1,8 @@
 //! `weft::sync` from plain OS threads (no goroutine involved) and the
 //! behaviours that do not depend on the scheduler.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::panic::AssertUnwindSafe;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread;
 
@@ -129,7 +129,8 @@ fn once_panicking_closure_counts_as_done_oncelock_retries() {
     let cell = OnceLock::new();
     assert!(std::panic::catch_unwind(AssertUnwindSafe(|| {
         cell.get_or_init(|| panic!("y"));
-    })).is_err());
+    }))
+    .is_err());
     assert_eq!(cell.get(), None);
     assert_eq!(*cell.get_or_init(|| 3), 3);
 }

@@ -39,7 +39,11 @@ fn nap(d: Duration) {
 
 #[test]
 fn mutex_mutual_exclusion_8x100k() {
-    let per: u64 = if cfg!(debug_assertions) { 10_000 } else { 100_000 };
+    let per: u64 = if cfg!(debug_assertions) {
+        10_000
+    } else {
+        100_000
+    };
     let (count, inside) = weft::run(move || {
         let m = Arc::new(Mutex::new(0u64));
         let inside = Arc::new(AtomicBool::new(false));
@@ -310,6 +314,7 @@ fn seed_pool_reuse() {
         let c = created.clone();
         let pool = Pool::new(move || {
             c.fetch_add(1, Ordering::SeqCst);
+            String::from("instance")
         });
         pool.get();
         let instance = pool.get();
@@ -327,7 +332,11 @@ fn seed_pool_reuse() {
             calc.put(vec![0u8; 1024]);
         }
         let wg = Arc::new(WaitGroup::new());
-        let n = if cfg!(debug_assertions) { 2_000 } else { 10_000 };
+        let n = if cfg!(debug_assertions) {
+            2_000
+        } else {
+            10_000
+        };
         wg.add(n);
         for _ in 0..n {
             let (calc, wg) = (calc.clone(), wg.clone());
@@ -366,9 +375,7 @@ fn rwlock_readers_run_together() {
                     peak.fetch_max(now, Ordering::SeqCst);
                     // Hold the read lock until every reader is inside: only
                     // possible if readers overlap.
-                    wait_until("all readers inside", || {
-                        inside.load(Ordering::SeqCst) == N
-                    });
+                    wait_until("all readers inside", || inside.load(Ordering::SeqCst) == N);
                     assert_eq!(*g, 0);
                     drop(g);
                 })
@@ -646,7 +653,11 @@ fn panicking_lock_holder_does_not_hang_others() {
 
 #[test]
 fn goroutines_and_plain_threads_share_a_mutex() {
-    let per = if cfg!(debug_assertions) { 5_000 } else { 50_000 };
+    let per = if cfg!(debug_assertions) {
+        5_000
+    } else {
+        50_000
+    };
     let m = Arc::new(Mutex::new(0u64));
     let threads: Vec<_> = (0..2)
         .map(|_| {

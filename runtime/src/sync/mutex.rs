@@ -245,8 +245,8 @@ fn can_spin(iter: u32) -> bool {
     match crate::sched::with_p(|p| p.local.is_empty() && p.p.runnext.is_empty()) {
         Some(queue_empty) => {
             let rt = crate::sched::runtime();
-            let idle = rt.idle.npidle.load(Ordering::Relaxed)
-                + rt.idle.nmspinning.load(Ordering::Relaxed);
+            let idle =
+                rt.idle.npidle.load(Ordering::Relaxed) + rt.idle.nmspinning.load(Ordering::Relaxed);
             queue_empty && rt.maxprocs() > idle + 1
         }
         // A plain thread: spinning costs nobody a P.
