@@ -397,6 +397,20 @@ fn give_up_p(rt: &'static Runtime, m: &'static MLocal) -> GiveUp {
                 return GiveUp::Retry;
             }
         }
+    } else {
+        // A non-spinning M re-checks the global queue too: a plain thread
+        // may have pushed there after our check above but before `put_p`,
+        // and its `wakep` then saw no idle P. put_p (a SeqCst store), the
+        // fence, then the load here pair with push, fence, load in `wakep`.
+        fence(Ordering::SeqCst);
+        if !rt.global.is_empty() {
+            let mut st = rt.idle.state();
+            if let Some(p) = rt.idle.take_p(&mut st) {
+                drop(st);
+                *m.shared.p.lock() = Some(p);
+                return GiveUp::Retry;
+            }
+        }
     }
     GiveUp::Sleep
 }
