@@ -56,6 +56,7 @@ fn m_main(handle: Arc<MHandle>, wake: Wake) {
         spinning: std::cell::Cell::new(wake.spinning),
     }));
     set_current_m(m);
+    crate::stack::on_thread_start();
     let _guard = AbortOnUnwind;
     schedule(m);
 }
