@@ -58,6 +58,9 @@ const HOT_MAX: usize = 1024;
 /// trim releases a large batch in few `madvise` calls).
 const HOT_LOW: usize = HOT_MAX / 2;
 
+/// Cold runs below this many are never compacted.
+const COMPACT_MIN: usize = 1024;
+
 /// Checks a requested stack size, naming the problem when it is unusable.
 pub(crate) fn check_size(bytes: usize) -> Result<(), String> {
     if bytes < MIN_STACK_SIZE {
@@ -138,8 +141,14 @@ struct Class {
     carver: slab::Carver,
     /// Free stacks whose pages may be resident, oldest first.
     hot: Vec<GoStack>,
-    /// Free stacks whose pages were returned to the OS.
-    cold: Vec<GoStack>,
+    /// Free stacks whose pages were returned to the OS, as runs of adjacent
+    /// slots `(lowest slot's address, count)`: a burst's stacks were carved
+    /// side by side, so a million of them take a few runs, not 16 MB.
+    cold: Vec<(usize, usize)>,
+    /// Stacks in `cold`.
+    ncold: usize,
+    /// `cold.len()` at which runs are next sorted and merged.
+    compact_at: usize,
 }
 
 impl Class {
@@ -148,19 +157,77 @@ impl Class {
             carver: slab::Carver::new(size),
             hot: Vec::new(),
             cold: Vec::new(),
+            ncold: 0,
+            compact_at: COMPACT_MIN,
         }
     }
 
+    fn stride(&self) -> usize {
+        self.carver.size() + slab::page_size()
+    }
+
     fn pop(&mut self) -> Option<GoStack> {
-        self.hot.pop().or_else(|| self.cold.pop())
+        self.hot.pop().or_else(|| self.pop_cold())
+    }
+
+    fn pop_cold(&mut self) -> Option<GoStack> {
+        let stride = self.stride();
+        let run = self.cold.last_mut()?;
+        run.1 -= 1;
+        let slot = run.0 + run.1 * stride;
+        if run.1 == 0 {
+            self.cold.pop();
+            if self.cold.capacity() > 64 && self.cold.len() < self.cold.capacity() / 4 {
+                self.cold.shrink_to(self.cold.len() * 2);
+            }
+        }
+        self.ncold -= 1;
+        Some(GoStack::at(slot, self.carver.size()))
+    }
+
+    /// Adds released stacks, sorted by address, to `cold`.
+    fn push_cold(&mut self, sorted: Vec<GoStack>) {
+        let stride = self.stride();
+        self.ncold += sorted.len();
+        for s in sorted {
+            let slot = s.limit.get();
+            match self.cold.last_mut() {
+                Some(run) if run.0 + run.1 * stride == slot => run.1 += 1,
+                _ => self.cold.push((slot, 1)),
+            }
+        }
+        if self.cold.len() >= self.compact_at {
+            self.compact_cold();
+        }
+    }
+
+    /// Sorts the cold runs and merges neighbours. Amortised: the next
+    /// compaction waits until the list has doubled.
+    fn compact_cold(&mut self) {
+        let stride = self.stride();
+        self.cold.sort_unstable_by_key(|r| r.0);
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(self.cold.len());
+        for &(start, n) in &self.cold {
+            match merged.last_mut() {
+                Some(run) if run.0 + run.1 * stride == start => run.1 += n,
+                _ => merged.push((start, n)),
+            }
+        }
+        merged.shrink_to_fit();
+        self.cold = merged;
+        self.compact_at = (self.cold.len() * 2).max(COMPACT_MIN);
     }
 
     /// Moves up to `n` free stacks into `out`, resident ones first.
     fn take_into(&mut self, out: &mut Vec<GoStack>, n: usize) {
         let from_hot = n.min(self.hot.len());
         out.extend(self.hot.drain(self.hot.len() - from_hot..));
-        let from_cold = (n - from_hot).min(self.cold.len());
-        out.extend(self.cold.drain(self.cold.len() - from_cold..));
+        for _ in from_hot..n {
+            match self.pop_cold() {
+                Some(s) => out.push(s),
+                None => break,
+            }
+        }
     }
 
     /// The oldest resident stacks beyond `keep`, to be released by the caller.
@@ -291,13 +358,13 @@ impl StackPool {
         let excess = class.excess(HOT_LOW);
         drop(class);
         let excess = release_all(excess);
-        lock(&self.default).cold.extend(excess);
+        lock(&self.default).push_cold(excess);
     }
 
     fn others_push_cold(&self, size: usize, stacks: Vec<GoStack>) {
         let mut others = lock(&self.others);
         if let Some(c) = others.iter_mut().find(|c| c.carver.size() == size) {
-            c.cold.extend(stacks);
+            c.push_cold(stacks);
         }
     }
 
@@ -308,7 +375,7 @@ impl StackPool {
         let excess = lock(&self.default).excess(0);
         if !excess.is_empty() {
             let excess = release_all(excess);
-            lock(&self.default).cold.extend(excess);
+            lock(&self.default).push_cold(excess);
         }
         let mut others = lock(&self.others);
         let batches: Vec<(usize, Vec<GoStack>)> = others
@@ -327,7 +394,7 @@ impl StackPool {
     #[cfg(test)]
     fn counts(&self) -> (usize, usize) {
         let c = lock(&self.default);
-        (c.hot.len(), c.cold.len())
+        (c.hot.len(), c.ncold)
     }
 }
 
@@ -345,7 +412,8 @@ fn carve(class: &Mutex<Class>) -> io::Result<GoStack> {
 }
 
 /// Returns the pages of `stacks` to the OS, one `madvise` per run of
-/// adjacent slots (guards survive `MADV_DONTNEED`), and hands them back.
+/// adjacent slots (guards survive `MADV_DONTNEED`), and hands them back
+/// sorted by address.
 fn release_all(mut stacks: Vec<GoStack>) -> Vec<GoStack> {
     stacks.sort_unstable_by_key(|s| s.limit.get());
     let page = slab::page_size();

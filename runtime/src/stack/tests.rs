@@ -153,3 +153,31 @@ fn mprotect_budget_runs_out_with_a_clear_error() {
         assert!(slab::readable(s + page()));
     }
 }
+
+#[test]
+fn cold_stacks_are_kept_as_merged_runs() {
+    let pool = StackPool::new(16 * 1024);
+    let n = 3 * HOT_MAX + COMPACT_MIN;
+    let mut stacks: Vec<GoStack> = (0..n).map(|_| pool.alloc(None, None).unwrap()).collect();
+    // Free in a scrambled order, as goroutines of a burst finish.
+    let len = stacks.len();
+    for i in 0..len {
+        stacks.swap(i, (i * 7919) % len);
+    }
+    for s in stacks {
+        pool.free(s, 16 * 1024, None);
+    }
+    pool.trim();
+    {
+        let mut c = lock(&pool.default);
+        c.compact_cold();
+        assert_eq!(c.ncold, n);
+        assert!(c.cold.len() <= 4, "{} runs", c.cold.len());
+    }
+    let again: Vec<GoStack> = (0..n).map(|_| pool.alloc(None, None).unwrap()).collect();
+    let mut addrs: Vec<usize> = again.iter().map(|s| s.limit.get()).collect();
+    addrs.sort_unstable();
+    addrs.dedup();
+    assert_eq!(addrs.len(), n, "a stack was handed out twice");
+    assert_eq!(pool.counts(), (0, 0));
+}
