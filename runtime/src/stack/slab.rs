@@ -201,7 +201,7 @@ pub(super) struct Carver {
 impl Carver {
     /// A carver for stacks of `size` usable bytes (a page multiple).
     pub(super) fn new(size: usize) -> Carver {
-        debug_assert!(size % page_size() == 0 && size > 0);
+        debug_assert!(size.is_multiple_of(page_size()) && size > 0);
         Carver {
             size,
             stride: size + page_size(),

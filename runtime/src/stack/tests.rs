@@ -75,11 +75,8 @@ fn guards_survive_trimming_and_memory_is_zeroed() {
     for (limit, base) in addrs {
         assert!(!slab::readable(limit), "guard lost by MADV_DONTNEED");
         // SAFETY: the slot is free in the pool and mapped read-write.
-        assert_eq!(
-            unsafe { *((base - 1) as *const u8) },
-            0,
-            "page not released"
-        );
+        let top = unsafe { *((base - 1) as *const u8) };
+        assert_eq!(top, 0, "page not released");
     }
 }
 
