@@ -71,6 +71,7 @@ fn m_main(handle: Arc<MHandle>, wake: Wake) {
         .unwrap_or_else(|e| e.into_inner())
         .push(shared);
     set_current_m(m);
+    crate::stack::on_thread_start();
     let _guard = AbortOnUnwind;
     schedule(rt, m);
     shared.exited.store(true, Ordering::SeqCst);
