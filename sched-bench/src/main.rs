@@ -33,6 +33,7 @@ usage: sched-bench [--quick] [--only NAME[,NAME...]] [--json] [--runs N] [--time
   --runs N       runs per cell; the median is reported (default 3, --quick 1)
   --timeout S    kill a run after S seconds (default 60, --quick 20)
   --no-install   do not try to install Go when it is missing
+  --out DIR      write report.md and report.svg there (default target/sched-bench)
 
 Writes target/sched-bench/report.md and target/sched-bench/report.svg.";
 
@@ -43,6 +44,7 @@ struct Options {
     runs: Option<usize>,
     timeout: Option<u64>,
     install_go: bool,
+    out: Option<std::path::PathBuf>,
 }
 
 fn parse_args(args: &[String]) -> Result<Options, String> {
@@ -53,6 +55,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
         runs: None,
         timeout: None,
         install_go: true,
+        out: None,
     };
     let mut it = args.iter();
     while let Some(a) = it.next() {
@@ -65,6 +68,7 @@ fn parse_args(args: &[String]) -> Result<Options, String> {
             "--quick" => o.scale = Scale::Quick,
             "--json" => o.json = true,
             "--no-install" => o.install_go = false,
+            "--out" => o.out = Some(value("--out")?.into()),
             "--only" => o.only.extend(
                 value("--only")?
                     .split(',')
@@ -117,7 +121,10 @@ fn main() {
         std::process::exit(2);
     }
     let report = run_report(&opts, &rows);
-    let dir = go::target_dir().join("sched-bench");
+    let dir = opts
+        .out
+        .clone()
+        .unwrap_or_else(|| go::target_dir().join("sched-bench"));
     let written = std::fs::create_dir_all(&dir)
         .and_then(|_| std::fs::write(dir.join("report.md"), report.to_markdown()))
         .and_then(|_| std::fs::write(dir.join("report.svg"), svg::render(&report)));
