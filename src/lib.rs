@@ -15,8 +15,15 @@ pub use weft_runtime::{
     ConfigError, GoId, JoinError, JoinHandle, SpawnPolicy, WaitReason,
 };
 
+/// Time: `sleep` (and, from the channels crate, `after`, `tick`, `Timer`,
+/// `Ticker`).
+pub mod time {
+    pub use weft_runtime::time::*;
+}
+
 /// The runtime's lower layers: the parking primitive and configuration.
 pub mod runtime {
     pub use weft_runtime::config;
     pub use weft_runtime::park;
+    pub use weft_runtime::timer;
 }

@@ -47,6 +47,9 @@ pub(crate) enum Switch {
     Park(Commit),
     /// Continuation stealing: queue this goroutine, run the child now.
     Spawn(GRef),
+    /// Back from `blocking()` and no P to run on: queue this goroutine on
+    /// the global queue; the M goes idle.
+    Requeue,
 }
 
 /// A commit closure living on a suspended goroutine's stack.

@@ -21,7 +21,6 @@ use std::panic::Location;
 use std::ptr;
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
 
 use crate::coro::CoroCell;
 
@@ -180,6 +179,10 @@ pub(crate) struct G {
     pub park: AtomicU8,
     /// The coroutine; only the M running this G touches it.
     pub coro: CoroCell,
+    /// Where this G sits in the goroutine registry (`dump.rs`).
+    pub reg_slot: std::sync::atomic::AtomicUsize,
+    /// With `WEFT_DEBUG=traceback=1`: where the G last parked.
+    pub park_trace: std::sync::Mutex<Option<String>>,
 }
 
 /// A shared reference to a goroutine.
@@ -203,10 +206,11 @@ impl G {
             wait_since: AtomicU64::new(0),
             park: AtomicU8::new(PARK_EMPTY),
             coro,
+            reg_slot: std::sync::atomic::AtomicUsize::new(usize::MAX),
+            park_trace: std::sync::Mutex::new(None),
         }
     }
 
-    #[allow(dead_code)] // read by the goroutine dump
     pub fn status(&self) -> GStatus {
         match self.status.load(Ordering::Relaxed) {
             0 => GStatus::Runnable,
@@ -220,7 +224,6 @@ impl G {
         self.status.store(s as u8, Ordering::Relaxed);
     }
 
-    #[allow(dead_code)] // read by the goroutine dump
     pub fn wait_reason(&self) -> WaitReason {
         WaitReason::from_u8(self.wait_reason.load(Ordering::Relaxed))
     }
@@ -233,15 +236,15 @@ impl G {
     }
 
     /// When the current wait began, as nanoseconds since the runtime's epoch.
-    #[allow(dead_code)] // read by the goroutine dump
     pub fn wait_since(&self) -> u64 {
         self.wait_since.load(Ordering::Relaxed)
     }
 }
 
+/// The wait's start on sysmon's coarse clock: one load, no clock read on
+/// the park path (dumps print waits in minutes, as Go does).
 fn epoch_nanos() -> u64 {
-    static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
-    EPOCH.get_or_init(Instant::now).elapsed().as_nanos() as u64
+    crate::sched::coarse_now()
 }
 
 /// A slot holding at most one G, which other threads may take (a P's `runnext`).

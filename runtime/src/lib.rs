@@ -31,16 +31,23 @@
 
 #![warn(missing_docs)]
 
+mod blocking;
 pub mod config;
 mod coro;
+mod deadlock;
+mod dump;
 pub mod g;
 pub mod park;
 pub(crate) mod sched;
 mod spawn;
 pub(crate) mod stack;
 mod stats;
+pub mod time;
+pub mod timer;
 
+pub use blocking::blocking;
 pub use config::{Config, ConfigError, SpawnPolicy};
+pub use dump::dump_goroutines;
 pub use g::{GoId, WaitReason};
 pub use spawn::{run, spawn, yield_now, Builder, JoinError, JoinHandle};
 pub use stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};

@@ -31,9 +31,8 @@
 //! Must never: resume a G from the waker's side while its M may still be
 //! running its commit closure, or lose a wake-up.
 
-use std::cell::Cell;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::{self, Thread};
 
@@ -73,7 +72,7 @@ pub fn park(reason: WaitReason, commit: impl FnOnce()) {
     match sched::current_g() {
         Some(g) => park_g(&g, reason, commit),
         None => {
-            if sched::current_m().is_some() {
+            if sched::current_m().is_some_and(|m| !m.in_blocking.get()) {
                 crate::throw("park called on an M outside any goroutine");
             }
             park_thread(commit);
@@ -83,6 +82,10 @@ pub fn park(reason: WaitReason, commit: impl FnOnce()) {
 
 fn park_g(g: &GRef, reason: WaitReason, commit: impl FnOnce()) {
     g.set_wait_reason(reason);
+    if sched::runtime().settings.debug.traceback {
+        let bt = std::backtrace::Backtrace::force_capture().to_string();
+        *g.park_trace.lock().unwrap_or_else(|e| e.into_inner()) = Some(bt);
+    }
     let mut commit = Some(commit);
     let mut run = || {
         if let Some(c) = commit.take() {
@@ -183,13 +186,36 @@ fn unpark_g(g: &GRef) {
 /// stray `std::thread::unpark` from elsewhere cannot confuse us.
 struct ThreadParker {
     notified: AtomicBool,
+    /// Counted in [`THREADS_PARKED`]; cleared (and uncounted) by whichever of
+    /// the waker and the parker gets there first.
+    counted: AtomicBool,
     thread: Thread,
+}
+
+/// Plain threads parked in weft with no wake-up pending (the deadlock
+/// detector counts them as asleep), and parks of plain threads so far.
+static THREADS_PARKED: AtomicUsize = AtomicUsize::new(0);
+static THREAD_PARKS: AtomicU64 = AtomicU64::new(0);
+
+/// (threads parked with no wake-up pending, thread parks ever).
+pub(crate) fn threads_parked() -> (usize, u64) {
+    (
+        THREADS_PARKED.load(Ordering::SeqCst),
+        THREAD_PARKS.load(Ordering::SeqCst),
+    )
 }
 
 impl ThreadParker {
     fn unpark(&self) {
-        if !self.notified.swap(true, Ordering::AcqRel) {
+        if !self.notified.swap(true, Ordering::SeqCst) {
+            self.uncount();
             self.thread.unpark();
+        }
+    }
+
+    fn uncount(&self) {
+        if self.counted.swap(false, Ordering::SeqCst) {
+            THREADS_PARKED.fetch_sub(1, Ordering::SeqCst);
         }
     }
 }
@@ -197,18 +223,29 @@ impl ThreadParker {
 thread_local! {
     static THREAD_PARKER: Arc<ThreadParker> = Arc::new(ThreadParker {
         notified: AtomicBool::new(false),
+        counted: AtomicBool::new(false),
         thread: thread::current(),
     });
-    static THREAD_PARKS: Cell<u64> = const { Cell::new(0) };
 }
 
 fn park_thread(commit: impl FnOnce()) {
     let me = THREAD_PARKER.with(|p| p.clone());
     commit();
-    while !me.notified.swap(false, Ordering::AcqRel) {
+    THREAD_PARKS.fetch_add(1, Ordering::SeqCst);
+    if !me.notified.load(Ordering::SeqCst) {
+        me.counted.store(true, Ordering::SeqCst);
+        THREADS_PARKED.fetch_add(1, Ordering::SeqCst);
+        if me.notified.load(Ordering::SeqCst) {
+            me.uncount();
+        } else if sched::started() {
+            // Perhaps the last thing that could run: let sysmon look.
+            sched::sysmon::wake(sched::runtime());
+        }
+    }
+    while !me.notified.swap(false, Ordering::SeqCst) {
         thread::park();
     }
-    THREAD_PARKS.with(|c| c.set(c.get() + 1));
+    me.uncount();
 }
 
 #[cfg(test)]

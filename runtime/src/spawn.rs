@@ -87,6 +87,7 @@ impl Builder {
         self.spawn_at(f, Location::caller())
     }
 
+    #[track_caller]
     fn spawn_at<F, T>(self, f: F, site: &'static Location<'static>) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,

@@ -87,6 +87,7 @@ pub fn stats() -> Stats {
         global_queue: rt.global.len(),
         spawned: rt.spawned_outside.load(Ordering::Relaxed),
         unparks: rt.unparks_outside.load(Ordering::Relaxed),
+        finished: rt.exited_outside.load(Ordering::Relaxed),
         ..Stats::default()
     };
     for p in rt.all_ps() {

@@ -16,12 +16,19 @@
 //!   back. No wake-up is lost.
 //! - **Sleeping**: an M without a P waits on its own condvar until [`startm`]
 //!   hands it a P. Idle Ms never poll: an idle runtime uses no CPU.
+//! - **Timers**: one sleeping M holds the *timer role*: it sleeps only until
+//!   the earliest timer deadline, then fires the due timers (taking an idle
+//!   P first if there is one, so the goroutines they wake run on it).
+//!   Adding an earlier timer notifies the role holder ([`timers_changed`]);
+//!   when the holder is handed a P, the role passes to another sleeper.
 //!
 //! Must never: hold `lock` while doing anything but moving Ps and Ms between
 //! lists (no thread creation, no goroutine code, no unpark).
 
+use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use super::p::POwned;
 use super::{runtime, Runtime};
@@ -38,6 +45,8 @@ pub(crate) struct MHandle {
     pub id: usize,
     slot: Mutex<Option<Wake>>,
     cv: Condvar,
+    /// Whether this M, while asleep, must wake for the next timer.
+    timer_role: AtomicBool,
 }
 
 pub(crate) struct IdleState {
@@ -47,8 +56,12 @@ pub(crate) struct IdleState {
     pub retired: Vec<POwned>,
     /// Ms asleep, waiting for a P.
     pub ms: Vec<Arc<MHandle>>,
-    /// Ms created so far.
+    /// Ms alive.
     pub nm: usize,
+    /// The last M id handed out.
+    next_mid: usize,
+    /// The sleeping M holding the timer role, if any.
+    timer_sleeper: Option<Arc<MHandle>>,
 }
 
 pub(crate) struct Idle {
@@ -70,6 +83,8 @@ impl Idle {
                 retired: Vec::new(),
                 ms: Vec::new(),
                 nm: 0,
+                next_mid: 0,
+                timer_sleeper: None,
             }),
             npidle: AtomicUsize::new(n),
             nmspinning: AtomicUsize::new(0),
@@ -101,7 +116,7 @@ impl Idle {
 /// already spinning: two loads after a fence.
 pub(crate) fn wakep(rt: &Runtime) {
     // StoreLoad: the caller's push of work must be visible before we read the
-    // idle counters; pairs with the fence in `worker::drop_spinning`.
+    // idle counters; pairs with the fence in `worker::give_up_p`.
     fence(Ordering::SeqCst);
     if rt.idle.npidle.load(Ordering::SeqCst) == 0 {
         return;
@@ -129,17 +144,46 @@ pub(crate) fn startm(rt: &Runtime, spinning: bool) {
         }
         return;
     };
-    let wake = Wake { p, spinning };
-    if let Some(m) = st.ms.pop() {
+    start_m_locked(rt, st, Wake { p, spinning });
+}
+
+/// Runs `p` (taken from a stuck M by sysmon) on an idle or new M.
+pub(crate) fn startm_with(rt: &Runtime, p: POwned) {
+    let st = rt.idle.state();
+    start_m_locked(rt, st, Wake { p, spinning: false });
+}
+
+fn start_m_locked(rt: &Runtime, mut st: MutexGuard<'_, IdleState>, wake: Wake) {
+    // Prefer an M without the timer role, so the role holder sleeps on.
+    let pick = st
+        .ms
+        .iter()
+        .rposition(|m| !m.timer_role.load(Ordering::Relaxed))
+        .or_else(|| st.ms.len().checked_sub(1));
+    if let Some(i) = pick {
+        let m = st.ms.swap_remove(i);
+        let next_role = release_timer_role(&mut st, &m);
         drop(st);
         rt.idle.nmidle.fetch_sub(1, Ordering::Relaxed);
         m.hand(wake);
+        if let Some(h) = next_role {
+            h.notify();
+        }
+        super::sysmon::wake(rt);
         return;
     }
+    if st.nm >= MAX_MS {
+        drop(st);
+        crate::throw(&format!(
+            "thread exhaustion: {MAX_MS} Ms exist (too many goroutines inside blocking() at once?)"
+        ));
+    }
     st.nm += 1;
-    let id = st.nm;
+    st.next_mid += 1;
+    let id = st.next_mid;
     drop(st);
     super::worker::spawn_m(id, wake);
+    super::sysmon::wake(rt);
 }
 
 impl MHandle {
@@ -148,7 +192,16 @@ impl MHandle {
             id,
             slot: Mutex::new(None),
             cv: Condvar::new(),
+            timer_role: AtomicBool::new(false),
         })
+    }
+
+    /// Wakes the M without handing it anything, so it re-reads its timer
+    /// role and the earliest deadline. Taking the slot lock orders this
+    /// against the M's read of the deadline (no lost notification).
+    fn notify(&self) {
+        let _slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        self.cv.notify_one();
     }
 
     fn hand(&self, wake: Wake) {
@@ -160,19 +213,145 @@ impl MHandle {
     }
 }
 
-/// Puts the current M to sleep until it is handed a P (Go's `stopm`).
-pub(crate) fn stopm(handle: &Arc<MHandle>) -> Wake {
-    let rt = runtime();
-    {
-        let mut st = rt.idle.state();
-        st.ms.push(handle.clone());
-        rt.idle.nmidle.fetch_add(1, Ordering::Relaxed);
+/// If `m` holds the timer role, takes it away and gives it to another
+/// sleeping M, which the caller must [`MHandle::notify`] after unlocking.
+fn release_timer_role(st: &mut IdleState, m: &Arc<MHandle>) -> Option<Arc<MHandle>> {
+    if !m.timer_role.swap(false, Ordering::SeqCst) {
+        return None;
     }
+    st.timer_sleeper = None;
+    let next = st.ms.last()?.clone();
+    next.timer_role.store(true, Ordering::SeqCst);
+    st.timer_sleeper = Some(next.clone());
+    Some(next)
+}
+
+/// A timer earlier than every other was added: make sure a sleeping M will
+/// wake for it. (Running Ms check deadlines on every scheduling pass.)
+pub(crate) fn timers_changed(rt: &Runtime) {
+    let mut st = rt.idle.state();
+    let holder = match &st.timer_sleeper {
+        Some(h) => h.clone(),
+        None => {
+            let Some(h) = st.ms.last().cloned() else {
+                return; // every M is awake
+            };
+            h.timer_role.store(true, Ordering::SeqCst);
+            st.timer_sleeper = Some(h.clone());
+            h
+        }
+    };
+    drop(st);
+    holder.notify();
+}
+
+/// How long an M beyond `maxprocs` may sleep idle before its thread exits
+/// (Ms pile up after bursts of `blocking()` calls).
+const IDLE_M_EXIT: Duration = Duration::from_secs(2);
+
+/// At most this many Ms (Go's default `debug.SetMaxThreads`).
+pub(crate) const MAX_MS: usize = 10_000;
+
+/// Puts the current M to sleep until it is handed a P (Go's `stopm`). The M
+/// holding the timer role also wakes at the earliest timer deadline, fires
+/// the due timers, and takes an idle P if there is one. `None`: this M was
+/// idle too long and is not needed; its thread should exit.
+pub(crate) fn stopm(handle: &Arc<MHandle>) -> Option<Wake> {
+    let rt = runtime();
+    loop {
+        {
+            let mut st = rt.idle.state();
+            st.ms.push(handle.clone());
+            rt.idle.nmidle.fetch_add(1, Ordering::Relaxed);
+            if st.timer_sleeper.is_none() {
+                handle.timer_role.store(true, Ordering::SeqCst);
+                st.timer_sleeper = Some(handle.clone());
+            }
+        }
+        super::sysmon::on_m_idle(rt);
+        match sleep(rt, handle) {
+            Slept::Woken(w) => return Some(w),
+            Slept::Exit => return None,
+            Slept::TimerDue => {}
+        }
+        // A timer is due and we left the idle list: fire it, with a P if one
+        // is free (then the woken goroutines run here).
+        let p = {
+            let mut st = rt.idle.state();
+            rt.idle.take_p(&mut st)
+        };
+        match p {
+            Some(p) => return Some(Wake { p, spinning: false }),
+            None => {
+                crate::timer::run_due();
+            }
+        }
+    }
+}
+
+enum Slept {
+    /// Handed a P.
+    Woken(Wake),
+    /// A timer is due; this M has left the idle list.
+    TimerDue,
+    /// Idle too long and more Ms than Ps exist; this M has left the idle
+    /// list and is no longer counted.
+    Exit,
+}
+
+/// Waits for a P, or (with the timer role) for the earliest deadline.
+fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Slept {
     let mut slot = handle.slot.lock().unwrap_or_else(|e| e.into_inner());
+    let idle_since = Instant::now();
     loop {
         if let Some(w) = slot.take() {
-            return w;
+            return Slept::Woken(w);
         }
-        slot = handle.cv.wait(slot).unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        let role = handle.timer_role.load(Ordering::SeqCst);
+        let deadline = if role {
+            crate::timer::next_deadline()
+        } else {
+            Some(idle_since + IDLE_M_EXIT)
+        };
+        let Some(deadline) = deadline else {
+            slot = handle.cv.wait(slot).unwrap_or_else(|e| e.into_inner());
+            continue;
+        };
+        if deadline > now {
+            slot = handle
+                .cv
+                .wait_timeout(slot, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+            continue;
+        }
+        // Due. Leave the idle list, unless someone is handing us a P.
+        drop(slot);
+        let mut st = rt.idle.state();
+        let exit = !role && st.nm > rt.maxprocs();
+        if role || exit {
+            if let Some(i) = st.ms.iter().position(|m| Arc::ptr_eq(m, handle)) {
+                st.ms.swap_remove(i);
+                rt.idle.nmidle.fetch_sub(1, Ordering::Relaxed);
+                let next_role = release_timer_role(&mut st, handle);
+                if exit {
+                    st.nm -= 1;
+                }
+                drop(st);
+                if let Some(h) = next_role {
+                    h.notify();
+                }
+                return if exit { Slept::Exit } else { Slept::TimerDue };
+            }
+        }
+        drop(st);
+        slot = handle.slot.lock().unwrap_or_else(|e| e.into_inner());
+        if !role && !exit {
+            // Needed after all: sleep without a deadline until handed a P.
+            while slot.is_none() && !handle.timer_role.load(Ordering::SeqCst) {
+                slot = handle.cv.wait(slot).unwrap_or_else(|e| e.into_inner());
+            }
+        }
     }
 }

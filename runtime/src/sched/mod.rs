@@ -15,12 +15,14 @@
 
 pub(crate) mod idle;
 pub(crate) mod p;
+pub(crate) mod pcell;
+pub(crate) mod sysmon;
 pub(crate) mod worker;
 
 use std::cell::{Cell, RefCell};
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use crossbeam_deque::Injector;
 
@@ -31,6 +33,7 @@ use crate::stack::StackPool;
 
 use self::idle::{Idle, MHandle};
 use self::p::{PCounters, POwned, P};
+use self::pcell::PCell;
 
 /// The scheduler's global state.
 pub(crate) struct Runtime {
@@ -46,8 +49,14 @@ pub(crate) struct Runtime {
     pub next_goid: AtomicU64,
     /// Goroutines spawned from threads that hold no P.
     pub spawned_outside: AtomicU64,
+    /// Goroutines that finished on an M whose P had been retaken.
+    pub exited_outside: AtomicU64,
     /// Goroutines unparked by threads that hold no P.
     pub unparks_outside: AtomicU64,
+    /// Every M ever started, for sysmon and the dumps.
+    pub all_ms: Mutex<Vec<&'static MShared>>,
+    /// Goroutines inside `blocking()` right now.
+    pub blocking_in_flight: AtomicUsize,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -81,6 +90,9 @@ fn start() -> &'static Runtime {
     });
     if first {
         crate::spawn::install_panic_hook();
+        sysmon::start(rt);
+        crate::dump::start_schedtrace(rt);
+        crate::dump::install_sigquit();
     }
     rt
 }
@@ -102,6 +114,9 @@ impl Runtime {
             next_goid: AtomicU64::new(1),
             spawned_outside: AtomicU64::new(0),
             unparks_outside: AtomicU64::new(0),
+            exited_outside: AtomicU64::new(0),
+            all_ms: Mutex::new(Vec::new()),
+            blocking_in_flight: AtomicUsize::new(0),
             settings,
         };
         let owned: Vec<POwned> = (0..rt.settings.maxprocs)
@@ -138,12 +153,50 @@ impl Runtime {
 /// Per-M state reachable from the M's own thread.
 pub(crate) struct MLocal {
     pub handle: Arc<MHandle>,
-    /// The P this M holds, if any.
-    pub p: RefCell<Option<POwned>>,
+    /// The part sysmon and the dumps can see.
+    pub shared: &'static MShared,
     /// The goroutine running on this M.
     pub curg: RefCell<Option<GRef>>,
     /// Whether this M is counted in `nmspinning`.
     pub spinning: Cell<bool>,
+    /// Whether the current goroutine is inside `blocking()`.
+    pub in_blocking: Cell<bool>,
+}
+
+/// Per-M state other threads can see.
+pub(crate) struct MShared {
+    pub id: usize,
+    /// The P this M holds, if any; sysmon may retake it.
+    pub p: PCell,
+    /// When the current goroutine entered `blocking()` (runtime clock
+    /// nanoseconds), or 0.
+    pub blocking_since: AtomicU64,
+    /// When the current goroutine was last resumed, or 0 while the M is in
+    /// the scheduler.
+    pub running_since: AtomicU64,
+    /// The M's thread has exited (idle too long).
+    pub exited: std::sync::atomic::AtomicBool,
+}
+
+static COARSE: AtomicU64 = AtomicU64::new(0);
+
+/// [`nanotime`] as of sysmon's last pass (at most 10 ms old while anything
+/// runs): for wait ages, where a clock read per park would cost too much.
+pub(crate) fn coarse_now() -> u64 {
+    COARSE.load(Ordering::Relaxed)
+}
+
+/// Refreshes [`coarse_now`]; sysmon calls this every pass.
+pub(crate) fn tick_coarse_clock() {
+    COARSE.store(nanotime(), Ordering::Relaxed);
+}
+
+/// Nanoseconds on the runtime's monotonic clock (for sysmon's ages).
+pub(crate) fn nanotime() -> u64 {
+    static EPOCH: OnceLock<std::time::Instant> = OnceLock::new();
+    let e = *EPOCH.get_or_init(std::time::Instant::now);
+    // +1 so that 0 can mean "not set".
+    e.elapsed().as_nanos() as u64 + 1
 }
 
 thread_local! {
@@ -164,15 +217,19 @@ pub(crate) fn set_current_m(m: &'static MLocal) {
     CURRENT_M.with(|c| c.set(Some(m)));
 }
 
-/// The goroutine running on this thread, if any.
+/// The goroutine running on this thread, if any. Inside `blocking()` there
+/// is none: the goroutine behaves as a plain thread there (a park blocks the
+/// thread, a spawn queues the child).
 pub(crate) fn current_g() -> Option<GRef> {
-    current_m().and_then(|m| m.curg.borrow().clone())
+    current_m()
+        .filter(|m| !m.in_blocking.get())
+        .and_then(|m| m.curg.borrow().clone())
 }
 
 /// Runs `f` with the current M's P, if this thread is an M holding one.
 pub(crate) fn with_p<R>(f: impl FnOnce(&mut POwned) -> R) -> Option<R> {
     let m = current_m()?;
-    let mut p = m.p.borrow_mut();
+    let mut p = m.shared.p.lock();
     p.as_mut().map(f)
 }
 
@@ -199,7 +256,9 @@ pub(crate) fn new_g(
         }
     };
     let coro = CoroCell::new(stack, body);
-    Ok(Arc::new(G::new(GoId(id), name, site, size, coro)))
+    let g = Arc::new(G::new(GoId(id), name, site, size, coro));
+    crate::dump::register(&g);
+    Ok(g)
 }
 
 /// Queues a new goroutine according to the spawn policy.
@@ -212,10 +271,7 @@ pub(crate) fn start_g(rt: &'static Runtime, g: GRef) {
                 return;
             }
             SpawnPolicy::ChildStealing => {
-                let queued = with_p(|p| p.push_runnext(g));
-                debug_assert!(queued.is_some(), "a running goroutine's M holds a P");
-                idle::wakep(rt);
-                return;
+                // Without a P (retaken by sysmon), `submit` uses the global queue.
             }
         }
     }
@@ -233,7 +289,7 @@ pub(crate) fn ready(g: GRef) {
 fn submit(rt: &'static Runtime, g: GRef) {
     let m = current_m();
     let rest = match m {
-        Some(m) => match m.p.borrow_mut().as_mut() {
+        Some(m) => match m.shared.p.lock().as_mut() {
             Some(p) => {
                 p.push_runnext(g);
                 None
@@ -292,7 +348,7 @@ pub(crate) fn set_maxprocs(rt: &'static Runtime, n: usize) -> usize {
 /// Number of live goroutines (spawned and not finished).
 pub(crate) fn num_goroutine(rt: &Runtime) -> usize {
     let mut spawned = rt.spawned_outside.load(Ordering::Relaxed);
-    let mut exited = 0u64;
+    let mut exited = rt.exited_outside.load(Ordering::Relaxed);
     for p in rt.all_ps() {
         spawned += p.counters.spawned.load(Ordering::Relaxed);
         exited += p.counters.exited.load(Ordering::Relaxed);

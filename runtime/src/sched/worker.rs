@@ -20,14 +20,16 @@
 //! borrow of the M's P across a resume, or block while holding a P except in
 //! `stopm` (which releases it first).
 
-use std::sync::atomic::{fence, Ordering};
+use std::cell::{Cell, RefCell};
+use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
 use crossbeam_deque::Steal;
 
 use super::idle::{self, MHandle, Wake};
-use super::p::{PCounters, POwned, RUNNEXT_LIMIT};
-use super::{runtime, set_current_m, MLocal, Runtime};
+use super::p::{PCounters, RUNNEXT_LIMIT};
+use super::pcell::{PCell, PGuard};
+use super::{runtime, set_current_m, MLocal, MShared, Runtime};
 use crate::coro::{Resumed, Switch};
 use crate::g::{GRef, GStatus, WaitReason, PARK_EMPTY, PARK_PARKED};
 
@@ -49,15 +51,29 @@ pub(crate) fn spawn_m(id: usize, wake: Wake) {
 }
 
 fn m_main(handle: Arc<MHandle>, wake: Wake) {
+    let shared: &'static MShared = Box::leak(Box::new(MShared {
+        id: handle.id,
+        p: PCell::new(Some(wake.p)),
+        blocking_since: AtomicU64::new(0),
+        running_since: AtomicU64::new(0),
+        exited: AtomicBool::new(false),
+    }));
     let m: &'static MLocal = Box::leak(Box::new(MLocal {
         handle,
-        p: std::cell::RefCell::new(Some(wake.p)),
-        curg: std::cell::RefCell::new(None),
-        spinning: std::cell::Cell::new(wake.spinning),
+        shared,
+        curg: RefCell::new(None),
+        spinning: Cell::new(wake.spinning),
+        in_blocking: Cell::new(false),
     }));
+    let rt = runtime();
+    rt.all_ms
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(shared);
     set_current_m(m);
     let _guard = AbortOnUnwind;
-    schedule(m);
+    schedule(rt, m);
+    shared.exited.store(true, Ordering::SeqCst);
 }
 
 /// A panic escaping the scheduler is a runtime bug: abort with a message
@@ -72,13 +88,16 @@ impl Drop for AbortOnUnwind {
     }
 }
 
-fn schedule(m: &'static MLocal) -> ! {
-    let rt = runtime();
+/// The M loop. Returns only when the M has been idle long enough to exit.
+fn schedule(rt: &'static Runtime, m: &'static MLocal) {
     let mut next: Option<GRef> = None;
     loop {
         let g = match next.take() {
             Some(g) => g,
-            None => find_runnable(rt, m),
+            None => match find_runnable(rt, m) {
+                Some(g) => g,
+                None => return,
+            },
         };
         next = execute(rt, m, g);
     }
@@ -86,27 +105,42 @@ fn schedule(m: &'static MLocal) -> ! {
 
 /// Runs `g` until it switches back; returns a G to run next without going
 /// through the queues (a spawned child, or a G whose park was cancelled).
+///
+/// While `g` runs, sysmon may retake this M's P (the goroutine ran too long
+/// without a scheduling point); then what `g` left behind goes to the global
+/// queue and the M looks for a P again.
 fn execute(rt: &'static Runtime, m: &'static MLocal, g: GRef) -> Option<GRef> {
     g.set_status(GStatus::Running);
     g.set_wait_reason(WaitReason::None);
     let cell: *const crate::coro::CoroCell = &g.coro;
     *m.curg.borrow_mut() = Some(g);
+    m.shared
+        .running_since
+        .store(super::nanotime(), Ordering::Relaxed);
     // SAFETY: we took `g` from a run queue (or were handed it by the previous
     // step of this loop), so this M owns it (coro.rs invariant 1), and we just
     // made it the current G. `cell` points into `g`, which `m.curg` keeps
     // alive until we take it back below.
     let resumed = unsafe { (*cell).resume() };
+    m.shared.running_since.store(0, Ordering::Relaxed);
     let g = m.curg.borrow_mut().take().expect("current G vanished");
+    let mut pg = m.shared.p.lock();
     match resumed {
         Resumed::Switched(Switch::Yield) => {
             g.set_status(GStatus::Runnable);
-            with_own_p(m, |p| p.push_back(g));
+            match pg.as_mut() {
+                Some(p) => p.push_back(g),
+                None => requeue_global(rt, pg, g),
+            }
             None
         }
         Resumed::Switched(Switch::Park(commit)) => {
             g.set_status(GStatus::Waiting);
+            if let Some(p) = pg.as_mut() {
+                PCounters::bump(&p.p.counters.parks, 1);
+            }
+            drop(pg);
             commit.run();
-            with_own_p(m, |p| PCounters::bump(&p.p.counters.parks, 1));
             // The G is off its stack and its waiter is registered. Either we
             // publish PARKED (and an unpark will ready it), or an unpark came
             // first and left NOTIFIED: then we run it again at once.
@@ -119,7 +153,12 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GRef) -> Option<GRef> {
                 Ok(_) => None,
                 Err(_) => {
                     g.park.store(PARK_EMPTY, Ordering::Relaxed);
-                    Some(g)
+                    if m.shared.p.lock().is_some() {
+                        Some(g)
+                    } else {
+                        requeue_global(rt, m.shared.p.lock(), g);
+                        None
+                    }
                 }
             }
         }
@@ -127,55 +166,91 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GRef) -> Option<GRef> {
             // Continuation stealing: the parent's continuation is queued where
             // thieves can find it; the child runs now on this M.
             g.set_status(GStatus::Runnable);
-            with_own_p(m, |p| p.push_runnext(g));
-            idle::wakep(rt);
-            Some(child)
+            match pg.as_mut() {
+                Some(p) => {
+                    p.push_runnext(g);
+                    drop(pg);
+                    idle::wakep(rt);
+                    Some(child)
+                }
+                None => {
+                    drop(pg);
+                    rt.global.push(child);
+                    requeue_global(rt, m.shared.p.lock(), g);
+                    None
+                }
+            }
+        }
+        Resumed::Switched(Switch::Requeue) => {
+            g.set_status(GStatus::Runnable);
+            requeue_global(rt, pg, g);
+            None
         }
         Resumed::Finished(stack) => {
             g.set_status(GStatus::Dead);
-            with_own_p(m, |p| {
-                rt.stacks.free(
-                    stack,
-                    g.stack_size.unwrap_or(rt.stacks.default_size()),
-                    Some(&mut p.stacks),
-                );
-                PCounters::bump(&p.p.counters.exited, 1);
-            });
+            crate::dump::unregister(&g);
+            let size = g.stack_size.unwrap_or(rt.stacks.default_size());
+            match pg.as_mut() {
+                Some(p) => {
+                    rt.stacks.free(stack, size, Some(&mut p.stacks));
+                    PCounters::bump(&p.p.counters.exited, 1);
+                }
+                None => {
+                    drop(pg);
+                    rt.stacks.free(stack, size, None);
+                    rt.exited_outside.fetch_add(1, Ordering::Relaxed);
+                }
+            }
             None
         }
     }
 }
 
-fn with_own_p<R>(m: &MLocal, f: impl FnOnce(&mut POwned) -> R) -> R {
-    let mut p = m.p.borrow_mut();
-    f(p.as_mut().expect("an M running goroutines holds a P"))
+/// Queues `g` on the global queue (this M has no P) and wakes an M for it.
+fn requeue_global(rt: &'static Runtime, pg: PGuard<'_>, g: GRef) {
+    drop(pg);
+    rt.global.push(g);
+    idle::wakep(rt);
 }
 
-/// Finds a runnable G, sleeping if there is none. Returns with `m` holding a P.
-fn find_runnable(rt: &'static Runtime, m: &'static MLocal) -> GRef {
+/// Finds a runnable G, sleeping if there is none. Returns with `m` holding a
+/// P, or `None` when the M has been idle long enough to exit.
+fn find_runnable(rt: &'static Runtime, m: &'static MLocal) -> Option<GRef> {
     loop {
         if let Some(g) = try_local_and_global(rt, m) {
             stop_spinning(rt, m);
-            return g;
+            return Some(g);
         }
         if let Some(g) = try_steal(rt, m) {
             stop_spinning(rt, m);
-            return g;
+            return Some(g);
         }
-        if let Some(g) = give_up_p(rt, m) {
-            stop_spinning(rt, m);
-            return g;
+        match give_up_p(rt, m) {
+            // Work appeared while we gave the P up, and we hold a P again.
+            GiveUp::Retry => continue,
+            GiveUp::Sleep => {
+                debug_assert!(m.shared.p.lock().is_none() && !m.spinning.get());
+                let wake = idle::stopm(&m.handle)?;
+                *m.shared.p.lock() = Some(wake.p);
+                m.spinning.set(wake.spinning);
+            }
         }
-        // Sleep until handed a P.
-        let wake = idle::stopm(&m.handle);
-        *m.p.borrow_mut() = Some(wake.p);
-        m.spinning.set(wake.spinning);
     }
+}
+
+/// What [`give_up_p`] left us with.
+enum GiveUp {
+    /// We hold a P again: look for work once more.
+    Retry,
+    /// We hold no P and are not spinning: sleep.
+    Sleep,
 }
 
 /// Steps 1–4, plus retiring a P above `maxprocs`.
 fn try_local_and_global(rt: &'static Runtime, m: &'static MLocal) -> Option<GRef> {
-    let mut guard = m.p.borrow_mut();
+    // Due timers first: their callbacks may ready goroutines into our P.
+    crate::timer::run_due();
+    let mut guard = m.shared.p.lock();
     let p = guard.as_mut()?;
     if p.p.id >= rt.maxprocs() {
         drop(guard);
@@ -223,7 +298,7 @@ fn steal_one(q: &crossbeam_deque::Injector<GRef>) -> Option<GRef> {
 
 /// Step 5: spin and steal, if few enough Ms are spinning already.
 fn try_steal(rt: &'static Runtime, m: &'static MLocal) -> Option<GRef> {
-    let mut guard = m.p.borrow_mut();
+    let mut guard = m.shared.p.lock();
     let p = guard.as_mut()?;
     let nprocs = rt.maxprocs();
     if !m.spinning.get() {
@@ -285,35 +360,44 @@ fn stop_spinning(rt: &'static Runtime, m: &'static MLocal) {
 
 /// Step 6: put the P on the idle list; a spinning M then re-checks every
 /// queue (the other half of `wakep`'s handshake) and may take a P back.
-fn give_up_p(rt: &'static Runtime, m: &'static MLocal) -> Option<GRef> {
-    let Some(p) = m.p.borrow_mut().take() else {
-        return None; // retired: nothing to give up
+fn give_up_p(rt: &'static Runtime, m: &'static MLocal) -> GiveUp {
+    let Some(p) = m.shared.p.lock().take() else {
+        // Retired: nothing to give up.
+        drop_spinning(rt, m);
+        return GiveUp::Sleep;
     };
     {
         let mut st = rt.idle.state();
         if !rt.global.is_empty() {
             drop(st);
-            *m.p.borrow_mut() = Some(p);
-            return try_local_and_global(rt, m);
+            *m.shared.p.lock() = Some(p);
+            return GiveUp::Retry;
         }
         rt.idle.put_p(&mut st, p);
     }
-    if m.spinning.replace(false) {
-        rt.idle.nmspinning.fetch_sub(1, Ordering::SeqCst);
+    if m.spinning.get() {
+        drop_spinning(rt, m);
         // StoreLoad: pairs with the fence in `wakep`.
         fence(Ordering::SeqCst);
         if work_anywhere(rt) {
             let mut st = rt.idle.state();
             if let Some(p) = rt.idle.take_p(&mut st) {
                 drop(st);
-                *m.p.borrow_mut() = Some(p);
+                *m.shared.p.lock() = Some(p);
                 m.spinning.set(true);
                 rt.idle.nmspinning.fetch_add(1, Ordering::SeqCst);
-                return try_local_and_global(rt, m).or_else(|| try_steal(rt, m));
+                return GiveUp::Retry;
             }
         }
     }
-    None
+    GiveUp::Sleep
+}
+
+/// Stops counting this M as spinning, without waking anyone.
+fn drop_spinning(rt: &Runtime, m: &MLocal) {
+    if m.spinning.replace(false) {
+        rt.idle.nmspinning.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 fn work_anywhere(rt: &Runtime) -> bool {
@@ -326,7 +410,7 @@ fn work_anywhere(rt: &Runtime) -> bool {
 /// Hands a P above `maxprocs` back: its queue goes to the global queue and
 /// the P to the retired list. The M then finds no P and goes to sleep.
 fn retire_p(rt: &'static Runtime, m: &'static MLocal) {
-    let Some(mut p) = m.p.borrow_mut().take() else {
+    let Some(mut p) = m.shared.p.lock().take() else {
         return;
     };
     p.drain_into(&rt.global);
@@ -334,13 +418,11 @@ fn retire_p(rt: &'static Runtime, m: &'static MLocal) {
     if p.p.id < rt.maxprocs() {
         // `maxprocs` grew back meanwhile: keep running it.
         drop(st);
-        *m.p.borrow_mut() = Some(p);
+        *m.shared.p.lock() = Some(p);
         return;
     }
     st.retired.push(p);
     drop(st);
-    if m.spinning.replace(false) {
-        rt.idle.nmspinning.fetch_sub(1, Ordering::SeqCst);
-    }
+    drop_spinning(rt, m);
     idle::wakep(rt);
 }

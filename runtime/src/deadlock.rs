@@ -1,0 +1,78 @@
+//! Deadlock detection (Go's `checkdead`).
+//!
+//! Owns: deciding, when an M goes idle, whether no goroutine can ever run
+//! again, and then printing Go's report and exiting with status 2.
+//!
+//! The rule, conservative on purpose (no false positives):
+//! - every P is idle and no goroutine is queued anywhere;
+//! - no timer is pending, no `blocking()` call is in flight;
+//! - at least one goroutine is alive (all of them parked);
+//! - every thread of the process is accounted for: each is an M, sysmon, or
+//!   a plain thread parked inside weft (`join`, a channel, a lock) — a plain
+//!   thread doing anything else (sleeping, reading a pipe, running a test
+//!   harness) might still wake a goroutine, so then nothing is reported.
+//!   The count comes from `/proc/self/status`.
+//!
+//! Must never: report while any thread outside the runtime's control could
+//! still act, or run while holding a scheduler lock.
+
+use std::sync::atomic::Ordering;
+
+use crate::sched::Runtime;
+
+/// Checks for a global deadlock; on one, prints the report and exits(2).
+/// Called by sysmon when every P is idle. The state must look dead twice,
+/// [`SETTLE`] apart, with no park, unpark or spawn in between.
+pub(crate) fn check(rt: &'static Runtime) {
+    if !rt.settings.deadlock_detection {
+        return;
+    }
+    let Some(before) = suspect(rt) else { return };
+    std::thread::sleep(SETTLE);
+    if suspect(rt) != Some(before) {
+        return;
+    }
+    crate::dump::deadlock_report(rt);
+}
+
+/// How long the dead state must hold before it is reported.
+const SETTLE: std::time::Duration = std::time::Duration::from_millis(5);
+
+/// If the runtime looks deadlocked, a fingerprint of its activity counters.
+fn suspect(rt: &Runtime) -> Option<(u64, u64, u64, u64)> {
+    if !quiescent(rt) {
+        return None;
+    }
+    // Count threads: Ms alive + sysmon + plain threads parked in weft.
+    let ms = rt.idle.state().nm;
+    let (parked, thread_parks) = crate::park::threads_parked();
+    let threads = process_threads()?;
+    if threads != ms + 1 + parked {
+        return None;
+    }
+    let s = crate::stats::stats();
+    if s.goroutines == 0 && parked == 0 {
+        return None;
+    }
+    quiescent(rt).then_some((s.spawned, s.parks, s.unparks, thread_parks))
+}
+
+fn quiescent(rt: &Runtime) -> bool {
+    let all_idle = rt.idle.npidle.load(Ordering::SeqCst) == rt.maxprocs()
+        && rt.idle.nmspinning.load(Ordering::SeqCst) == 0;
+    all_idle
+        && rt.blocking_in_flight.load(Ordering::SeqCst) == 0
+        && crate::timer::pending() == 0
+        && rt.global.is_empty()
+        && rt
+            .all_ps()
+            .all(|p| p.stealer.is_empty() && p.runnext.is_empty())
+}
+
+fn process_threads() -> Option<usize> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Threads:"))
+        .and_then(|v| v.trim().parse().ok())
+}

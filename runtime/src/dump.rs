@@ -1,0 +1,284 @@
+//! Watching the runtime: the goroutine registry, goroutine dumps (on
+//! request and on SIGQUIT), the deadlock report, and `schedtrace` lines.
+//!
+//! Owns: the registry of live goroutines (Go's `allgs`): 64 shards, each a
+//! small slab behind a mutex, indexed by goroutine id, so a spawn and an
+//! exit each take one uncontended lock; and the text formats, which follow
+//! Go's:
+//!
+//! ```text
+//! goroutine 7 [chan receive, 2 minutes]:
+//!     name: worker
+//! created by src/main.rs:14:5
+//! ```
+//!
+//! Must never: hold a registry lock while printing, or run from a signal
+//! handler (SIGQUIT only writes a byte to a pipe; a thread does the dump).
+
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::sync::atomic::Ordering;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use crate::g::{GRef, GStatus};
+use crate::sched::{self, Runtime};
+
+const SHARDS: usize = 64;
+
+#[derive(Default)]
+struct Shard {
+    slots: Vec<Option<GRef>>,
+    free: Vec<usize>,
+}
+
+fn registry() -> &'static [Mutex<Shard>; SHARDS] {
+    static R: OnceLock<[Mutex<Shard>; SHARDS]> = OnceLock::new();
+    R.get_or_init(|| std::array::from_fn(|_| Mutex::new(Shard::default())))
+}
+
+fn shard_of(g: &GRef) -> &'static Mutex<Shard> {
+    &registry()[(g.id.as_u64() as usize) % SHARDS]
+}
+
+/// Records a new goroutine.
+pub(crate) fn register(g: &GRef) {
+    let mut sh = shard_of(g).lock().unwrap_or_else(|e| e.into_inner());
+    let i = match sh.free.pop() {
+        Some(i) => {
+            sh.slots[i] = Some(g.clone());
+            i
+        }
+        None => {
+            sh.slots.push(Some(g.clone()));
+            sh.slots.len() - 1
+        }
+    };
+    g.reg_slot.store(i, Ordering::Relaxed);
+}
+
+/// Forgets a finished goroutine.
+pub(crate) fn unregister(g: &GRef) {
+    let i = g.reg_slot.load(Ordering::Relaxed);
+    let mut sh = shard_of(g).lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(slot) = sh.slots.get_mut(i) {
+        if slot.as_ref().is_some_and(|x| std::sync::Arc::ptr_eq(x, g)) {
+            *slot = None;
+            sh.free.push(i);
+        }
+    }
+}
+
+/// Every live goroutine, by id.
+fn all_gs() -> Vec<GRef> {
+    let mut v = Vec::new();
+    for sh in registry() {
+        let sh = sh.lock().unwrap_or_else(|e| e.into_inner());
+        v.extend(sh.slots.iter().flatten().cloned());
+    }
+    v.sort_by_key(|g| g.id);
+    v
+}
+
+/// A dump of every live goroutine, in Go's shape, as a string.
+///
+/// ```
+/// let h = weft_runtime::Builder::new()
+///     .name("dumped")
+///     .spawn(|| weft_runtime::dump_goroutines())
+///     .unwrap();
+/// let dump = h.join().unwrap();
+/// assert!(dump.contains("[running]:"));
+/// assert!(dump.contains("name: dumped"));
+/// ```
+pub fn dump_goroutines() -> String {
+    let _ = sched::runtime();
+    let now = sched::nanotime();
+    let mut out = String::new();
+    for g in all_gs() {
+        if g.status() == GStatus::Dead {
+            continue;
+        }
+        let _ = write!(out, "goroutine {} [", g.id);
+        match g.status() {
+            GStatus::Waiting => {
+                out.push_str(g.wait_reason().as_str());
+                let since = g.wait_since();
+                let mins = now.saturating_sub(since) / 60_000_000_000;
+                if since != 0 && mins >= 1 {
+                    let _ = write!(out, ", {mins} minutes");
+                }
+            }
+            GStatus::Running => out.push_str("running"),
+            GStatus::Runnable => out.push_str("runnable"),
+            GStatus::Dead => out.push_str("dead"),
+        }
+        out.push_str("]:\n");
+        if let Some(name) = &g.name {
+            let _ = writeln!(out, "\tname: {name}");
+        }
+        if let Some(trace) = g
+            .park_trace
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+        {
+            for line in trace.lines() {
+                let _ = writeln!(out, "\t{line}");
+            }
+        }
+        let _ = writeln!(out, "created by {}\n", g.spawn_site);
+    }
+    out
+}
+
+/// Go's deadlock report: the message, every goroutine, exit status 2.
+pub(crate) fn deadlock_report(_rt: &Runtime) -> ! {
+    let dump = dump_goroutines();
+    let mut err = std::io::stderr().lock();
+    let _ = write!(
+        err,
+        "fatal error: all goroutines are asleep - deadlock!\n\n{dump}"
+    );
+    let _ = err.flush();
+    std::process::exit(2)
+}
+
+/// One `SCHED` line, shaped like Go's `schedtrace` output.
+pub(crate) fn sched_line(rt: &Runtime, elapsed: Duration, detail: bool) -> String {
+    let s = crate::stats::stats();
+    let runq: Vec<String> = s.procs.iter().map(|p| p.run_queue.to_string()).collect();
+    let ticks: Vec<String> = s.procs.iter().map(|p| p.schedticks.to_string()).collect();
+    let needspinning =
+        usize::from(s.spinning_threads == 0 && s.idle_procs > 0 && s.global_queue > 0);
+    let mut line = format!(
+        "SCHED {}ms: gomaxprocs={} idleprocs={} threads={} spinningthreads={} needspinning={} idlethreads={} runqueue={} [{}] schedticks=[{}]",
+        elapsed.as_millis(),
+        s.maxprocs,
+        s.idle_procs,
+        s.threads + 1, // + sysmon, as Go counts it
+        s.spinning_threads,
+        needspinning,
+        s.idle_threads,
+        s.global_queue,
+        runq.join(" "),
+        ticks.join(" "),
+    );
+    if detail {
+        for p in &s.procs {
+            let _ = write!(
+                line,
+                "\n  P{}: runqsize={} schedtick={} spawned={} exited={} parks={} steals={}/{}",
+                p.id,
+                p.run_queue,
+                p.schedticks,
+                p.spawned,
+                p.exited,
+                p.parks,
+                p.steals,
+                p.steal_attempts
+            );
+        }
+        let ms = rt.all_ms.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        for m in ms {
+            if m.exited.load(Ordering::Relaxed) {
+                continue;
+            }
+            let p = m.p.lock().as_ref().map_or(-1, |p| p.p.id as i64);
+            let _ = write!(
+                line,
+                "\n  M{}: p={} blocking={} running={}",
+                m.id,
+                p,
+                m.blocking_since.load(Ordering::Relaxed) != 0,
+                m.running_since.load(Ordering::Relaxed) != 0
+            );
+        }
+        for g in all_gs() {
+            let _ = write!(
+                line,
+                "\n  G{}: status={:?} waitreason={} created by {}",
+                g.id,
+                g.status(),
+                g.wait_reason(),
+                g.spawn_site
+            );
+        }
+    }
+    line
+}
+
+/// Starts the `schedtrace` printer when `WEFT_DEBUG=schedtrace=MS` is set.
+pub(crate) fn start_schedtrace(rt: &'static Runtime) {
+    let ms = rt.settings.debug.schedtrace_ms;
+    if ms == 0 {
+        return;
+    }
+    let detail = rt.settings.debug.scheddetail;
+    let start = std::time::Instant::now();
+    let _ = std::thread::Builder::new()
+        .name("weft-schedtrace".into())
+        .spawn(move || loop {
+            std::thread::sleep(Duration::from_millis(ms));
+            let line = sched_line(rt, start.elapsed(), detail);
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "{line}");
+        });
+}
+
+/// Installs the SIGQUIT handler: the handler writes a byte to a pipe, and a
+/// thread reading the pipe prints the dump and exits with status 2, as Go
+/// does. Skipped when a handler is already installed.
+pub(crate) fn install_sigquit() {
+    static PIPE_W: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
+
+    extern "C" fn on_sigquit(_sig: libc::c_int) {
+        let fd = PIPE_W.load(Ordering::Relaxed);
+        if fd >= 0 {
+            let b = [1u8];
+            // SAFETY: write(2) is async-signal-safe; `b` is a valid 1-byte buffer.
+            unsafe { libc::write(fd, b.as_ptr().cast(), 1) };
+        }
+    }
+
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` is a valid array of two ints for pipe(2) to fill.
+    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+        return;
+    }
+    let (r, w) = (fds[0], fds[1]);
+    PIPE_W.store(w, Ordering::Relaxed);
+    let res = std::thread::Builder::new()
+        .name("weft-sigquit".into())
+        .spawn(move || {
+            let mut b = [0u8];
+            // SAFETY: `r` is the read end of the pipe made above, owned by
+            // this thread; `b` is a valid 1-byte buffer.
+            let n = unsafe { libc::read(r, b.as_mut_ptr().cast(), 1) };
+            if n == 1 {
+                let dump = dump_goroutines();
+                let mut err = std::io::stderr().lock();
+                let _ = write!(err, "SIGQUIT: quit\n\n{dump}");
+                let _ = err.flush();
+                std::process::exit(2);
+            }
+        });
+    if res.is_err() {
+        return;
+    }
+    // SAFETY: an all-zero `sigaction` is a valid starting value; we set the
+    // handler and flags before passing it to sigaction(2), and the handler
+    // only calls async-signal-safe functions.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGQUIT, std::ptr::null(), &mut old);
+        if old.sa_sigaction != libc::SIG_DFL {
+            return; // someone else handles SIGQUIT
+        }
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_sigquit as extern "C" fn(libc::c_int) as usize;
+        sa.sa_flags = libc::SA_RESTART;
+        libc::sigemptyset(&mut sa.sa_mask);
+        libc::sigaction(libc::SIGQUIT, &sa, std::ptr::null_mut());
+    }
+}

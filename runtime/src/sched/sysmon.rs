@@ -1,0 +1,177 @@
+//! sysmon: the background thread that keeps the scheduler moving.
+//!
+//! Owns: the sysmon thread and its polling back-off. Each pass it
+//! - **retakes** the P of an M that has been inside `blocking()` for more
+//!   than [`BLOCKING_RETAKE`] (Go's `retake` of a P in a syscall) and hands it
+//!   to another M, so the goroutines queued behind the call run;
+//! - **retakes** the P of an M whose goroutine has run for more than
+//!   [`RUNNING_RETAKE`] without a scheduling point, when other goroutines are
+//!   waiting. weft cannot preempt Rust code safely (a goroutine interrupted
+//!   inside `malloc` would deadlock the next one to allocate on that thread),
+//!   so it moves the *queue*, not the goroutine: the hog keeps its OS thread
+//!   and carries on without a P; everything else runs on the retaken P;
+//! - fires timers that are overdue because every M is busy.
+//!
+//! It polls every 20 µs while things happen and backs off to 10 ms when
+//! nothing does; when every P is idle and no `blocking()` call is in flight
+//! it sleeps until an M starts, so an idle runtime stays idle.
+//!
+//! Must never: touch a goroutine's stack, or hold a P itself.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Condvar, Mutex, OnceLock};
+use std::time::Duration;
+
+use super::{idle, nanotime, MShared, Runtime};
+
+/// A P stuck in `blocking()` this long is handed to another M when there
+/// is work for it (Go: one sysmon tick, 20 µs).
+pub(crate) const BLOCKING_RETAKE: Duration = Duration::from_micros(20);
+
+/// A goroutine that has run this long without a scheduling point loses its
+/// P when other goroutines are waiting (Go: `forcePreemptNS`, 10 ms).
+pub(crate) const RUNNING_RETAKE: Duration = Duration::from_millis(10);
+
+const MIN_DELAY: Duration = Duration::from_micros(20);
+const MAX_DELAY: Duration = Duration::from_millis(10);
+/// Quiet passes before the delay starts doubling (Go: 50 after 1 ms idle).
+const QUIET_PASSES: u32 = 50;
+
+struct Sysmon {
+    sleeping: AtomicBool,
+    lock: Mutex<()>,
+    cv: Condvar,
+}
+
+fn sysmon() -> &'static Sysmon {
+    static S: OnceLock<Sysmon> = OnceLock::new();
+    S.get_or_init(|| Sysmon {
+        sleeping: AtomicBool::new(false),
+        lock: Mutex::new(()),
+        cv: Condvar::new(),
+    })
+}
+
+/// Starts the sysmon thread (once, with the runtime).
+pub(crate) fn start(rt: &'static Runtime) {
+    let res = std::thread::Builder::new()
+        .name("weft-sysmon".into())
+        .spawn(move || run(rt));
+    if let Err(e) = res {
+        crate::throw(&format!("cannot create the sysmon thread: {e}"));
+    }
+}
+
+/// Wakes sysmon from its deep sleep: an M started running, or the
+/// runtime may have just gone quiet (time for the deadlock check).
+pub(crate) fn wake(_rt: &Runtime) {
+    let s = sysmon();
+    if s.sleeping.load(Ordering::SeqCst) {
+        let _g = s.lock.lock().unwrap_or_else(|e| e.into_inner());
+        s.sleeping.store(false, Ordering::SeqCst);
+        s.cv.notify_one();
+    }
+}
+
+/// Called by an M about to sleep (Go's `mput`, which runs `checkdead`):
+/// when it was the last one running, let sysmon look for a deadlock.
+pub(crate) fn on_m_idle(rt: &'static Runtime) {
+    if rt.idle.npidle.load(Ordering::SeqCst) == rt.maxprocs() {
+        wake(rt);
+    }
+}
+
+fn run(rt: &'static Runtime) {
+    let s = sysmon();
+    let mut delay = MIN_DELAY;
+    let mut quiet = 0u32;
+    loop {
+        std::thread::sleep(delay);
+        super::tick_coarse_clock();
+        let busy = retake(rt);
+        if crate::timer::run_due() > 0 {
+            quiet = 0;
+        }
+        if busy {
+            quiet = 0;
+            delay = MIN_DELAY;
+        } else {
+            quiet += 1;
+            if quiet > QUIET_PASSES {
+                delay = (delay * 2).min(MAX_DELAY);
+            }
+        }
+        let all_idle = rt.idle.npidle.load(Ordering::SeqCst) == rt.maxprocs()
+            && rt.blocking_in_flight.load(Ordering::SeqCst) == 0;
+        if all_idle {
+            crate::deadlock::check(rt);
+        }
+        if all_idle && quiet > QUIET_PASSES {
+            // Deep sleep until poked (`wake`). `sleeping` is set under the
+            // lock and `wake` clears it under the lock: no lost wake-up.
+            let mut g = s.lock.lock().unwrap_or_else(|e| e.into_inner());
+            s.sleeping.store(true, Ordering::SeqCst);
+            while s.sleeping.load(Ordering::SeqCst) {
+                g = s.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+            }
+            s.sleeping.store(false, Ordering::SeqCst);
+            super::tick_coarse_clock();
+            delay = MIN_DELAY;
+            quiet = 0;
+        }
+    }
+}
+
+/// One pass over the Ms; `true` if any M was running goroutines or blocked.
+fn retake(rt: &'static Runtime) -> bool {
+    let ms: Vec<&'static MShared> = rt.all_ms.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let now = nanotime();
+    let mut busy = false;
+    for m in ms {
+        if m.exited.load(Ordering::Relaxed) {
+            continue;
+        }
+        let blocking = m.blocking_since.load(Ordering::SeqCst);
+        let running = m.running_since.load(Ordering::Relaxed);
+        if blocking != 0 {
+            busy = true;
+            let age = now.saturating_sub(blocking);
+            if age >= BLOCKING_RETAKE.as_nanos() as u64 {
+                retake_from(rt, m, age >= MAX_DELAY.as_nanos() as u64);
+            }
+        } else if running != 0 {
+            busy = true;
+            if now.saturating_sub(running) >= RUNNING_RETAKE.as_nanos() as u64 {
+                retake_from(rt, m, false);
+            }
+        }
+    }
+    busy
+}
+
+/// Takes `m`'s P if other goroutines need it (or `always`) and runs it on
+/// another M; a P with nothing to do goes to the idle list.
+fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) {
+    let mut slot = m.p.lock();
+    let needed = slot.as_ref().is_some_and(|p| {
+        always
+            || !p.local.is_empty()
+            || !p.p.runnext.is_empty()
+            || !rt.global.is_empty()
+            || crate::timer::pending() > 0
+    });
+    if !needed {
+        return;
+    }
+    let Some(p) = slot.take() else { return };
+    drop(slot);
+    let has_work = !p.local.is_empty() || !p.p.runnext.is_empty() || !rt.global.is_empty();
+    if has_work || crate::timer::pending() > 0 {
+        idle::startm_with(rt, p);
+    } else {
+        let mut st = rt.idle.state();
+        rt.idle.put_p(&mut st, p);
+        drop(st);
+        idle::wakep(rt);
+    }
+}

@@ -1,0 +1,107 @@
+//! The timer core and `sleep`: every sleeper wakes, never early; timers fire
+//! in deadline order; cancelled timers never fire.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{mpsc, Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use weft_runtime::{self as weft, time, timer};
+
+#[test]
+fn many_sleepers_all_wake_and_none_early() {
+    let n: u64 = if cfg!(debug_assertions) {
+        10_000
+    } else {
+        100_000
+    };
+    let early = Arc::new(AtomicUsize::new(0));
+    let e = early.clone();
+    let woke: u64 = weft::run(move || {
+        let hs: Vec<_> = (0..n)
+            .map(|i| {
+                let e = e.clone();
+                weft::spawn(move || {
+                    // A cheap deterministic spread over 0–50 ms.
+                    let ms = (i.wrapping_mul(2_654_435_761) >> 7) % 51;
+                    let d = Duration::from_millis(ms);
+                    let t = Instant::now();
+                    time::sleep(d);
+                    if t.elapsed() < d {
+                        e.fetch_add(1, Ordering::SeqCst);
+                    }
+                    1u64
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(woke, n);
+    assert_eq!(early.load(Ordering::SeqCst), 0);
+}
+
+#[test]
+fn timers_fire_in_deadline_order() {
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let (tx, rx) = mpsc::channel();
+    let base = Instant::now() + Duration::from_millis(20);
+    // Added in a scrambled order.
+    for k in [7u64, 2, 9, 0, 5, 1, 8, 3, 6, 4] {
+        let (o, tx) = (order.clone(), tx.clone());
+        timer::add(base + Duration::from_millis(3 * k), move || {
+            o.lock().unwrap().push(k);
+            tx.send(()).unwrap();
+        });
+    }
+    for _ in 0..10 {
+        rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    }
+    assert_eq!(*order.lock().unwrap(), (0..10).collect::<Vec<_>>());
+}
+
+#[test]
+fn cancelled_timers_never_fire() {
+    let fired = Arc::new(AtomicUsize::new(0));
+    let ids: Vec<_> = (0..100)
+        .map(|_| {
+            let f = fired.clone();
+            timer::add(Instant::now() + Duration::from_millis(30), move || {
+                f.fetch_add(1, Ordering::SeqCst);
+            })
+        })
+        .collect();
+    for id in &ids[..50] {
+        assert!(timer::cancel(id));
+    }
+    let (tx, rx) = mpsc::channel();
+    timer::add(Instant::now() + Duration::from_millis(60), move || {
+        tx.send(()).unwrap();
+    });
+    rx.recv_timeout(Duration::from_secs(30)).unwrap();
+    assert_eq!(fired.load(Ordering::SeqCst), 50);
+    for id in &ids {
+        assert!(
+            !timer::cancel(id),
+            "fired or cancelled timers cannot be cancelled"
+        );
+    }
+}
+
+#[test]
+fn past_and_zero_deadlines_fire_at_once() {
+    weft::run(|| {
+        time::sleep(Duration::ZERO);
+        time::sleep_until(Instant::now() - Duration::from_secs(1));
+    });
+    let (tx, rx) = mpsc::channel();
+    timer::add(Instant::now() - Duration::from_secs(1), move || {
+        tx.send(()).unwrap()
+    });
+    rx.recv_timeout(Duration::from_secs(30)).unwrap();
+}
+
+#[test]
+fn sleep_on_a_plain_thread_sleeps_the_thread() {
+    let t = Instant::now();
+    time::sleep(Duration::from_millis(10));
+    assert!(t.elapsed() >= Duration::from_millis(10));
+}
