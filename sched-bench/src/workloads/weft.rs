@@ -15,7 +15,7 @@ use std::time::Instant;
 use weft::runtime::park::{park, unparker};
 use weft::WaitReason;
 
-use super::{fib_serial, fib_spawns, ms_since, ns_per, rss_bytes, Kind};
+use super::{fib_serial, fib_spawns, ms_since, ns_per, rss_bytes, timer_delay, Kind};
 
 /// Runs `kind` at `size` on weft and returns its figure.
 pub fn run(kind: Kind, size: u64) -> Result<f64, String> {
@@ -25,6 +25,7 @@ pub fn run(kind: Kind, size: u64) -> Result<f64, String> {
         Kind::Skynet => weft::run(move || skynet_bench(size)),
         Kind::Fib => weft::run(move || fib_bench(size)),
         Kind::Memory => weft::run(move || memory(size)),
+        Kind::Timers => weft::run(move || timers(size)),
         _ => Err(format!("{kind}: not yet implemented in weft")),
     }
 }
@@ -129,6 +130,19 @@ fn memory(n: u64) -> Result<f64, String> {
         h.join().map_err(|e| e.to_string())?;
     }
     Ok(after.saturating_sub(before) as f64 / n as f64 / 1024.0)
+}
+
+/// `n` goroutines each sleep 1–2 ms; ms until all have woken and been
+/// joined.
+fn timers(n: u64) -> Result<f64, String> {
+    let start = Instant::now();
+    let hs: Vec<_> = (0..n)
+        .map(|i| weft::spawn(move || weft::time::sleep(timer_delay(i))))
+        .collect();
+    for h in hs {
+        h.join().map_err(|e| e.to_string())?;
+    }
+    Ok(ms_since(start))
 }
 
 fn check(ok: bool, what: &str) -> Result<(), String> {
