@@ -179,7 +179,8 @@ fn run_report(opts: &Options, rows: &[Row]) -> Report {
                 }
             })
             .collect();
-        for run in 0..runs {
+        let row_runs = row.kind.runs(runs);
+        for run in 0..row_runs {
             for cell in cells.iter_mut().filter(|c| c.status == Status::Ok) {
                 let Some(size) = cell.size else { continue };
                 let job = Job {
@@ -198,7 +199,7 @@ fn run_report(opts: &Options, rows: &[Row]) -> Report {
                     row.id(),
                     cell.rt.name(),
                     run + 1,
-                    runs,
+                    row_runs,
                     match &res {
                         Ok(v) => format!("{} {}", report::fmt_num(*v), row.kind.unit()),
                         Err(e) => e.clone(),

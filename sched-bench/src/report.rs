@@ -216,7 +216,7 @@ impl Report {
                 self.machine.cpu, self.machine.cores, self.machine.kernel, self.procs
             ),
             format!(
-                "median of {} run(s) per cell, each in a fresh process{} | Go: {} ({})",
+                "median of {} run(s) per cell (memory: 1), each in a fresh process{} | Go: {} ({})",
                 self.runs,
                 if self.quick { " | --quick sizes" } else { "" },
                 self.go.version.as_deref().unwrap_or("missing"),

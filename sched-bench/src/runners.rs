@@ -235,14 +235,30 @@ pub fn run_once(job: &Job) -> Result<f64, String> {
             return Ok(v);
         }
     }
-    let last = err
+    let why = root_cause(&err);
+    Err(format!("failed ({status}): {why}"))
+}
+
+/// The line of a failed run's stderr that says what went wrong: the
+/// message of the first panic (the root cause; later ones are usually
+/// `unwrap`s of it), else a `fatal error:` or `error:` line, else the last
+/// line. At most 160 characters.
+fn root_cause(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr
         .lines()
-        .rev()
         .map(str::trim)
-        .find(|l| !l.is_empty())
+        .filter(|l| !l.is_empty())
+        .collect();
+    let pick = lines
+        .iter()
+        .position(|l| l.contains("panicked at"))
+        .and_then(|i| lines.get(i + 1))
+        .or_else(|| lines.iter().find(|l| l.starts_with("fatal error:")))
+        .or_else(|| lines.iter().find(|l| l.starts_with("error:")))
+        .or(lines.last())
+        .copied()
         .unwrap_or("no output");
-    let last: String = last.chars().take(120).collect();
-    Err(format!("failed ({status}): {last}"))
+    pick.chars().take(160).collect()
 }
 
 /// The median of some figures (the mean of the middle two for an even count).
@@ -263,6 +279,15 @@ pub fn median(xs: &[f64]) -> Option<f64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn root_cause_is_the_first_panic() {
+        let err = "goroutine 7 panicked at src/a.rs:1:1:\nweft: failed to spawn\n\
+                   goroutine 1 panicked at src/b.rs:2:2:\ncalled unwrap on Err\n";
+        assert_eq!(root_cause(err), "weft: failed to spawn");
+        assert_eq!(root_cause("x\nfatal error: boom\ny\n"), "fatal error: boom");
+        assert_eq!(root_cause(""), "no output");
+    }
 
     #[test]
     fn median_odd_even() {

@@ -112,6 +112,16 @@ impl Kind {
         }
     }
 
+    /// How many runs a cell of this workload takes, given the report's
+    /// default: memory once (RSS per goroutine does not vary between runs,
+    /// and a million parked goroutines take seconds to set up).
+    pub fn runs(self, default: usize) -> usize {
+        match self {
+            Kind::Memory => 1,
+            _ => default,
+        }
+    }
+
     /// What the size argument counts.
     pub fn size_meaning(self) -> &'static str {
         match self {
@@ -280,11 +290,11 @@ pub fn goroutine_size(kind: Kind, scale: Scale) -> u64 {
     match kind {
         Kind::Spawn => pick(scale, 1_000_000, 20_000),
         Kind::Yield => pick(scale, 1_000_000, 20_000),
-        Kind::PingPong => pick(scale, 1_000_000, 20_000),
+        Kind::PingPong => pick(scale, 500_000, 20_000),
         Kind::Buffered => pick(scale, 5_000_000, 50_000),
-        Kind::Select => pick(scale, 1_000_000, 20_000),
+        Kind::Select => pick(scale, 500_000, 20_000),
         Kind::Skynet => pick(scale, 1_000_000, 10_000),
-        Kind::Ring => pick(scale, 1_000_000, 20_000),
+        Kind::Ring => pick(scale, 500_000, 20_000),
         Kind::Fib => pick(scale, 27, 16),
         Kind::Memory => pick(scale, 1_000_000, 10_000),
         Kind::Mutex => pick(scale, 10_000_000, 100_000),
@@ -325,17 +335,17 @@ pub fn plan(rt: Runtime, row: Row, scale: Scale) -> Plan {
         }
         Runtime::Go | Runtime::Tokio => run(size, None),
         Runtime::Threads => match row.kind {
-            Kind::Spawn => run(pick(scale, 10_000, 1_000), Some("10k threads")),
+            Kind::Spawn => run(pick(scale, 5_000, 1_000), Some("5k threads")),
             Kind::Yield if row.procs == Some(1) => run(
-                pick(scale, 200_000, 10_000),
+                pick(scale, 100_000, 10_000),
                 Some("sched_yield, pinned to 1 CPU"),
             ),
             Kind::Yield => na("n/a: two threads on two CPUs never switch"),
-            Kind::PingPong => run(pick(scale, 50_000, 2_000), Some("sync_channel(0)")),
-            Kind::Buffered => run(pick(scale, 2_000_000, 50_000), Some("sync_channel(128)")),
-            Kind::Select => run(pick(scale, 100_000, 5_000), Some("crossbeam select")),
+            Kind::PingPong => run(pick(scale, 20_000, 2_000), Some("sync_channel(0)")),
+            Kind::Buffered => run(pick(scale, 1_000_000, 50_000), Some("sync_channel(128)")),
+            Kind::Select => run(pick(scale, 40_000, 4_000), Some("crossbeam select")),
             Kind::Skynet => na("n/a: 1.1M OS threads"),
-            Kind::Ring => run(pick(scale, 20_000, 2_000), Some("10k threads")),
+            Kind::Ring => run(pick(scale, 10_000, 2_000), Some("10k threads")),
             Kind::Fib => run(pick(scale, 15, 10), Some("fib(15)")),
             Kind::Memory => run(
                 pick(scale, 10_000, 1_000),
