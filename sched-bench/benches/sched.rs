@@ -57,11 +57,14 @@ fn spawn(c: &mut Criterion) {
 
 /// Passes a baton `iters` times between the caller and a partner: each
 /// side waits (parks) until the counter shows its turn. `park`/`unpark`
-/// are weft's or std's.
+/// are weft's or std's. The partner's handle is published through a std
+/// mutex that is never held across a park, and awaited with `yield_now`, so
+/// nothing blocks an M whatever the spawn policy.
 fn baton<P, U, S>(
     iters: u64,
     spawn: S,
     park: P,
+    yield_now: fn(),
     me: U,
     unparker: fn() -> U,
     wake: fn(&U),
@@ -72,12 +75,12 @@ where
     S: FnOnce(Box<dyn FnOnce() + Send>),
 {
     let turn = Arc::new(AtomicU64::new(0));
-    let (tx, rx) = std::sync::mpsc::channel::<U>();
+    let slot = Arc::new(std::sync::Mutex::new(None::<U>));
     let me = Arc::new(me);
     let partner = {
-        let (turn, me) = (turn.clone(), me.clone());
+        let (turn, me, slot) = (turn.clone(), me.clone(), slot.clone());
         move || {
-            tx.send(unparker()).unwrap();
+            *slot.lock().unwrap() = Some(unparker());
             for i in 0..iters {
                 while turn.load(Ordering::Acquire) != 2 * i + 1 {
                     park();
@@ -88,7 +91,12 @@ where
         }
     };
     spawn(Box::new(partner));
-    let other = rx.recv().unwrap();
+    let other = loop {
+        if let Some(u) = slot.lock().unwrap().take() {
+            break u;
+        }
+        yield_now();
+    };
     let start = Instant::now();
     for i in 0..iters {
         turn.store(2 * i + 1, Ordering::Release);
@@ -131,6 +139,7 @@ fn switch(c: &mut Criterion) {
                     iters,
                     |f| drop(weft::spawn(f)),
                     || park(weft::WaitReason::Park, || {}),
+                    weft::yield_now,
                     unparker(),
                     unparker,
                     Unparker::unpark,
@@ -144,6 +153,7 @@ fn switch(c: &mut Criterion) {
                 iters,
                 |f| drop(thread::spawn(f)),
                 thread::park,
+                thread::yield_now,
                 thread::current(),
                 thread::current,
                 thread::Thread::unpark,
