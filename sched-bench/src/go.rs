@@ -87,6 +87,18 @@ fn newer(src: &Path, bin: &Path) -> bool {
     }
 }
 
+/// GOCACHE and GOPATH under the target directory when the environment has
+/// none (CI may run without HOME, and go refuses to build without a cache).
+fn go_dirs(out_dir: &Path) -> Vec<(&'static str, PathBuf)> {
+    let mut v = Vec::new();
+    for (var, sub) in [("GOCACHE", "go-cache"), ("GOPATH", "go-path")] {
+        if std::env::var_os(var).is_none() {
+            v.push((var, out_dir.join(sub)));
+        }
+    }
+    v
+}
+
 /// Finds (or installs, when `install` is set) Go and builds the reference
 /// programs.
 pub fn prepare(install: bool, progress: &dyn Fn(&str)) -> GoStatus {
@@ -132,6 +144,7 @@ pub fn prepare(install: bool, progress: &dyn Fn(&str)) -> GoStatus {
             .current_dir(&src_dir)
             .env("GOTOOLCHAIN", "local")
             .env("GOFLAGS", "-mod=mod")
+            .envs(go_dirs(&out_dir))
             .stdout(Stdio::null())
             .output();
         match built {
