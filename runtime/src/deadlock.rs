@@ -35,6 +35,11 @@ pub(crate) fn check(rt: &'static Runtime) {
     crate::dump::deadlock_report(rt);
 }
 
+/// Threads the runtime runs besides its Ms (sysmon, SIGQUIT reader,
+/// schedtrace printer): each counts itself in when it starts.
+pub(crate) static AUX_THREADS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
 /// How long the dead state must hold before it is reported.
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(5);
 
@@ -43,11 +48,12 @@ fn suspect(rt: &Runtime) -> Option<(u64, u64, u64, u64)> {
     if !quiescent(rt) {
         return None;
     }
-    // Count threads: Ms alive + sysmon + plain threads parked in weft.
+    // Count threads: Ms alive + the runtime's own helpers (sysmon, the
+    // SIGQUIT reader, schedtrace) + plain threads parked in weft.
     let ms = rt.idle.state().nm;
     let (parked, thread_parks) = crate::park::threads_parked();
     let threads = process_threads()?;
-    if threads != ms + 1 + parked {
+    if threads != ms + AUX_THREADS.load(Ordering::SeqCst) + parked {
         return None;
     }
     let s = crate::stats::stats();

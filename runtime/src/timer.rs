@@ -192,7 +192,6 @@ pub fn cancel(id: &TimerId) -> bool {
 }
 
 /// Number of timers that are neither fired nor cancelled.
-#[allow(dead_code)] // read by the deadlock detector
 pub(crate) fn pending() -> usize {
     timers().pending.load(Ordering::SeqCst)
 }

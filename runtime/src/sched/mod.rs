@@ -171,9 +171,11 @@ pub(crate) struct MShared {
     /// When the current goroutine entered `blocking()` (runtime clock
     /// nanoseconds), or 0.
     pub blocking_since: AtomicU64,
-    /// When the current goroutine was last resumed, or 0 while the M is in
-    /// the scheduler.
-    pub running_since: AtomicU64,
+    /// Bumped every time the M resumes a goroutine and every time one
+    /// switches back: odd while a goroutine runs. sysmon notices a goroutine
+    /// running too long when this stays odd and unchanged (Go's `schedtick`
+    /// check) — no clock read on the switch path.
+    pub run_seq: AtomicU64,
     /// The M's thread has exited (idle too long).
     pub exited: std::sync::atomic::AtomicBool,
 }

@@ -56,7 +56,10 @@ fn sysmon() -> &'static Sysmon {
 pub(crate) fn start(rt: &'static Runtime) {
     let res = std::thread::Builder::new()
         .name("weft-sysmon".into())
-        .spawn(move || run(rt));
+        .spawn(move || {
+            crate::deadlock::AUX_THREADS.fetch_add(1, Ordering::SeqCst);
+            run(rt)
+        });
     if let Err(e) = res {
         crate::throw(&format!("cannot create the sysmon thread: {e}"));
     }
@@ -85,10 +88,11 @@ fn run(rt: &'static Runtime) {
     let s = sysmon();
     let mut delay = MIN_DELAY;
     let mut quiet = 0u32;
+    let mut seen = Vec::new();
     loop {
         std::thread::sleep(delay);
         super::tick_coarse_clock();
-        let busy = retake(rt);
+        let busy = retake(rt, &mut seen);
         if crate::timer::run_due() > 0 {
             quiet = 0;
         }
@@ -122,26 +126,37 @@ fn run(rt: &'static Runtime) {
     }
 }
 
+/// What sysmon last saw of an M's `run_seq`, and when it first saw it.
+#[derive(Clone, Copy, Default)]
+struct Seen {
+    seq: u64,
+    since: u64,
+}
+
 /// One pass over the Ms; `true` if any M was running goroutines or blocked.
-fn retake(rt: &'static Runtime) -> bool {
+fn retake(rt: &'static Runtime, seen: &mut Vec<Seen>) -> bool {
     let ms: Vec<&'static MShared> = rt.all_ms.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let now = nanotime();
+    seen.resize(ms.len(), Seen::default());
     let mut busy = false;
-    for m in ms {
+    for (m, seen) in ms.into_iter().zip(seen.iter_mut()) {
         if m.exited.load(Ordering::Relaxed) {
             continue;
         }
         let blocking = m.blocking_since.load(Ordering::SeqCst);
-        let running = m.running_since.load(Ordering::Relaxed);
+        let seq = m.run_seq.load(Ordering::Relaxed);
+        if seq != seen.seq {
+            *seen = Seen { seq, since: now };
+        }
         if blocking != 0 {
             busy = true;
             let age = now.saturating_sub(blocking);
             if age >= BLOCKING_RETAKE.as_nanos() as u64 {
                 retake_from(rt, m, age >= MAX_DELAY.as_nanos() as u64);
             }
-        } else if running != 0 {
+        } else if seq % 2 == 1 {
             busy = true;
-            if now.saturating_sub(running) >= RUNNING_RETAKE.as_nanos() as u64 {
+            if now.saturating_sub(seen.since) >= RUNNING_RETAKE.as_nanos() as u64 {
                 retake_from(rt, m, false);
             }
         }
