@@ -32,5 +32,24 @@ fn main() {
             let ns = t.elapsed().as_nanos() as f64 / (2 * N) as f64;
             println!("round {round}: yield {ns:.1} ns/switch");
         }
+        for round in 0..3 {
+            let t = Instant::now();
+            for _ in 0..N {
+                weft_runtime::blocking(|| ());
+            }
+            let empty = t.elapsed().as_nanos() as f64 / N as f64;
+            let t = Instant::now();
+            for _ in 0..N {
+                // SAFETY: getpid has no preconditions.
+                weft_runtime::blocking(|| unsafe { libc_getpid() });
+            }
+            let pid = t.elapsed().as_nanos() as f64 / N as f64;
+            println!("round {round}: blocking(|| ()) {empty:.1} ns, blocking(getpid) {pid:.1} ns");
+        }
     });
+}
+
+extern "C" {
+    #[link_name = "getpid"]
+    fn libc_getpid() -> i32;
 }

@@ -67,7 +67,7 @@ fn quiescent(rt: &Runtime) -> bool {
     let all_idle = rt.idle.npidle.load(Ordering::SeqCst) == rt.maxprocs()
         && rt.idle.nmspinning.load(Ordering::SeqCst) == 0;
     all_idle
-        && rt.blocking_in_flight.load(Ordering::SeqCst) == 0
+        && rt.blocking_calls() == 0
         && crate::timer::pending() == 0
         && rt.global.is_empty()
         && rt

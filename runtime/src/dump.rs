@@ -190,7 +190,7 @@ pub(crate) fn sched_line(rt: &Runtime, elapsed: Duration, detail: bool) -> Strin
                 "\n  M{}: p={} blocking={} running={}",
                 m.id,
                 p,
-                m.blocking_since.load(Ordering::Relaxed) != 0,
+                m.blocking_seq.load(Ordering::Relaxed) % 2 == 1,
                 m.run_seq.load(Ordering::Relaxed) % 2 == 1
             );
         }

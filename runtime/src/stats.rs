@@ -123,7 +123,7 @@ pub fn stats() -> Stats {
     s.spinning_threads = rt.idle.nmspinning.load(Ordering::SeqCst);
     s.idle_threads = rt.idle.nmidle.load(Ordering::SeqCst);
     s.threads = rt.idle.state().nm;
-    s.blocking_calls = rt.blocking_in_flight.load(Ordering::SeqCst);
+    s.blocking_calls = rt.blocking_calls();
     s.timers = crate::timer::pending();
     s
 }

@@ -36,6 +36,37 @@ fn run_case(name: &str) {
                 .collect();
             park_forever(WaitReason::Park);
         }
+        // The seed's printSum: two goroutines lock two mutexes in opposite
+        // orders.
+        "print_sum" => weft::run(|| {
+            use std::sync::Arc;
+            use weft::sync::{Mutex, WaitGroup};
+            let (a, b) = (Arc::new(Mutex::new(1)), Arc::new(Mutex::new(2)));
+            let wg = Arc::new(WaitGroup::new());
+            let print_sum = |x: Arc<Mutex<i32>>, y: Arc<Mutex<i32>>, wg: Arc<WaitGroup>| {
+                move || {
+                    let gx = x.lock();
+                    weft::time::sleep(Duration::from_millis(50));
+                    let gy = y.lock();
+                    println!("sum={}", *gx + *gy);
+                    wg.done();
+                }
+            };
+            wg.add(2);
+            weft::spawn(print_sum(a.clone(), b.clone(), wg.clone()));
+            weft::spawn(print_sum(b, a, wg.clone()));
+            wg.wait();
+        }),
+        // A WaitGroup that is never done.
+        "waitgroup_never_done" => weft::run(|| {
+            let wg = std::sync::Arc::new(weft::sync::WaitGroup::new());
+            wg.add(3);
+            for _ in 0..2 {
+                let wg = wg.clone();
+                weft::spawn(move || wg.done());
+            }
+            wg.wait();
+        }),
         // Not deadlocks: the program finishes.
         "timer_pending" => weft::run(|| {
             let h = weft::spawn(|| weft::time::sleep(Duration::from_millis(300)));
@@ -143,6 +174,8 @@ fn main() {
         ],
     );
     check_reported("thread_and_goroutines", &["[sync.Mutex.Lock]:"]);
+    check_reported("print_sum", &["[sync.WaitGroup.Wait]:", "[sync.Mutex.Lock]:"]);
+    check_reported("waitgroup_never_done", &["goroutine 1 [sync.WaitGroup.Wait]:"]);
     check_not_reported("timer_pending");
     check_not_reported("in_blocking");
     check_not_reported("thread_wakes_later");

@@ -105,8 +105,8 @@ fn run(rt: &'static Runtime) {
                 delay = (delay * 2).min(MAX_DELAY);
             }
         }
-        let all_idle = rt.idle.npidle.load(Ordering::SeqCst) == rt.maxprocs()
-            && rt.blocking_in_flight.load(Ordering::SeqCst) == 0;
+        let all_idle =
+            rt.idle.npidle.load(Ordering::SeqCst) == rt.maxprocs() && rt.blocking_calls() == 0;
         if all_idle {
             crate::deadlock::check(rt);
         }
@@ -126,11 +126,14 @@ fn run(rt: &'static Runtime) {
     }
 }
 
-/// What sysmon last saw of an M's `run_seq`, and when it first saw it.
+/// What sysmon last saw of an M's `run_seq` and `blocking_seq`, and when
+/// it first saw each value.
 #[derive(Clone, Copy, Default)]
 struct Seen {
     seq: u64,
     since: u64,
+    bseq: u64,
+    bsince: u64,
 }
 
 /// One pass over the Ms; `true` if any M was running goroutines or blocked.
@@ -143,15 +146,21 @@ fn retake(rt: &'static Runtime, seen: &mut Vec<Seen>) -> bool {
         if m.exited.load(Ordering::Relaxed) {
             continue;
         }
-        let blocking = m.blocking_since.load(Ordering::SeqCst);
+        let bseq = m.blocking_seq.load(Ordering::Acquire);
         let seq = m.run_seq.load(Ordering::Relaxed);
         if seq != seen.seq {
-            *seen = Seen { seq, since: now };
+            (seen.seq, seen.since) = (seq, now);
         }
-        if blocking != 0 {
+        let new_call = bseq != seen.bseq;
+        if new_call {
+            (seen.bseq, seen.bsince) = (bseq, now);
+        }
+        if bseq % 2 == 1 {
             busy = true;
-            let age = now.saturating_sub(blocking);
-            if age >= BLOCKING_RETAKE.as_nanos() as u64 {
+            // Seen inside the same call on an earlier pass: it has lasted at
+            // least one sysmon period (>= 20 us).
+            let age = now.saturating_sub(seen.bsince);
+            if !new_call && age >= BLOCKING_RETAKE.as_nanos() as u64 / 2 {
                 retake_from(rt, m, age >= MAX_DELAY.as_nanos() as u64);
             }
         } else if seq % 2 == 1 {

@@ -54,7 +54,7 @@ fn m_main(handle: Arc<MHandle>, wake: Wake) {
     let shared: &'static MShared = Box::leak(Box::new(MShared {
         id: handle.id,
         p: PCell::new(Some(wake.p)),
-        blocking_since: AtomicU64::new(0),
+        blocking_seq: AtomicU64::new(0),
         run_seq: AtomicU64::new(0),
         exited: AtomicBool::new(false),
     }));
