@@ -307,7 +307,7 @@ pub fn goroutine_size(kind: Kind, scale: Scale) -> u64 {
 pub fn weft_has(kind: Kind) -> bool {
     !matches!(
         kind,
-        Kind::PingPong | Kind::Buffered | Kind::Select | Kind::Ring | Kind::Mutex
+        Kind::PingPong | Kind::Buffered | Kind::Select | Kind::Ring
     )
 }
 

@@ -4,7 +4,7 @@
 //! maxprocs) before first use; see `runners`. Each function runs its
 //! workload inside `weft::run` and returns the row's figure.
 //!
-//! Workloads that need channels, `select!`, `weft::sync` or timers are
+//! Workloads that need channels or `select!` are
 //! absent until those APIs are in main: `plan` marks their rows "not yet
 //! implemented in weft" and [`run`] refuses them.
 
@@ -15,7 +15,9 @@ use std::time::Instant;
 use weft::runtime::park::{park, unparker};
 use weft::WaitReason;
 
-use super::{fib_serial, fib_spawns, ms_since, ns_per, rss_bytes, timer_delay, Kind};
+use super::{
+    fib_serial, fib_spawns, ms_since, ns_per, rss_bytes, timer_delay, Kind, MUTEX_GOROUTINES,
+};
 
 /// Runs `kind` at `size` on weft and returns its figure.
 pub fn run(kind: Kind, size: u64) -> Result<f64, String> {
@@ -26,6 +28,7 @@ pub fn run(kind: Kind, size: u64) -> Result<f64, String> {
         Kind::Fib => weft::run(move || fib_bench(size)),
         Kind::Memory => weft::run(move || memory(size)),
         Kind::Timers => weft::run(move || timers(size)),
+        Kind::Mutex => weft::run(move || mutex(size)),
         _ => Err(format!("{kind}: not yet implemented in weft")),
     }
 }
@@ -143,6 +146,33 @@ fn timers(n: u64) -> Result<f64, String> {
         h.join().map_err(|e| e.to_string())?;
     }
     Ok(ms_since(start))
+}
+
+/// [`MUTEX_GOROUTINES`] goroutines share `n` lock/unlock pairs on one
+/// `weft::sync::Mutex`.
+fn mutex(n: u64) -> Result<f64, String> {
+    let per = n / MUTEX_GOROUTINES as u64;
+    let counter = Arc::new(weft::sync::Mutex::new(0u64));
+    let start = Instant::now();
+    let hs: Vec<_> = (0..MUTEX_GOROUTINES)
+        .map(|_| {
+            let counter = counter.clone();
+            weft::spawn(move || {
+                for _ in 0..per {
+                    *counter.lock() += 1;
+                }
+            })
+        })
+        .collect();
+    for h in hs {
+        h.join().map_err(|e| e.to_string())?;
+    }
+    let ns = ns_per(start, per * MUTEX_GOROUTINES as u64);
+    check(
+        *counter.lock() == per * MUTEX_GOROUTINES as u64,
+        "mutex: lost updates",
+    )?;
+    Ok(ns)
 }
 
 fn check(ok: bool, what: &str) -> Result<(), String> {
