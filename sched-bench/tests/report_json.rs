@@ -1,7 +1,9 @@
 //! Runs the report binary with `--quick --json` and checks that every row
 //! came back well formed: a status from the known set, and a finite,
-//! positive figure exactly when the status is "ok". No timing assertions;
-//! no network (`--no-install`: Go cells may be "missing").
+//! positive figure exactly when the status is "ok". Go, tokio and thread
+//! cells must be measured (or be a documented n/a); a weft cell may be
+//! "failed" with its reason. No timing assertions; no network
+//! (`--no-install`: Go cells may be "missing").
 
 use std::process::Command;
 
@@ -81,6 +83,14 @@ fn quick_json_report_is_well_formed() {
                 "missing" => {
                     assert_eq!(rt, "go", "{id}");
                     assert!(!go_available);
+                }
+                // A weft failure is a well-formed result (the cell says
+                // why, and the runtime's own tests own the bug); a failure
+                // of a reference implementation is this crate's bug.
+                "failed" if rt.starts_with("weft") => {
+                    let why = cell["reason"].as_str().unwrap();
+                    assert!(!why.is_empty(), "{id}/{rt}");
+                    eprintln!("note: {id}/{rt} failed: {why}");
                 }
                 "failed" => panic!("{id}/{rt} failed: {}", cell["reason"]),
                 other => panic!("{id}/{rt}: unknown status {other}"),
