@@ -196,6 +196,11 @@ pub(crate) fn pending() -> usize {
     timers().pending.load(Ordering::SeqCst)
 }
 
+/// Timers ever added (for the deadlock detector's activity fingerprint).
+pub(crate) fn added() -> u64 {
+    timers().seq.load(Ordering::Relaxed)
+}
+
 /// The earliest deadline, if any timer is queued (it may be cancelled).
 pub(crate) fn next_deadline() -> Option<Instant> {
     match timers().next.load(Ordering::SeqCst) {

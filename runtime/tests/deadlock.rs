@@ -93,6 +93,23 @@ fn run_case(name: &str) {
             h.join().unwrap();
             println!("finished");
         }
+        // The main goroutine computes for 300 ms without a scheduling point
+        // (sysmon takes its P away) while another waits for it.
+        "long_computation" => weft::run(|| {
+            let (tx, rx) = std::sync::mpsc::channel();
+            let waiter = weft::spawn(move || {
+                tx.send(unparker()).unwrap();
+                park(WaitReason::ChanReceive, || {});
+            });
+            let u = rx.recv().unwrap();
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_millis(300) {
+                std::hint::spin_loop();
+            }
+            u.unpark();
+            waiter.join().unwrap();
+            println!("finished");
+        }),
         "normal" => {
             let v = weft::run(|| weft::spawn(|| 40).join().unwrap() + 2);
             println!("finished {v}");
@@ -174,10 +191,17 @@ fn main() {
         ],
     );
     check_reported("thread_and_goroutines", &["[sync.Mutex.Lock]:"]);
-    check_reported("print_sum", &["[sync.WaitGroup.Wait]:", "[sync.Mutex.Lock]:"]);
-    check_reported("waitgroup_never_done", &["goroutine 1 [sync.WaitGroup.Wait]:"]);
+    check_reported(
+        "print_sum",
+        &["[sync.WaitGroup.Wait]:", "[sync.Mutex.Lock]:"],
+    );
+    check_reported(
+        "waitgroup_never_done",
+        &["goroutine 1 [sync.WaitGroup.Wait]:"],
+    );
     check_not_reported("timer_pending");
     check_not_reported("in_blocking");
     check_not_reported("thread_wakes_later");
+    check_not_reported("long_computation");
     check_not_reported("normal");
 }

@@ -92,6 +92,8 @@ fn run(rt: &'static Runtime) {
     loop {
         std::thread::sleep(delay);
         super::tick_coarse_clock();
+        // Back off unless this pass had to act (Go: `idle` counts passes
+        // without a retake).
         let busy = retake(rt, &mut seen);
         if crate::timer::run_due() > 0 {
             quiet = 0;
@@ -136,7 +138,7 @@ struct Seen {
     bsince: u64,
 }
 
-/// One pass over the Ms; `true` if any M was running goroutines or blocked.
+/// One pass over the Ms; `true` if it retook a P.
 fn retake(rt: &'static Runtime, seen: &mut Vec<Seen>) -> bool {
     let ms: Vec<&'static MShared> = rt.all_ms.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let now = nanotime();
@@ -156,18 +158,15 @@ fn retake(rt: &'static Runtime, seen: &mut Vec<Seen>) -> bool {
             (seen.bseq, seen.bsince) = (bseq, now);
         }
         if bseq % 2 == 1 {
-            busy = true;
             // Seen inside the same call on an earlier pass: it has lasted at
             // least one sysmon period (>= 20 us).
             let age = now.saturating_sub(seen.bsince);
             if !new_call && age >= BLOCKING_RETAKE.as_nanos() as u64 / 2 {
-                retake_from(rt, m, age >= MAX_DELAY.as_nanos() as u64);
+                busy |= retake_from(rt, m, age >= MAX_DELAY.as_nanos() as u64);
             }
-        } else if seq % 2 == 1 {
-            busy = true;
-            if now.saturating_sub(seen.since) >= RUNNING_RETAKE.as_nanos() as u64 {
-                retake_from(rt, m, false);
-            }
+        } else if seq % 2 == 1 && now.saturating_sub(seen.since) >= RUNNING_RETAKE.as_nanos() as u64
+        {
+            busy |= retake_from(rt, m, false);
         }
     }
     busy
@@ -175,7 +174,7 @@ fn retake(rt: &'static Runtime, seen: &mut Vec<Seen>) -> bool {
 
 /// Takes `m`'s P if other goroutines need it (or `always`) and runs it on
 /// another M; a P with nothing to do goes to the idle list.
-fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) {
+fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) -> bool {
     let mut slot = m.p.lock();
     let needed = slot.as_ref().is_some_and(|p| {
         always
@@ -185,9 +184,9 @@ fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) {
             || crate::timer::pending() > 0
     });
     if !needed {
-        return;
+        return false;
     }
-    let Some(p) = slot.take() else { return };
+    let Some(p) = slot.take() else { return false };
     drop(slot);
     let has_work = !p.local.is_empty() || !p.p.runnext.is_empty() || !rt.global.is_empty();
     if has_work || crate::timer::pending() > 0 {
@@ -198,4 +197,5 @@ fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) {
         drop(st);
         idle::wakep(rt);
     }
+    true
 }
