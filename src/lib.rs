@@ -10,9 +10,12 @@
 
 pub use weft_channels::*;
 pub use weft_runtime::{
-    current_id, go, maxprocs, num_goroutine, run, set_maxprocs, spawn, yield_now, Builder, Config,
-    ConfigError, GoId, JoinError, JoinHandle, SpawnPolicy, WaitReason,
+    blocking, current_id, dump_goroutines, go, maxprocs, num_goroutine, run, set_maxprocs, spawn,
+    stats, yield_now, Builder, Config, ConfigError, GoId, JoinError, JoinHandle, PStats,
+    SpawnPolicy, Stats, WaitReason,
 };
+
+pub use weft_runtime::sync;
 
 /// Time: `sleep` (and, from the channels crate, `after`, `tick`, `Timer`,
 /// `Ticker`).

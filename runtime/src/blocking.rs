@@ -1,9 +1,9 @@
 //! `blocking(f)`: run a call that blocks its OS thread without stalling the
 //! goroutines behind it (Go's `entersyscall`/`exitsyscall`).
 //!
-//! Owns: the enter/exit protocol. On entry the M records when the call
-//! began and keeps its P; if the call lasts longer than sysmon's threshold
-//! (20 µs) and other goroutines are waiting, sysmon retakes the P and runs
+//! Owns: the enter/exit protocol. On entry the M bumps its `blocking_seq`
+//! (odd: inside a call) and keeps its P; if sysmon sees the same call on two
+//! passes (at least 20 µs) and other goroutines are waiting, it retakes the P and runs
 //! it on another M (see `sched::sysmon`). On exit the goroutine takes its P
 //! back if it is still there (the fast path: one uncontended lock), else an
 //! idle P, else it queues itself on the global queue and its M goes idle.
@@ -19,10 +19,10 @@
 //! Must never: switch the goroutine away while `f` runs, or leave the M
 //! marked as blocking after `f` returns or unwinds.
 
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::coro::{self, Switch};
-use crate::sched::{self, current_m, nanotime};
+use crate::sched::{self, current_m};
 
 /// Runs `f`, which may block its OS thread (a file read, a DNS lookup, a
 /// lock from another library), while the rest of the program runs on:
@@ -42,12 +42,21 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     if m.in_blocking.get() || m.curg.borrow().is_none() {
         return f();
     }
-    let rt = sched::runtime();
-    rt.blocking_in_flight.fetch_add(1, Ordering::SeqCst);
     m.in_blocking.set(true);
-    m.shared.blocking_since.store(nanotime(), Ordering::SeqCst);
+    bump(&m.shared.blocking_seq);
     let _exit = ExitBlocking;
     f()
+}
+
+/// Marks entry or exit (only this M writes its counter). Whether sysmon
+/// sees the new value at once does not matter: the P slot's lock orders a
+/// retake against our exit.
+#[inline]
+fn bump(seq: &AtomicU64) {
+    seq.store(
+        seq.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Release,
+    );
 }
 
 /// Leaves the blocking section when `f` returns or unwinds.
@@ -57,13 +66,12 @@ impl Drop for ExitBlocking {
     fn drop(&mut self) {
         // The goroutine has not switched since entry: same thread, same M.
         let m = current_m().expect("blocking() left on a thread that is not an M");
-        m.shared.blocking_since.store(0, Ordering::SeqCst);
+        bump(&m.shared.blocking_seq);
         m.in_blocking.set(false);
-        let rt = sched::runtime();
-        rt.blocking_in_flight.fetch_sub(1, Ordering::SeqCst);
         if m.shared.p.lock().is_some() {
             return; // fast path: sysmon left our P alone
         }
+        let rt = sched::runtime();
         let idle_p = {
             let mut st = rt.idle.state();
             rt.idle.take_p(&mut st)

@@ -144,9 +144,7 @@ pub(crate) struct Settings {
     pub stack_size: usize,
     pub spawn_policy: SpawnPolicy,
     pub panic_abort: bool,
-    #[allow(dead_code)] // read by the deadlock detector
     pub deadlock_detection: bool,
-    #[allow(dead_code)] // read by the observability issue's schedtrace
     pub debug: DebugSettings,
 }
 

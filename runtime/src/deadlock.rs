@@ -35,38 +35,53 @@ pub(crate) fn check(rt: &'static Runtime) {
     crate::dump::deadlock_report(rt);
 }
 
+/// Threads the runtime runs besides its Ms (sysmon, SIGQUIT reader,
+/// schedtrace printer): each counts itself in when it starts.
+pub(crate) static AUX_THREADS: std::sync::atomic::AtomicUsize =
+    std::sync::atomic::AtomicUsize::new(0);
+
 /// How long the dead state must hold before it is reported.
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(5);
 
 /// If the runtime looks deadlocked, a fingerprint of its activity counters.
-fn suspect(rt: &Runtime) -> Option<(u64, u64, u64, u64)> {
+fn suspect(rt: &Runtime) -> Option<(u64, u64, u64, u64, u64)> {
     if !quiescent(rt) {
         return None;
     }
-    // Count threads: Ms alive + sysmon + plain threads parked in weft.
+    // Count threads: Ms alive + the runtime's own helpers (sysmon, the
+    // SIGQUIT reader, schedtrace) + plain threads parked in weft.
     let ms = rt.idle.state().nm;
     let (parked, thread_parks) = crate::park::threads_parked();
     let threads = process_threads()?;
-    if threads != ms + 1 + parked {
+    if threads != ms + AUX_THREADS.load(Ordering::SeqCst) + parked {
         return None;
     }
     let s = crate::stats::stats();
     if s.goroutines == 0 && parked == 0 {
         return None;
     }
-    quiescent(rt).then_some((s.spawned, s.parks, s.unparks, thread_parks))
+    let timers = crate::timer::added();
+    quiescent(rt).then_some((s.spawned, s.parks, s.unparks, thread_parks, timers))
 }
 
 fn quiescent(rt: &Runtime) -> bool {
     let all_idle = rt.idle.npidle.load(Ordering::SeqCst) == rt.maxprocs()
         && rt.idle.nmspinning.load(Ordering::SeqCst) == 0;
     all_idle
-        && rt.blocking_in_flight.load(Ordering::SeqCst) == 0
+        && no_goroutine_running(rt)
+        && rt.blocking_calls() == 0
         && crate::timer::pending() == 0
         && rt.global.is_empty()
         && rt
             .all_ps()
             .all(|p| p.stealer.is_empty() && p.runnext.is_empty())
+}
+
+/// No M is running a goroutine. (One may run without a P: sysmon retakes
+/// the P of a goroutine that runs for long without a scheduling point.)
+fn no_goroutine_running(rt: &Runtime) -> bool {
+    let ms = rt.all_ms.lock().unwrap_or_else(|e| e.into_inner());
+    ms.iter().all(|m| m.run_seq.load(Ordering::SeqCst) % 2 == 0)
 }
 
 fn process_threads() -> Option<usize> {

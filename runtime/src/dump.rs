@@ -190,8 +190,8 @@ pub(crate) fn sched_line(rt: &Runtime, elapsed: Duration, detail: bool) -> Strin
                 "\n  M{}: p={} blocking={} running={}",
                 m.id,
                 p,
-                m.blocking_since.load(Ordering::Relaxed) != 0,
-                m.running_since.load(Ordering::Relaxed) != 0
+                m.blocking_seq.load(Ordering::Relaxed) % 2 == 1,
+                m.run_seq.load(Ordering::Relaxed) % 2 == 1
             );
         }
         for g in all_gs() {
@@ -218,11 +218,14 @@ pub(crate) fn start_schedtrace(rt: &'static Runtime) {
     let start = std::time::Instant::now();
     let _ = std::thread::Builder::new()
         .name("weft-schedtrace".into())
-        .spawn(move || loop {
-            std::thread::sleep(Duration::from_millis(ms));
-            let line = sched_line(rt, start.elapsed(), detail);
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "{line}");
+        .spawn(move || {
+            crate::deadlock::AUX_THREADS.fetch_add(1, Ordering::SeqCst);
+            loop {
+                std::thread::sleep(Duration::from_millis(ms));
+                let line = sched_line(rt, start.elapsed(), detail);
+                let mut err = std::io::stderr().lock();
+                let _ = writeln!(err, "{line}");
+            }
         });
 }
 
@@ -251,6 +254,7 @@ pub(crate) fn install_sigquit() {
     let res = std::thread::Builder::new()
         .name("weft-sigquit".into())
         .spawn(move || {
+            crate::deadlock::AUX_THREADS.fetch_add(1, Ordering::SeqCst);
             let mut b = [0u8];
             // SAFETY: `r` is the read end of the pipe made above, owned by
             // this thread; `b` is a valid 1-byte buffer.

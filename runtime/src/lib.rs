@@ -42,6 +42,7 @@ pub(crate) mod sched;
 mod spawn;
 pub(crate) mod stack;
 mod stats;
+pub mod sync;
 pub mod time;
 pub mod timer;
 

@@ -67,6 +67,10 @@ pub struct Stats {
     pub spinning_threads: usize,
     /// Ms asleep waiting for work.
     pub idle_threads: usize,
+    /// Goroutines inside `blocking()` right now.
+    pub blocking_calls: usize,
+    /// Pending timers.
+    pub timers: usize,
     /// Per-P counters, for the Ps below `maxprocs`.
     pub procs: Vec<PStats>,
 }
@@ -119,5 +123,7 @@ pub fn stats() -> Stats {
     s.spinning_threads = rt.idle.nmspinning.load(Ordering::SeqCst);
     s.idle_threads = rt.idle.nmidle.load(Ordering::SeqCst);
     s.threads = rt.idle.state().nm;
+    s.blocking_calls = rt.blocking_calls();
+    s.timers = crate::timer::pending();
     s
 }

@@ -192,9 +192,13 @@ pub fn cancel(id: &TimerId) -> bool {
 }
 
 /// Number of timers that are neither fired nor cancelled.
-#[allow(dead_code)] // read by the deadlock detector
 pub(crate) fn pending() -> usize {
     timers().pending.load(Ordering::SeqCst)
+}
+
+/// Timers ever added (for the deadlock detector's activity fingerprint).
+pub(crate) fn added() -> u64 {
+    timers().seq.load(Ordering::Relaxed)
 }
 
 /// The earliest deadline, if any timer is queued (it may be cancelled).

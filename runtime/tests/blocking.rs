@@ -179,3 +179,52 @@ fn a_thousand_blocking_calls_overlap_and_threads_are_released() {
 fn blocking_on_a_plain_thread_just_calls() {
     assert_eq!(weft::blocking(|| 7), 7);
 }
+
+/// The seed program: download (I/O), compute a factorial (CPU) and write to
+/// disk (I/O) concurrently; the slow download does not hold up the others.
+#[test]
+fn seed_download_compute_write() {
+    one_proc();
+    let dir = std::env::temp_dir().join(format!("weft-seed-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let src = dir.join("large-file");
+    std::fs::write(&src, vec![7u8; 1 << 20]).unwrap();
+    let out = dir.join("data");
+    let (src2, out2) = (src.clone(), out.clone());
+    let downloading = Arc::new(AtomicBool::new(true));
+    let dl = downloading.clone();
+    let finished_during_download = weft::run(move || {
+        let download = weft::spawn(move || {
+            // Waiting for "the network", then reading what arrived.
+            let bytes = weft::blocking(|| {
+                std::thread::sleep(Duration::from_millis(300));
+                std::fs::read(&src2).unwrap()
+            });
+            dl.store(false, Ordering::SeqCst);
+            bytes.len()
+        });
+        let d1 = downloading.clone();
+        let compute = weft::spawn(move || {
+            // 100000! mod a prime: CPU-bound.
+            let p = 1_000_000_007u64;
+            let f = (1..=100_000u64).fold(1u64, |a, k| a * k % p);
+            (f, d1.load(Ordering::SeqCst))
+        });
+        let d2 = downloading.clone();
+        let write = weft::spawn(move || {
+            weft::blocking(|| std::fs::write(&out2, b"some data")).unwrap();
+            d2.load(Ordering::SeqCst)
+        });
+        let (f, c_during) = compute.join().unwrap();
+        let w_during = write.join().unwrap();
+        assert_eq!(download.join().unwrap(), 1 << 20);
+        assert_ne!(f, 0);
+        c_during && w_during
+    });
+    assert!(
+        finished_during_download,
+        "compute and write should not wait for the download"
+    );
+    assert_eq!(std::fs::read(&out).unwrap(), b"some data");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -325,3 +325,19 @@ fn builder_rejects_bad_stack_sizes_with_clear_errors() {
         .unwrap();
     assert_eq!(h.join().unwrap(), 5);
 }
+
+#[test]
+fn run_again_and_again_from_a_plain_thread() {
+    // Each `run` starts right after the previous one left every M idle: the
+    // main goroutine is pushed to the global queue from a plain thread while
+    // Ms are giving up their Ps (a lost wake-up here once hung the loop).
+    for round in 0..100u64 {
+        let sum: u64 = weft::run(move || {
+            let hs: Vec<_> = (0..2000u64)
+                .map(|i| weft::spawn(move || i + round))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).sum()
+        });
+        assert_eq!(sum, 1999 * 1000 + 2000 * round);
+    }
+}

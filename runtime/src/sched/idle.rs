@@ -41,7 +41,6 @@ pub(crate) struct Wake {
 
 /// The part of an M other threads can reach: where to hand it a P.
 pub(crate) struct MHandle {
-    #[allow(dead_code)] // read by scheddetail
     pub id: usize,
     slot: Mutex<Option<Wake>>,
     cv: Condvar,

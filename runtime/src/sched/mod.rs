@@ -55,8 +55,6 @@ pub(crate) struct Runtime {
     pub unparks_outside: AtomicU64,
     /// Every M ever started, for sysmon and the dumps.
     pub all_ms: Mutex<Vec<&'static MShared>>,
-    /// Goroutines inside `blocking()` right now.
-    pub blocking_in_flight: AtomicUsize,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -116,7 +114,6 @@ impl Runtime {
             unparks_outside: AtomicU64::new(0),
             exited_outside: AtomicU64::new(0),
             all_ms: Mutex::new(Vec::new()),
-            blocking_in_flight: AtomicUsize::new(0),
             settings,
         };
         let owned: Vec<POwned> = (0..rt.settings.maxprocs)
@@ -168,12 +165,15 @@ pub(crate) struct MShared {
     pub id: usize,
     /// The P this M holds, if any; sysmon may retake it.
     pub p: PCell,
-    /// When the current goroutine entered `blocking()` (runtime clock
-    /// nanoseconds), or 0.
-    pub blocking_since: AtomicU64,
-    /// When the current goroutine was last resumed, or 0 while the M is in
-    /// the scheduler.
-    pub running_since: AtomicU64,
+    /// Bumped on entry to and exit from `blocking()`: odd while the
+    /// goroutine is inside. sysmon retakes the P when it sees the same odd
+    /// value on two passes (at least 20 µs apart) — no clock read per call.
+    pub blocking_seq: AtomicU64,
+    /// Bumped every time the M resumes a goroutine and every time one
+    /// switches back: odd while a goroutine runs. sysmon notices a goroutine
+    /// running too long when this stays odd and unchanged (Go's `schedtick`
+    /// check) — no clock read on the switch path.
+    pub run_seq: AtomicU64,
     /// The M's thread has exited (idle too long).
     pub exited: std::sync::atomic::AtomicBool,
 }
@@ -189,6 +189,16 @@ pub(crate) fn coarse_now() -> u64 {
 /// Refreshes [`coarse_now`]; sysmon calls this every pass.
 pub(crate) fn tick_coarse_clock() {
     COARSE.store(nanotime(), Ordering::Relaxed);
+}
+
+impl Runtime {
+    /// Goroutines inside `blocking()` right now (a scan over the Ms).
+    pub fn blocking_calls(&self) -> usize {
+        let ms = self.all_ms.lock().unwrap_or_else(|e| e.into_inner());
+        ms.iter()
+            .filter(|m| m.blocking_seq.load(Ordering::SeqCst) % 2 == 1)
+            .count()
+    }
 }
 
 /// Nanoseconds on the runtime's monotonic clock (for sysmon's ages).

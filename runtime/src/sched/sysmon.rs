@@ -56,7 +56,10 @@ fn sysmon() -> &'static Sysmon {
 pub(crate) fn start(rt: &'static Runtime) {
     let res = std::thread::Builder::new()
         .name("weft-sysmon".into())
-        .spawn(move || run(rt));
+        .spawn(move || {
+            crate::deadlock::AUX_THREADS.fetch_add(1, Ordering::SeqCst);
+            run(rt)
+        });
     if let Err(e) = res {
         crate::throw(&format!("cannot create the sysmon thread: {e}"));
     }
@@ -85,10 +88,13 @@ fn run(rt: &'static Runtime) {
     let s = sysmon();
     let mut delay = MIN_DELAY;
     let mut quiet = 0u32;
+    let mut seen = Vec::new();
     loop {
         std::thread::sleep(delay);
         super::tick_coarse_clock();
-        let busy = retake(rt);
+        // Back off unless this pass had to act (Go: `idle` counts passes
+        // without a retake).
+        let busy = retake(rt, &mut seen);
         if crate::timer::run_due() > 0 {
             quiet = 0;
         }
@@ -101,8 +107,8 @@ fn run(rt: &'static Runtime) {
                 delay = (delay * 2).min(MAX_DELAY);
             }
         }
-        let all_idle = rt.idle.npidle.load(Ordering::SeqCst) == rt.maxprocs()
-            && rt.blocking_in_flight.load(Ordering::SeqCst) == 0;
+        let all_idle =
+            rt.idle.npidle.load(Ordering::SeqCst) == rt.maxprocs() && rt.blocking_calls() == 0;
         if all_idle {
             crate::deadlock::check(rt);
         }
@@ -122,28 +128,45 @@ fn run(rt: &'static Runtime) {
     }
 }
 
-/// One pass over the Ms; `true` if any M was running goroutines or blocked.
-fn retake(rt: &'static Runtime) -> bool {
+/// What sysmon last saw of an M's `run_seq` and `blocking_seq`, and when
+/// it first saw each value.
+#[derive(Clone, Copy, Default)]
+struct Seen {
+    seq: u64,
+    since: u64,
+    bseq: u64,
+    bsince: u64,
+}
+
+/// One pass over the Ms; `true` if it retook a P.
+fn retake(rt: &'static Runtime, seen: &mut Vec<Seen>) -> bool {
     let ms: Vec<&'static MShared> = rt.all_ms.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let now = nanotime();
+    seen.resize(ms.len(), Seen::default());
     let mut busy = false;
-    for m in ms {
+    for (m, seen) in ms.into_iter().zip(seen.iter_mut()) {
         if m.exited.load(Ordering::Relaxed) {
             continue;
         }
-        let blocking = m.blocking_since.load(Ordering::SeqCst);
-        let running = m.running_since.load(Ordering::Relaxed);
-        if blocking != 0 {
-            busy = true;
-            let age = now.saturating_sub(blocking);
-            if age >= BLOCKING_RETAKE.as_nanos() as u64 {
-                retake_from(rt, m, age >= MAX_DELAY.as_nanos() as u64);
+        let bseq = m.blocking_seq.load(Ordering::Acquire);
+        let seq = m.run_seq.load(Ordering::Relaxed);
+        if seq != seen.seq {
+            (seen.seq, seen.since) = (seq, now);
+        }
+        let new_call = bseq != seen.bseq;
+        if new_call {
+            (seen.bseq, seen.bsince) = (bseq, now);
+        }
+        if bseq % 2 == 1 {
+            // Seen inside the same call on an earlier pass: it has lasted at
+            // least one sysmon period (>= 20 us).
+            let age = now.saturating_sub(seen.bsince);
+            if !new_call && age >= BLOCKING_RETAKE.as_nanos() as u64 / 2 {
+                busy |= retake_from(rt, m, age >= MAX_DELAY.as_nanos() as u64);
             }
-        } else if running != 0 {
-            busy = true;
-            if now.saturating_sub(running) >= RUNNING_RETAKE.as_nanos() as u64 {
-                retake_from(rt, m, false);
-            }
+        } else if seq % 2 == 1 && now.saturating_sub(seen.since) >= RUNNING_RETAKE.as_nanos() as u64
+        {
+            busy |= retake_from(rt, m, false);
         }
     }
     busy
@@ -151,7 +174,7 @@ fn retake(rt: &'static Runtime) -> bool {
 
 /// Takes `m`'s P if other goroutines need it (or `always`) and runs it on
 /// another M; a P with nothing to do goes to the idle list.
-fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) {
+fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) -> bool {
     let mut slot = m.p.lock();
     let needed = slot.as_ref().is_some_and(|p| {
         always
@@ -161,9 +184,9 @@ fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) {
             || crate::timer::pending() > 0
     });
     if !needed {
-        return;
+        return false;
     }
-    let Some(p) = slot.take() else { return };
+    let Some(p) = slot.take() else { return false };
     drop(slot);
     let has_work = !p.local.is_empty() || !p.p.runnext.is_empty() || !rt.global.is_empty();
     if has_work || crate::timer::pending() > 0 {
@@ -174,4 +197,5 @@ fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) {
         drop(st);
         idle::wakep(rt);
     }
+    true
 }

@@ -54,8 +54,8 @@ fn m_main(handle: Arc<MHandle>, wake: Wake) {
     let shared: &'static MShared = Box::leak(Box::new(MShared {
         id: handle.id,
         p: PCell::new(Some(wake.p)),
-        blocking_since: AtomicU64::new(0),
-        running_since: AtomicU64::new(0),
+        blocking_seq: AtomicU64::new(0),
+        run_seq: AtomicU64::new(0),
         exited: AtomicBool::new(false),
     }));
     let m: &'static MLocal = Box::leak(Box::new(MLocal {
@@ -71,6 +71,7 @@ fn m_main(handle: Arc<MHandle>, wake: Wake) {
         .unwrap_or_else(|e| e.into_inner())
         .push(shared);
     set_current_m(m);
+    crate::stack::on_thread_start();
     let _guard = AbortOnUnwind;
     schedule(rt, m);
     shared.exited.store(true, Ordering::SeqCst);
@@ -114,15 +115,13 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GRef) -> Option<GRef> {
     g.set_wait_reason(WaitReason::None);
     let cell: *const crate::coro::CoroCell = &g.coro;
     *m.curg.borrow_mut() = Some(g);
-    m.shared
-        .running_since
-        .store(super::nanotime(), Ordering::Relaxed);
+    bump_run_seq(m);
     // SAFETY: we took `g` from a run queue (or were handed it by the previous
     // step of this loop), so this M owns it (coro.rs invariant 1), and we just
     // made it the current G. `cell` points into `g`, which `m.curg` keeps
     // alive until we take it back below.
     let resumed = unsafe { (*cell).resume() };
-    m.shared.running_since.store(0, Ordering::Relaxed);
+    bump_run_seq(m);
     let g = m.curg.borrow_mut().take().expect("current G vanished");
     let mut pg = m.shared.p.lock();
     match resumed {
@@ -204,6 +203,16 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GRef) -> Option<GRef> {
             None
         }
     }
+}
+
+/// Marks a goroutine starting or stopping on `m` (only `m` writes it).
+#[inline]
+fn bump_run_seq(m: &MLocal) {
+    let seq = &m.shared.run_seq;
+    seq.store(
+        seq.load(Ordering::Relaxed).wrapping_add(1),
+        Ordering::Relaxed,
+    );
 }
 
 /// Queues `g` on the global queue (this M has no P) and wakes an M for it.
@@ -386,6 +395,20 @@ fn give_up_p(rt: &'static Runtime, m: &'static MLocal) -> GiveUp {
                 *m.shared.p.lock() = Some(p);
                 m.spinning.set(true);
                 rt.idle.nmspinning.fetch_add(1, Ordering::SeqCst);
+                return GiveUp::Retry;
+            }
+        }
+    } else {
+        // A non-spinning M re-checks the global queue too: a plain thread
+        // may have pushed there after our check above but before `put_p`,
+        // and its `wakep` then saw no idle P. put_p (a SeqCst store), the
+        // fence, then the load here pair with push, fence, load in `wakep`.
+        fence(Ordering::SeqCst);
+        if !rt.global.is_empty() {
+            let mut st = rt.idle.state();
+            if let Some(p) = rt.idle.take_p(&mut st) {
+                drop(st);
+                *m.shared.p.lock() = Some(p);
                 return GiveUp::Retry;
             }
         }

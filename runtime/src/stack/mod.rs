@@ -1,20 +1,41 @@
-//! Goroutine stacks: allocation, pooling and size policy.
+//! Goroutine stacks: allocation, pooling, trimming, size policy and overflow
+//! reports. `docs/stacks.md` has the whole design and the numbers.
 //!
-//! Owns: every stack a goroutine runs on. A spawn takes a stack from the
-//! spawning processor's cache, else from the global pool, else allocates one;
-//! a finished goroutine's stack goes back to the cache of the processor it
-//! finished on. Only stacks of the default size are pooled.
+//! Owns: every stack a goroutine runs on, and the SIGSEGV/SIGBUS handler
+//! that turns a touch of a stack's guard page into a clear report.
+//!
+//! - [`slab`]: stacks are carved from large `MAP_NORESERVE` slabs, one size
+//!   per slab, each with a guard page (`MADV_GUARD_INSTALL`, or `mprotect`
+//!   within a `vm.max_map_count` budget). Slabs are never unmapped.
+//! - This file: the pool. A spawn takes a stack from its P's cache
+//!   ([`LocalStacks`]), else a batch from the global pool, else carves a new
+//!   one; a finished goroutine's stack goes back to the cache of the P it
+//!   finished on, and half a full cache spills to the global pool. So the
+//!   steady state makes no system call at all. The global pool keeps up to
+//!   [`HOT_MAX`] stacks resident per size; past that it returns the pages of
+//!   the oldest to the OS (`MADV_DONTNEED`), so RSS falls after a burst.
+//!   [`StackPool::trim`] returns all of the global pool's pages (for an idle
+//!   scheduler).
+//! - [`signal`]: the overflow report, on an alternate signal stack.
 //!
 //! Every stack has a guard page below it (corosensei's `Stack` contract): an
-//! unguarded stack is never handed out.
+//! unguarded stack is never handed out; past the map budget a spawn fails
+//! with an `io::Error` that names `vm.max_map_count`.
 //!
 //! Must never: be called with a lock held that a goroutine could also take,
-//! or run on a goroutine's own stack while freeing that stack.
+//! run on a goroutine's own stack while freeing that stack, hold the pool
+//! lock across a system call, or unmap memory a stack may still live in.
+
+mod signal;
+mod slab;
 
 use std::io;
+use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
-use corosensei::stack::DefaultStack;
+use corosensei::stack::{Stack, StackPointer};
+
+pub(crate) use signal::on_thread_start;
 
 /// Default goroutine stack size: virtual memory, only touched pages are resident.
 pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
@@ -25,11 +46,20 @@ pub const MIN_STACK_SIZE: usize = 16 * 1024;
 /// The largest stack a goroutine may ask for.
 pub const MAX_STACK_SIZE: usize = 1 << 30;
 
-/// How many stacks a processor keeps for reuse before spilling to the pool.
+/// How many stacks a processor keeps for reuse before spilling half to the pool.
 const LOCAL_CACHE: usize = 64;
 
-/// The stack type goroutines run on.
-pub(crate) type GoStack = DefaultStack;
+/// Resident stacks the global pool keeps per size before it returns the
+/// pages of the oldest to the OS. At one or two touched pages a stack, a few
+/// MiB: enough that churn around the steady state never faults pages in.
+const HOT_MAX: usize = 1024;
+
+/// What the pool trims down to once it passes [`HOT_MAX`] (hysteresis, so a
+/// trim releases a large batch in few `madvise` calls).
+const HOT_LOW: usize = HOT_MAX / 2;
+
+/// Cold runs below this many are never compacted.
+const COMPACT_MIN: usize = 1024;
 
 /// Checks a requested stack size, naming the problem when it is unusable.
 pub(crate) fn check_size(bytes: usize) -> Result<(), String> {
@@ -46,28 +76,196 @@ pub(crate) fn check_size(bytes: usize) -> Result<(), String> {
     }
 }
 
-/// A processor's private stack cache.
+/// `bytes` rounded up to whole pages: the usable size of its stacks.
+fn round_size(bytes: usize) -> usize {
+    let page = slab::page_size();
+    bytes.max(MIN_STACK_SIZE).div_ceil(page) * page
+}
+
+/// A goroutine stack: one slot of a slab, `[guard page | usable bytes]`.
+///
+/// Holds no ownership beyond the addresses: the slab owns the memory, the
+/// pool owns free slots. Dropping one (a goroutine leaked while parked
+/// forever, or never started) leaks the slot's address space, never memory
+/// another stack uses.
+#[derive(Debug)]
+pub(crate) struct GoStack {
+    /// Lowest address: the guard page starts here.
+    limit: NonZeroUsize,
+    /// Highest address (exclusive): the stack grows down from here.
+    base: NonZeroUsize,
+}
+
+impl GoStack {
+    /// The stack in slot `slot` of a slab of `size`-byte stacks.
+    fn at(slot: usize, size: usize) -> GoStack {
+        let base = slot + slab::page_size() + size;
+        GoStack {
+            limit: NonZeroUsize::new(slot).expect("slab at address 0"),
+            base: NonZeroUsize::new(base).expect("slab wraps the address space"),
+        }
+    }
+
+    /// Usable bytes (guard page excluded).
+    pub(crate) fn size(&self) -> usize {
+        self.base.get() - self.limit.get() - slab::page_size()
+    }
+}
+
+// SAFETY: corosensei's contract: `base` and `limit` are page-aligned (hence
+// STACK_ALIGNMENT-aligned) ends of a read-write region of at least
+// MIN_STACK_SIZE bytes (`round_size` ≥ 16 KiB) whose lowest page is a guard
+// installed by `slab::install_guard` before the stack was first handed out
+// (madvise guard marker or PROT_NONE; both survive MADV_DONTNEED). `limit`
+// includes the guard page. The pool hands a slot to one coroutine at a time.
+unsafe impl Stack for GoStack {
+    #[inline]
+    fn base(&self) -> StackPointer {
+        self.base
+    }
+
+    #[inline]
+    fn limit(&self) -> StackPointer {
+        self.limit
+    }
+}
+
+/// A processor's private stack cache (default-size stacks only).
 #[derive(Default)]
 pub(crate) struct LocalStacks {
     free: Vec<GoStack>,
 }
 
+/// Free stacks and the carver of one stack size.
+struct Class {
+    carver: slab::Carver,
+    /// Free stacks whose pages may be resident, oldest first.
+    hot: Vec<GoStack>,
+    /// Free stacks whose pages were returned to the OS, as runs of adjacent
+    /// slots `(lowest slot's address, count)`: a burst's stacks were carved
+    /// side by side, so a million of them take a few runs, not 16 MB.
+    cold: Vec<(usize, usize)>,
+    /// Stacks in `cold`.
+    ncold: usize,
+    /// `cold.len()` at which runs are next sorted and merged.
+    compact_at: usize,
+}
+
+impl Class {
+    fn new(size: usize) -> Class {
+        Class {
+            carver: slab::Carver::new(size),
+            hot: Vec::new(),
+            cold: Vec::new(),
+            ncold: 0,
+            compact_at: COMPACT_MIN,
+        }
+    }
+
+    fn stride(&self) -> usize {
+        self.carver.size() + slab::page_size()
+    }
+
+    fn pop(&mut self) -> Option<GoStack> {
+        self.hot.pop().or_else(|| self.pop_cold())
+    }
+
+    fn pop_cold(&mut self) -> Option<GoStack> {
+        let stride = self.stride();
+        let run = self.cold.last_mut()?;
+        run.1 -= 1;
+        let slot = run.0 + run.1 * stride;
+        if run.1 == 0 {
+            self.cold.pop();
+            if self.cold.capacity() > 64 && self.cold.len() < self.cold.capacity() / 4 {
+                self.cold.shrink_to(self.cold.len() * 2);
+            }
+        }
+        self.ncold -= 1;
+        Some(GoStack::at(slot, self.carver.size()))
+    }
+
+    /// Adds released stacks, sorted by address, to `cold`.
+    fn push_cold(&mut self, sorted: Vec<GoStack>) {
+        let stride = self.stride();
+        self.ncold += sorted.len();
+        for s in sorted {
+            let slot = s.limit.get();
+            match self.cold.last_mut() {
+                Some(run) if run.0 + run.1 * stride == slot => run.1 += 1,
+                _ => self.cold.push((slot, 1)),
+            }
+        }
+        if self.cold.len() >= self.compact_at {
+            self.compact_cold();
+        }
+    }
+
+    /// Sorts the cold runs and merges neighbours. Amortised: the next
+    /// compaction waits until the list has doubled.
+    fn compact_cold(&mut self) {
+        let stride = self.stride();
+        self.cold.sort_unstable_by_key(|r| r.0);
+        let mut merged: Vec<(usize, usize)> = Vec::with_capacity(self.cold.len());
+        for &(start, n) in &self.cold {
+            match merged.last_mut() {
+                Some(run) if run.0 + run.1 * stride == start => run.1 += n,
+                _ => merged.push((start, n)),
+            }
+        }
+        merged.shrink_to_fit();
+        self.cold = merged;
+        self.compact_at = (self.cold.len() * 2).max(COMPACT_MIN);
+    }
+
+    /// Moves up to `n` free stacks into `out`, resident ones first.
+    fn take_into(&mut self, out: &mut Vec<GoStack>, n: usize) {
+        let from_hot = n.min(self.hot.len());
+        out.extend(self.hot.drain(self.hot.len() - from_hot..));
+        for _ in from_hot..n {
+            match self.pop_cold() {
+                Some(s) => out.push(s),
+                None => break,
+            }
+        }
+    }
+
+    /// The oldest resident stacks beyond `keep`, to be released by the caller.
+    fn excess(&mut self, keep: usize) -> Vec<GoStack> {
+        if self.hot.len() <= keep {
+            return Vec::new();
+        }
+        let n = self.hot.len() - keep;
+        self.hot.drain(..n).collect()
+    }
+}
+
 /// Stacks shared by all processors.
 pub(crate) struct StackPool {
+    /// The configured default size, as given.
     default_size: usize,
-    free: Mutex<Vec<GoStack>>,
+    /// Default-size stacks (`round_size(default_size)` usable bytes).
+    default: Mutex<Class>,
+    /// Other sizes, from `Builder::stack_size`; few, searched linearly.
+    others: Mutex<Vec<Class>>,
 }
 
 impl StackPool {
     pub(crate) fn new(default_size: usize) -> Self {
+        signal::install();
         StackPool {
             default_size,
-            free: Mutex::new(Vec::new()),
+            default: Mutex::new(Class::new(round_size(default_size))),
+            others: Mutex::new(Vec::new()),
         }
     }
 
     pub(crate) fn default_size(&self) -> usize {
         self.default_size
+    }
+
+    fn is_default(&self, rounded: usize) -> bool {
+        rounded == round_size(self.default_size)
     }
 
     /// A stack of `size` bytes (the default when `None`).
@@ -76,48 +274,170 @@ impl StackPool {
         size: Option<usize>,
         local: Option<&mut LocalStacks>,
     ) -> io::Result<GoStack> {
-        let size = size.unwrap_or(self.default_size);
-        if size == self.default_size {
-            if let Some(local) = local {
+        let size = round_size(size.unwrap_or(self.default_size));
+        if !self.is_default(size) {
+            return self.alloc_other(size);
+        }
+        match local {
+            Some(local) => {
                 if let Some(s) = local.free.pop() {
                     return Ok(s);
                 }
-                let mut pool = self.free.lock().unwrap_or_else(|e| e.into_inner());
-                let take = pool.len().min(LOCAL_CACHE / 2);
-                let at = pool.len() - take;
-                local.free.extend(pool.drain(at..));
-                drop(pool);
+                lock(&self.default).take_into(&mut local.free, LOCAL_CACHE / 2);
                 if let Some(s) = local.free.pop() {
                     return Ok(s);
                 }
-            } else if let Some(s) = self.free.lock().unwrap_or_else(|e| e.into_inner()).pop() {
-                return Ok(s);
+            }
+            None => {
+                if let Some(s) = lock(&self.default).pop() {
+                    return Ok(s);
+                }
             }
         }
-        DefaultStack::new(size)
+        carve(&self.default)
     }
 
-    /// Returns a stack for reuse.
+    fn alloc_other(&self, size: usize) -> io::Result<GoStack> {
+        let mut others = lock(&self.others);
+        let class = match others.iter().position(|c| c.carver.size() == size) {
+            Some(i) => &mut others[i],
+            None => {
+                others.push(Class::new(size));
+                others.last_mut().expect("just pushed")
+            }
+        };
+        if let Some(s) = class.pop() {
+            return Ok(s);
+        }
+        // Rare (non-default sizes); the guard's system call under this lock
+        // only delays other non-default spawns.
+        let slot = class.carver.reserve()?;
+        drop(others);
+        slab::install_guard(slot)?;
+        Ok(GoStack::at(slot, size))
+    }
+
+    /// Returns a stack for reuse. `size` is what the goroutine asked for
+    /// (the stack knows its own size; this is only checked).
     pub(crate) fn free(&self, stack: GoStack, size: usize, local: Option<&mut LocalStacks>) {
-        if size != self.default_size {
-            return; // dropped: unmapped
+        debug_assert_eq!(stack.size(), round_size(size));
+        let size = stack.size();
+        if !self.is_default(size) {
+            let mut others = lock(&self.others);
+            let Some(class) = others.iter_mut().find(|c| c.carver.size() == size) else {
+                return; // not ours: leak the address space, never reuse it
+            };
+            class.hot.push(stack);
+            let excess = class.excess(HOT_MAX);
+            drop(others);
+            if !excess.is_empty() {
+                let excess = release_all(excess);
+                self.others_push_cold(size, excess);
+            }
+            return;
         }
         match local {
             Some(local) => {
                 local.free.push(stack);
                 if local.free.len() > LOCAL_CACHE {
                     let spill = local.free.split_off(LOCAL_CACHE / 2);
-                    self.free
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .extend(spill);
+                    self.spill(spill);
                 }
             }
-            None => self
-                .free
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .push(stack),
+            None => self.spill(vec![stack]),
         }
     }
+
+    /// Puts stacks into the global default-size pool, trimming past `HOT_MAX`.
+    fn spill(&self, stacks: Vec<GoStack>) {
+        let mut class = lock(&self.default);
+        class.hot.extend(stacks);
+        if class.hot.len() <= HOT_MAX {
+            return;
+        }
+        let excess = class.excess(HOT_LOW);
+        drop(class);
+        let excess = release_all(excess);
+        lock(&self.default).push_cold(excess);
+    }
+
+    fn others_push_cold(&self, size: usize, stacks: Vec<GoStack>) {
+        let mut others = lock(&self.others);
+        if let Some(c) = others.iter_mut().find(|c| c.carver.size() == size) {
+            c.push_cold(stacks);
+        }
+    }
+
+    /// Returns the pages of every stack in the global pool to the OS. For a
+    /// scheduler with nothing to run; stacks in P caches are left alone.
+    #[allow(dead_code)] // the scheduler's idle path may call it; see docs/stacks.md
+    pub(crate) fn trim(&self) {
+        let excess = lock(&self.default).excess(0);
+        if !excess.is_empty() {
+            let excess = release_all(excess);
+            lock(&self.default).push_cold(excess);
+        }
+        let mut others = lock(&self.others);
+        let batches: Vec<(usize, Vec<GoStack>)> = others
+            .iter_mut()
+            .map(|c| (c.carver.size(), c.excess(0)))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        drop(others);
+        for (size, v) in batches {
+            let v = release_all(v);
+            self.others_push_cold(size, v);
+        }
+    }
+
+    /// Free stacks in the global pool: (resident, released), default size.
+    #[cfg(test)]
+    fn counts(&self) -> (usize, usize) {
+        let c = lock(&self.default);
+        (c.hot.len(), c.ncold)
+    }
 }
+
+/// Carves a new stack of `class`'s size: the slot under the lock, the guard
+/// outside it.
+fn carve(class: &Mutex<Class>) -> io::Result<GoStack> {
+    let (slot, size) = {
+        let mut c = lock(class);
+        (c.carver.reserve()?, c.carver.size())
+    };
+    // A failure leaks the slot's address space only: it never reaches a
+    // coroutine without its guard.
+    slab::install_guard(slot)?;
+    Ok(GoStack::at(slot, size))
+}
+
+/// Returns the pages of `stacks` to the OS, one `madvise` per run of
+/// adjacent slots (guards survive `MADV_DONTNEED`), and hands them back
+/// sorted by address.
+fn release_all(mut stacks: Vec<GoStack>) -> Vec<GoStack> {
+    stacks.sort_unstable_by_key(|s| s.limit.get());
+    let page = slab::page_size();
+    let mut i = 0;
+    while i < stacks.len() {
+        let start = stacks[i].limit.get() + page;
+        let mut end = stacks[i].base.get();
+        let mut j = i + 1;
+        while j < stacks.len() && stacks[j].limit.get() == end {
+            end = stacks[j].base.get();
+            j += 1;
+        }
+        // SAFETY: these stacks are free (they came out of the pool, which
+        // owns them), so no coroutine runs on them; adjacent slots are in
+        // one slab, and the guard pages in between survive MADV_DONTNEED.
+        unsafe { slab::release(start, end - start) };
+        i = j;
+    }
+    stacks
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,257 @@
+//! The workloads on plain OS threads (std), the baseline every green-thread
+//! runtime is sold against.
+//!
+//! "maxprocs n" means the process is pinned to n CPUs
+//! (`sched_setaffinity`), so a switch between two threads at maxprocs 1 is a
+//! real context switch. Sizes are smaller than the goroutine runtimes' where
+//! each operation costs tens of microseconds, and the rows a million threads
+//! would need are not run at all (see `plan`). The "unbuffered" channel is
+//! std's `sync_channel(0)`; std has no select, so that row uses
+//! crossbeam-channel's.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc::sync_channel;
+use std::sync::{Arc, Barrier, Mutex};
+use std::thread;
+use std::time::Instant;
+
+use super::{
+    fib_serial, fib_spawns, ns_per, rss_bytes, Kind, BUFFERED_CAP, MUTEX_GOROUTINES, RING_SIZE,
+};
+
+/// Stack size of the threads in the ring and memory workloads (std's
+/// default is 2 MB, of which only touched pages are resident).
+const SMALL_STACK: usize = 64 * 1024;
+
+/// Runs `kind` at `size` on OS threads.
+pub fn run(kind: Kind, size: u64) -> Result<f64, String> {
+    match kind {
+        Kind::Spawn => Ok(spawn(size)),
+        Kind::Yield => Ok(yield_pair(size)),
+        Kind::PingPong => pingpong(size),
+        Kind::Buffered => buffered(size),
+        Kind::Select => select(size),
+        Kind::Ring => ring(size),
+        Kind::Fib => fib_bench(size),
+        Kind::Memory => memory(size),
+        Kind::Mutex => mutex(size),
+        Kind::Skynet | Kind::Timers => Err(format!("{kind}: not run on OS threads")),
+    }
+}
+
+/// Restricts the process (and the threads it will spawn) to the first
+/// `procs` CPUs.
+pub fn pin_to(procs: usize) -> Result<(), String> {
+    // SAFETY: cpu_set_t is plain data; all-zero is the empty set.
+    let mut set: libc::cpu_set_t = unsafe { std::mem::zeroed() };
+    for cpu in 0..procs {
+        // SAFETY: cpu < procs <= CPU_SETSIZE; `set` is a valid cpu_set_t.
+        unsafe { libc::CPU_SET(cpu, &mut set) };
+    }
+    // SAFETY: pid 0 is this thread; `set` is valid for its size.
+    let rc = unsafe { libc::sched_setaffinity(0, std::mem::size_of_val(&set), &set) };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "sched_setaffinity: {}",
+            std::io::Error::last_os_error()
+        ))
+    }
+}
+
+fn spawn(n: u64) -> f64 {
+    let start = Instant::now();
+    let hs: Vec<_> = (0..n).map(|_| thread::spawn(|| ())).collect();
+    for h in hs {
+        h.join().unwrap();
+    }
+    ns_per(start, n)
+}
+
+fn yield_pair(n: u64) -> f64 {
+    let start = Instant::now();
+    let hs: Vec<_> = (0..2)
+        .map(|_| {
+            thread::spawn(move || {
+                for _ in 0..n {
+                    thread::yield_now();
+                }
+            })
+        })
+        .collect();
+    for h in hs {
+        h.join().unwrap();
+    }
+    ns_per(start, 2 * n)
+}
+
+fn pingpong(n: u64) -> Result<f64, String> {
+    let (ping_tx, ping_rx) = sync_channel::<u64>(0);
+    let (pong_tx, pong_rx) = sync_channel::<u64>(0);
+    let echo = thread::spawn(move || {
+        for v in ping_rx {
+            if pong_tx.send(v).is_err() {
+                break;
+            }
+        }
+    });
+    let start = Instant::now();
+    for i in 0..n {
+        ping_tx.send(i).map_err(|e| e.to_string())?;
+        pong_rx.recv().map_err(|e| e.to_string())?;
+    }
+    let ns = ns_per(start, n);
+    drop(ping_tx);
+    echo.join().map_err(|_| "echo thread panicked")?;
+    Ok(ns)
+}
+
+fn buffered(n: u64) -> Result<f64, String> {
+    let (tx, rx) = sync_channel::<u64>(BUFFERED_CAP);
+    let start = Instant::now();
+    let producer = thread::spawn(move || {
+        for i in 0..n {
+            if tx.send(i).is_err() {
+                break;
+            }
+        }
+    });
+    let got = rx.iter().count() as u64;
+    let ns = ns_per(start, n);
+    producer.join().map_err(|_| "producer panicked")?;
+    if got != n {
+        return Err("buffered: lost messages".into());
+    }
+    Ok(ns)
+}
+
+fn select(n: u64) -> Result<f64, String> {
+    let per = n / 4;
+    let start = Instant::now();
+    let rxs: Vec<_> = (0..4)
+        .map(|_| {
+            let (tx, rx) = crossbeam_channel::bounded::<u64>(0);
+            thread::spawn(move || {
+                for j in 0..per {
+                    if tx.send(j).is_err() {
+                        break;
+                    }
+                }
+            });
+            rx
+        })
+        .collect();
+    for _ in 0..4 * per {
+        crossbeam_channel::select! {
+            recv(rxs[0]) -> _ => {},
+            recv(rxs[1]) -> _ => {},
+            recv(rxs[2]) -> _ => {},
+            recv(rxs[3]) -> _ => {},
+        }
+    }
+    Ok(ns_per(start, 4 * per))
+}
+
+fn ring(n: u64) -> Result<f64, String> {
+    let mut txs = Vec::with_capacity(RING_SIZE);
+    let mut rxs = Vec::with_capacity(RING_SIZE);
+    for _ in 0..RING_SIZE {
+        let (tx, rx) = sync_channel::<u64>(0);
+        txs.push(tx);
+        rxs.push(rx);
+    }
+    let first = txs[0].clone();
+    txs.rotate_left(1);
+    let mut hs = Vec::with_capacity(RING_SIZE);
+    for (rx, tx) in rxs.into_iter().zip(txs) {
+        let h = thread::Builder::new()
+            .stack_size(SMALL_STACK)
+            .spawn(move || {
+                for v in rx {
+                    if v == 0 || tx.send(v - 1).is_err() {
+                        return;
+                    }
+                }
+            })
+            .map_err(|e| format!("thread {}: {e}", hs.len()))?;
+        hs.push(h);
+    }
+    let start = Instant::now();
+    first.send(n).map_err(|e| e.to_string())?;
+    drop(first);
+    for h in hs {
+        h.join().map_err(|_| "ring thread panicked")?;
+    }
+    Ok(ns_per(start, n))
+}
+
+fn fib(n: u64) -> u64 {
+    if n < 2 {
+        return n;
+    }
+    let h = thread::spawn(move || fib(n - 1));
+    let y = fib(n - 2);
+    h.join().unwrap() + y
+}
+
+fn fib_bench(n: u64) -> Result<f64, String> {
+    let start = Instant::now();
+    let v = fib(n);
+    let ns = ns_per(start, fib_spawns(n));
+    if v != fib_serial(n) {
+        return Err("fib: wrong result".into());
+    }
+    Ok(ns)
+}
+
+fn memory(n: u64) -> Result<f64, String> {
+    let before = rss_bytes();
+    let gate = Arc::new(Barrier::new(n as usize + 1));
+    let parked = Arc::new(AtomicUsize::new(0));
+    let mut hs = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let (gate, parked) = (gate.clone(), parked.clone());
+        let h = thread::Builder::new()
+            .stack_size(SMALL_STACK)
+            .spawn(move || {
+                parked.fetch_add(1, Ordering::Release);
+                gate.wait();
+            })
+            .map_err(|e| format!("thread {}: {e}", hs.len()))?;
+        hs.push(h);
+    }
+    while parked.load(Ordering::Acquire) < n as usize {
+        thread::yield_now();
+    }
+    let after = rss_bytes();
+    gate.wait();
+    for h in hs {
+        h.join().map_err(|_| "thread panicked")?;
+    }
+    Ok(after.saturating_sub(before) as f64 / n as f64 / 1024.0)
+}
+
+fn mutex(n: u64) -> Result<f64, String> {
+    let per = n / MUTEX_GOROUTINES as u64;
+    let counter = Arc::new(Mutex::new(0u64));
+    let start = Instant::now();
+    let hs: Vec<_> = (0..MUTEX_GOROUTINES)
+        .map(|_| {
+            let counter = counter.clone();
+            thread::spawn(move || {
+                for _ in 0..per {
+                    *counter.lock().unwrap() += 1;
+                }
+            })
+        })
+        .collect();
+    for h in hs {
+        h.join().map_err(|_| "thread panicked")?;
+    }
+    let ns = ns_per(start, per * MUTEX_GOROUTINES as u64);
+    if *counter.lock().unwrap() != per * MUTEX_GOROUTINES as u64 {
+        return Err("mutex: lost updates".into());
+    }
+    Ok(ns)
+}
