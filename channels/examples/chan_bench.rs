@@ -65,7 +65,9 @@ fn main() {
         let rt = median(|| ping_pong(200_000));
         println!("unbuffered ping-pong, maxprocs {procs}: {rt:.0} ns per round trip");
         let bt = median(|| buffered(2_000_000, 128));
-        println!("buffered cap 128, 1 producer 1 consumer, maxprocs {procs}: {bt:.1} ns per message");
+        println!(
+            "buffered cap 128, 1 producer 1 consumer, maxprocs {procs}: {bt:.1} ns per message"
+        );
     }
     weft::set_maxprocs(initial);
 }

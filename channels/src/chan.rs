@@ -364,7 +364,9 @@ impl<T> Chan<T> {
                     packet: packet.clone(),
                     case: 0,
                 });
-                packet.waiter().wait(WaitReason::ChanReceive, move || drop(g));
+                packet
+                    .waiter()
+                    .wait(WaitReason::ChanReceive, move || drop(g));
                 let v = packet.slot().take();
                 v.ok_or(RecvError)
             }

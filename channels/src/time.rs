@@ -12,7 +12,6 @@
 //! Must never: block or park inside a timer callback.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -61,12 +60,15 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
     let (tx, c) = make(1, true);
     // The ticker keeps itself alive through its armed timer, and stops
     // re-arming once every receiver is gone.
-    TickerInner::new(tx, d).arm(deadline(d), 0);
+    let inner = TickerInner::new(tx, d);
+    inner.arm(&mut inner.lock(), deadline(d));
     c
 }
 
 /// Runs `f` in its own goroutine after `d` (Go's `time.AfterFunc`). The
-/// returned timer's `c` is never ready; `stop` prevents the call.
+/// returned timer's `c` is never ready; `stop` prevents the call, and
+/// `reset` arms it again (so `f` is `Fn`: as in Go, it may run once per
+/// arming).
 ///
 /// ```
 /// use std::time::Duration;
@@ -74,21 +76,13 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
 /// let _t = weft_channels::time::after_func(Duration::from_millis(5), move || tx.send(1).unwrap());
 /// assert_eq!(rx.recv(), Ok(1));
 /// ```
-pub fn after_func<F: FnOnce() + Send + 'static>(d: Duration, f: F) -> Timer {
-    let (tx, _) = make::<Instant>(1, true);
-    let f: Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>> = Arc::new(Mutex::new(Some(Box::new(f))));
-    let t = Timer {
-        c: never(),
-        tx,
-        id: Mutex::new(None),
-        func: Some(f),
-    };
-    t.arm(d);
-    t
+pub fn after_func<F: Fn() + Send + Sync + 'static>(d: Duration, f: F) -> Timer {
+    Timer::with_action(never(), Action::Call(Arc::new(f)), d)
 }
 
 /// A single event (Go's `time.Timer`): `c` receives the time once, when it
-/// fires.
+/// fires. Dropping a `Timer` does not stop it (as in Go: `after` relies on
+/// that).
 ///
 /// ```
 /// use std::time::Duration;
@@ -101,65 +95,110 @@ pub fn after_func<F: FnOnce() + Send + 'static>(d: Duration, f: F) -> Timer {
 pub struct Timer {
     /// Receives the time when the timer fires.
     pub c: Receiver<Instant>,
-    tx: Sender<Instant>,
-    id: Mutex<Option<TimerId>>,
-    func: Option<Arc<Mutex<Option<Box<dyn FnOnce() + Send>>>>>,
+    shared: Arc<TimerShared>,
+}
+
+/// What a firing does.
+enum Action {
+    /// Offer the time on the timer's channel (never blocks).
+    Send(Sender<Instant>),
+    /// Run the function in a new goroutine (`after_func`).
+    Call(Arc<dyn Fn() + Send + Sync>),
+}
+
+/// The part of a [`Timer`] its armed callback shares.
+struct TimerShared {
+    action: Action,
+    /// The arming generation and its runtime timer. A callback acts only if
+    /// its generation is current, checked and acted on under this lock, so
+    /// once `stop` has bumped the generation (and emptied the channel) no
+    /// stale value can arrive (Go 1.23's rule).
+    armed: Mutex<Armed>,
+}
+
+struct Armed {
+    gen: u64,
+    id: Option<TimerId>,
 }
 
 impl Timer {
     /// A timer that fires after `d`.
     pub fn new(d: Duration) -> Timer {
         let (tx, c) = make(1, true);
+        Timer::with_action(c, Action::Send(tx), d)
+    }
+
+    fn with_action(c: Receiver<Instant>, action: Action, d: Duration) -> Timer {
         let t = Timer {
             c,
-            tx,
-            id: Mutex::new(None),
-            func: None,
+            shared: Arc::new(TimerShared {
+                action,
+                armed: Mutex::new(Armed { gen: 0, id: None }),
+            }),
         };
-        t.arm(d);
+        t.arm(&mut t.shared.lock(), d);
         t
     }
 
-    fn arm(&self, d: Duration) {
-        let id = match &self.func {
-            None => {
-                let tx = self.tx.clone();
-                timer::add(deadline(d), move || {
-                    let _ = tx.try_send(Instant::now());
-                })
-            }
-            Some(f) => {
-                let f = f.clone();
-                timer::add(deadline(d), move || {
-                    let f = f.lock().unwrap_or_else(|e| e.into_inner()).take();
-                    if let Some(f) = f {
-                        weft_runtime::spawn(f);
-                    }
-                })
-            }
-        };
-        *self.id.lock().unwrap_or_else(|e| e.into_inner()) = Some(id);
+    fn arm(&self, armed: &mut Armed, d: Duration) {
+        let gen = armed.gen;
+        let shared = self.shared.clone();
+        armed.id = Some(timer::add(deadline(d), move || shared.fire(gen)));
     }
 
     /// Stops the timer. Returns `true` if it had not fired yet (Go's
     /// `Stop`). A value it had already sent and nobody received is dropped.
     pub fn stop(&self) -> bool {
-        let id = self.id.lock().unwrap_or_else(|e| e.into_inner()).take();
-        let was_pending = id.is_some_and(|id| timer::cancel(&id));
-        self.tx.drain();
-        was_pending
+        self.shared.disarm(&mut self.shared.lock())
     }
 
     /// Re-arms the timer to fire after `d`; returns whether it was still
     /// pending (Go's `Reset`). No stale value is received afterwards.
     pub fn reset(&self, d: Duration) -> bool {
-        let was_pending = self.stop();
-        self.arm(d);
+        let mut armed = self.shared.lock();
+        let was_pending = self.shared.disarm(&mut armed);
+        self.arm(&mut armed, d);
         was_pending
     }
 
     fn into_receiver(self) -> Receiver<Instant> {
-        self.c.clone()
+        self.c
+    }
+}
+
+impl TimerShared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Armed> {
+        self.armed.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The runtime timer of arming `gen` fired (in the scheduler: only
+    /// `try_send` and `spawn`, never a park).
+    fn fire(&self, gen: u64) {
+        let mut armed = self.lock();
+        if armed.gen != gen {
+            return;
+        }
+        armed.id = None;
+        match &self.action {
+            Action::Send(tx) => {
+                let _ = tx.try_send(Instant::now());
+            }
+            Action::Call(f) => {
+                let f = f.clone();
+                drop(armed);
+                weft_runtime::spawn(move || f());
+            }
+        }
+    }
+
+    /// Cancels the current arming; whether it was still pending.
+    fn disarm(&self, armed: &mut Armed) -> bool {
+        armed.gen += 1;
+        let was_pending = armed.id.take().is_some_and(|id| timer::cancel(&id));
+        if let Action::Send(tx) = &self.action {
+            tx.drain();
+        }
+        was_pending
     }
 }
 
@@ -189,57 +228,67 @@ pub struct Ticker {
 
 struct TickerInner {
     tx: Sender<Instant>,
-    /// Bumped by `stop` and `reset`: a callback of an older arming does
-    /// nothing.
-    gen: AtomicU64,
-    state: Mutex<(Duration, Option<TimerId>)>,
+    /// The period, the arming generation (bumped by `stop` and `reset`: a
+    /// callback of an older arming does nothing) and the runtime timer. A
+    /// callback checks the generation and sends under this lock, so after
+    /// `stop` no stale tick can arrive.
+    state: Mutex<TickerState>,
+}
+
+struct TickerState {
+    period: Duration,
+    gen: u64,
+    id: Option<TimerId>,
 }
 
 impl TickerInner {
     fn new(tx: Sender<Instant>, period: Duration) -> Arc<TickerInner> {
         Arc::new(TickerInner {
             tx,
-            gen: AtomicU64::new(0),
-            state: Mutex::new((period, None)),
+            state: Mutex::new(TickerState {
+                period,
+                gen: 0,
+                id: None,
+            }),
         })
     }
 
-    fn arm(self: &Arc<Self>, when: Instant, gen: u64) {
-        let me = self.clone();
-        let id = timer::add(when, move || me.fire(when, gen));
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        if self.gen.load(Ordering::Acquire) == gen {
-            st.1 = Some(id);
-        } else {
-            timer::cancel(&id);
-        }
+    fn lock(&self) -> std::sync::MutexGuard<'_, TickerState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    fn arm(self: &Arc<Self>, st: &mut TickerState, when: Instant) {
+        let me = self.clone();
+        let gen = st.gen;
+        st.id = Some(timer::add(when, move || me.fire(when, gen)));
+    }
+
+    /// The tick due at `when` (of arming `gen`) fired: offer the time
+    /// without blocking and re-arm on the original grid, skipping ticks
+    /// already missed.
     fn fire(self: &Arc<Self>, when: Instant, gen: u64) {
-        if self.gen.load(Ordering::Acquire) != gen || !self.tx.has_receivers() {
+        let mut st = self.lock();
+        if st.gen != gen || !self.tx.has_receivers() {
+            st.id = None;
             return;
         }
         let _ = self.tx.try_send(Instant::now());
-        let period = self.state.lock().unwrap_or_else(|e| e.into_inner()).0;
-        // The next tick is on the original grid; missed ticks are skipped.
+        let period = st.period;
         let now = Instant::now();
         let mut next = when + period;
         if next <= now {
             let behind = now.duration_since(when).as_nanos() / period.as_nanos().max(1);
             next = when + period * (behind as u32).saturating_add(1);
         }
-        self.arm(next, gen);
+        self.arm(&mut st, next);
     }
 
-    fn stop(&self) -> u64 {
-        let mut st = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let gen = self.gen.fetch_add(1, Ordering::AcqRel) + 1;
-        if let Some(id) = st.1.take() {
+    fn stop(&self, st: &mut TickerState) {
+        st.gen += 1;
+        if let Some(id) = st.id.take() {
             timer::cancel(&id);
         }
-        drop(st);
         self.tx.drain();
-        gen
     }
 }
 
@@ -252,14 +301,14 @@ impl Ticker {
         assert!(!d.is_zero(), "non-positive interval for Ticker::new");
         let (tx, c) = make(1, true);
         let inner = TickerInner::new(tx, d);
-        inner.arm(deadline(d), 0);
+        inner.arm(&mut inner.lock(), deadline(d));
         Ticker { c, inner }
     }
 
     /// Stops the ticker: no more ticks are sent, and a tick already sent
     /// but not received is dropped.
     pub fn stop(&self) {
-        self.inner.stop();
+        self.inner.stop(&mut self.inner.lock());
     }
 
     /// Stops the ticker and restarts it with period `d`.
@@ -268,15 +317,16 @@ impl Ticker {
     /// If `d` is zero.
     pub fn reset(&self, d: Duration) {
         assert!(!d.is_zero(), "non-positive interval for Ticker::reset");
-        let gen = self.inner.stop();
-        self.inner.state.lock().unwrap_or_else(|e| e.into_inner()).0 = d;
-        self.inner.arm(deadline(d), gen);
+        let mut st = self.inner.lock();
+        self.inner.stop(&mut st);
+        st.period = d;
+        self.inner.arm(&mut st, deadline(d));
     }
 }
 
 impl Drop for Ticker {
     fn drop(&mut self) {
-        self.inner.stop();
+        self.inner.stop(&mut self.inner.lock());
     }
 }
 

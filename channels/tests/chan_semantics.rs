@@ -29,7 +29,6 @@ fn assert_blocks<F: FnOnce() + Send + 'static>(f: F) {
     assert_eq!(done.load(Ordering::SeqCst), 0, "operation did not block");
 }
 
-
 // ---- row: recv ----
 
 #[test]
@@ -139,8 +138,14 @@ fn send_open_ready_ok() {
 fn send_closed_gives_value_back() {
     let (tx, _rx) = chan(4);
     tx.close().unwrap();
-    assert_eq!(tx.send(String::from("v")), Err(SendError(String::from("v"))));
-    assert_eq!(tx.try_send(3.to_string()), Err(TrySendError::Closed("3".into())));
+    assert_eq!(
+        tx.send(String::from("v")),
+        Err(SendError(String::from("v")))
+    );
+    assert_eq!(
+        tx.try_send(3.to_string()),
+        Err(TrySendError::Closed("3".into()))
+    );
 }
 
 #[test]
@@ -273,9 +278,15 @@ fn error_types_are_debug_display_error_for_any_t() {
     assert_eq!(format!("{e:?}"), "SendError { .. }");
     is_error(&TrySendError::Full(NoDebug));
     is_error(&SendTimeoutError::Timeout(NoDebug));
-    assert_eq!(TrySendError::Full(1).to_string(), "sending on a full channel");
+    assert_eq!(
+        TrySendError::Full(1).to_string(),
+        "sending on a full channel"
+    );
     assert_eq!(RecvError.to_string(), "receiving on a closed channel");
-    assert_eq!(TryRecvError::Empty.to_string(), "receiving on an empty channel");
+    assert_eq!(
+        TryRecvError::Empty.to_string(),
+        "receiving on an empty channel"
+    );
     assert!(RecvTimeoutError::Timeout.is_timeout());
     assert_eq!(CloseError.to_string(), "close of closed channel");
     let (tx, _rx) = chan::<NoDebug>(0);
@@ -654,7 +665,10 @@ mod timeouts {
 
     #[test]
     fn nil_channel_timeouts() {
-        assert_eq!(never::<u8>().recv_timeout(SHORT), Err(RecvTimeoutError::Timeout));
+        assert_eq!(
+            never::<u8>().recv_timeout(SHORT),
+            Err(RecvTimeoutError::Timeout)
+        );
         assert_eq!(
             never_sender::<u8>().send_timeout(1, SHORT),
             Err(SendTimeoutError::Timeout(1))
@@ -724,6 +738,35 @@ mod timeouts {
         let (tx, rx) = chan::<u8>(1);
         let t = after_func(Duration::from_millis(50), move || tx.send(1).unwrap());
         assert!(t.stop());
-        assert_eq!(rx.recv_timeout(Duration::from_millis(150)), Err(RecvTimeoutError::Timeout));
+        assert_eq!(
+            rx.recv_timeout(Duration::from_millis(150)),
+            Err(RecvTimeoutError::Timeout)
+        );
+    }
+
+    #[test]
+    fn after_func_reset_runs_it_again() {
+        let (tx, rx) = chan(2);
+        let t = after_func(Duration::from_millis(1), move || tx.send(1u8).unwrap());
+        assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(1));
+        assert!(!t.reset(Duration::from_millis(1)));
+        assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(1));
+    }
+
+    #[test]
+    fn no_stale_value_after_stop_even_when_racing_the_firing() {
+        // Timers due now race `stop`; whichever wins, nothing is received
+        // after `stop` returns.
+        for _ in 0..2000 {
+            let t = Timer::new(Duration::ZERO);
+            t.stop();
+            assert_eq!(t.c.try_recv(), Err(TryRecvError::Empty));
+        }
+        let tk = Ticker::new(Duration::from_micros(50));
+        for _ in 0..200 {
+            tk.stop();
+            assert_eq!(tk.c.try_recv(), Err(TryRecvError::Empty));
+            tk.reset(Duration::from_micros(50));
+        }
     }
 }

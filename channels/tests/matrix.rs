@@ -9,7 +9,11 @@ use weft_channels::{chan, never, select, Receiver, Sender};
 use weft_runtime as weft;
 
 /// Messages per stress run: 1M in release, fewer in debug builds.
-const TOTAL: u64 = if cfg!(debug_assertions) { 40_000 } else { 1_000_000 };
+const TOTAL: u64 = if cfg!(debug_assertions) {
+    40_000
+} else {
+    1_000_000
+};
 
 /// Checks that `got` holds every value of `0..total` exactly once.
 fn check_exactly_once(got: impl IntoIterator<Item = u64>, total: u64) {
@@ -185,7 +189,9 @@ fn select_to_select() {
         for p in ps {
             p.join().unwrap();
         }
-        cs.into_iter().flat_map(|c| c.join().unwrap()).collect::<Vec<_>>()
+        cs.into_iter()
+            .flat_map(|c| c.join().unwrap())
+            .collect::<Vec<_>>()
     });
     check_exactly_once(got, total / 4 * 4);
 }

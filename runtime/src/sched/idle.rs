@@ -233,7 +233,15 @@ pub(crate) fn timers_changed(rt: &Runtime) {
         Some(h) => h.clone(),
         None => {
             let Some(h) = st.ms.last().cloned() else {
-                return; // every M is awake
+                // No M sleeps. Running Ms check deadlines on every pass, but
+                // a free P means no M may be running at all (a plain thread
+                // set the timer before any goroutine ran, or every M is in
+                // `blocking`): start one; it finds no work and takes the
+                // timer role as it goes to sleep (Go's `wakeNetPoller`).
+                if let Some(p) = rt.idle.take_p(&mut st) {
+                    start_m_locked(rt, st, Wake { p, spinning: false });
+                }
+                return;
             };
             h.timer_role.store(true, Ordering::SeqCst);
             st.timer_sleeper = Some(h.clone());

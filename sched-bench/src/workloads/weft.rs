@@ -4,9 +4,8 @@
 //! maxprocs) before first use; see `runners`. Each function runs its
 //! workload inside `weft::run` and returns the row's figure.
 //!
-//! Workloads that need channels or `select!` are
-//! absent until those APIs are in main: `plan` marks their rows "not yet
-//! implemented in weft" and [`run`] refuses them.
+//! Every workload is here: channels and `select!` (`weft::chan`), the
+//! mutex (`weft::sync`) and timers (`weft::time`) included.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -16,7 +15,8 @@ use weft::runtime::park::{park, unparker};
 use weft::WaitReason;
 
 use super::{
-    fib_serial, fib_spawns, ms_since, ns_per, rss_bytes, timer_delay, Kind, MUTEX_GOROUTINES,
+    fib_serial, fib_spawns, ms_since, ns_per, rss_bytes, timer_delay, Kind, BUFFERED_CAP,
+    MUTEX_GOROUTINES, RING_SIZE,
 };
 
 /// Runs `kind` at `size` on weft and returns its figure.
@@ -28,8 +28,11 @@ pub fn run(kind: Kind, size: u64) -> Result<f64, String> {
         Kind::Fib => weft::run(move || fib_bench(size)),
         Kind::Memory => weft::run(move || memory(size)),
         Kind::Timers => weft::run(move || timers(size)),
+        Kind::PingPong => weft::run(move || pingpong(size)),
+        Kind::Buffered => weft::run(move || buffered(size)),
+        Kind::Select => weft::run(move || select(size)),
+        Kind::Ring => weft::run(move || ring(size)),
         Kind::Mutex => weft::run(move || mutex(size)),
-        _ => Err(format!("{kind}: not yet implemented in weft")),
     }
 }
 
@@ -146,6 +149,127 @@ fn timers(n: u64) -> Result<f64, String> {
         h.join().map_err(|e| e.to_string())?;
     }
     Ok(ms_since(start))
+}
+
+/// `n` round trips over two unbuffered channels.
+fn pingpong(n: u64) -> Result<f64, String> {
+    let (ping_tx, ping_rx) = weft::chan::<u64>(0);
+    let (pong_tx, pong_rx) = weft::chan::<u64>(0);
+    let echo = weft::spawn(move || {
+        for v in &ping_rx {
+            if pong_tx.send(v).is_err() {
+                break;
+            }
+        }
+    });
+    let start = Instant::now();
+    for i in 0..n {
+        ping_tx.send(i).map_err(|e| e.to_string())?;
+        pong_rx.recv().map_err(|e| e.to_string())?;
+    }
+    let ns = ns_per(start, n);
+    drop(ping_tx);
+    echo.join().map_err(|e| e.to_string())?;
+    Ok(ns)
+}
+
+/// One producer, one consumer, `n` messages through a channel of capacity
+/// [`BUFFERED_CAP`].
+fn buffered(n: u64) -> Result<f64, String> {
+    let (tx, rx) = weft::chan::<u64>(BUFFERED_CAP);
+    let start = Instant::now();
+    let producer = weft::spawn(move || {
+        for i in 0..n {
+            if tx.send(i).is_err() {
+                break;
+            }
+        }
+    });
+    let got = rx.iter().count() as u64;
+    let ns = ns_per(start, n);
+    producer.join().map_err(|e| e.to_string())?;
+    check(got == n, "buffered: lost messages")?;
+    Ok(ns)
+}
+
+/// Four producers on unbuffered channels, one consumer selecting over them.
+fn select(n: u64) -> Result<f64, String> {
+    let per = n / 4;
+    let start = Instant::now();
+    let mut rxs = Vec::new();
+    let mut producers = Vec::new();
+    for _ in 0..4 {
+        let (tx, rx) = weft::chan::<u64>(0);
+        rxs.push(rx);
+        // Each producer hands its sender back instead of dropping it: as in
+        // the Go program, no channel closes while the consumer selects (a
+        // closed channel is always ready, so a select would pick it).
+        producers.push(weft::spawn(move || {
+            for j in 0..per {
+                if tx.send(j).is_err() {
+                    break;
+                }
+            }
+            tx
+        }));
+    }
+    let (a, b, c, d) = (&rxs[0], &rxs[1], &rxs[2], &rxs[3]);
+    // Every channel stays open until the consumer is done, so a receive
+    // that fails is a runtime bug: count it and say so rather than hang on
+    // the producers it left blocked.
+    let mut failed = 0u64;
+    for _ in 0..4 * per {
+        weft::select! {
+            recv(a) -> m => { failed += u64::from(m.is_err()); },
+            recv(b) -> m => { failed += u64::from(m.is_err()); },
+            recv(c) -> m => { failed += u64::from(m.is_err()); },
+            recv(d) -> m => { failed += u64::from(m.is_err()); },
+        }
+    }
+    if failed > 0 {
+        return Err(format!(
+            "select: {failed} of {} receives on open channels returned RecvError",
+            4 * per
+        ));
+    }
+    let ns = ns_per(start, 4 * per);
+    for p in producers {
+        p.join().map_err(|e| e.to_string())?;
+    }
+    Ok(ns)
+}
+
+/// A token passed `n` hops around a ring of [`RING_SIZE`] goroutines.
+fn ring(n: u64) -> Result<f64, String> {
+    let mut txs = Vec::with_capacity(RING_SIZE);
+    let mut rxs = Vec::with_capacity(RING_SIZE);
+    for _ in 0..RING_SIZE {
+        let (tx, rx) = weft::chan::<u64>(0);
+        txs.push(tx);
+        rxs.push(rx);
+    }
+    let first = txs[0].clone();
+    txs.rotate_left(1); // member i receives on rxs[i] and sends to member i+1
+    let mut hs = Vec::with_capacity(RING_SIZE);
+    for (rx, tx) in rxs.into_iter().zip(txs) {
+        let h = weft::Builder::new()
+            .spawn(move || {
+                for v in &rx {
+                    if v == 0 || tx.send(v - 1).is_err() {
+                        return; // dropping tx closes the next member's channel
+                    }
+                }
+            })
+            .map_err(|e| format!("spawn failed after {} goroutines: {e}", hs.len()))?;
+        hs.push(h);
+    }
+    let start = Instant::now();
+    first.send(n).map_err(|e| e.to_string())?;
+    drop(first);
+    for h in hs {
+        h.join().map_err(|e| e.to_string())?;
+    }
+    Ok(ns_per(start, n))
 }
 
 /// [`MUTEX_GOROUTINES`] goroutines share `n` lock/unlock pairs on one
