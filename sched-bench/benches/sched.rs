@@ -5,7 +5,11 @@
 //! - `spawn`: spawn one and join it (weft goroutine, tokio task, OS thread);
 //! - `switch`: hand control to another goroutine/thread and get it back
 //!   (weft `yield_now` between two goroutines; a baton passed by park/unpark
-//!   between two goroutines and between two OS threads).
+//!   between two goroutines and between two OS threads);
+//! - `handoff`: one round trip over two unbuffered channels (weft `chan(0)`
+//!   between goroutines; `std::sync::mpsc::sync_channel(0)` and
+//!   crossbeam's `bounded(0)` between OS threads; tokio's `mpsc` with
+//!   capacity 1 between tasks).
 //!
 //! The goroutine sides run their timing loop inside `weft::run`, so they
 //! measure goroutine-to-goroutine costs rather than a plain thread waiting
@@ -163,6 +167,117 @@ fn switch(c: &mut Criterion) {
     g.finish();
 }
 
+/// An echo partner and `iters` round trips through two rendezvous channels,
+/// with the given channel constructor and spawner (OS threads).
+fn thread_round_trips<Tx, Rx>(
+    iters: u64,
+    make: fn() -> (Tx, Rx),
+    send: fn(&Tx, u64) -> bool,
+    recv: fn(&Rx) -> Option<u64>,
+) -> Duration
+where
+    Tx: Send + 'static,
+    Rx: Send + 'static,
+{
+    let (ping_tx, ping_rx) = make();
+    let (pong_tx, pong_rx) = make();
+    let echo = thread::spawn(move || {
+        while let Some(v) = recv(&ping_rx) {
+            if !send(&pong_tx, v) {
+                break;
+            }
+        }
+    });
+    let start = Instant::now();
+    for i in 0..iters {
+        send(&ping_tx, i);
+        black_box(recv(&pong_rx));
+    }
+    let took = start.elapsed();
+    drop(ping_tx);
+    echo.join().unwrap();
+    took
+}
+
+fn handoff(c: &mut Criterion) {
+    let mut g = c.benchmark_group("handoff");
+    g.bench_function("weft chan(0) round trip", |b| {
+        b.iter_custom(|iters| {
+            weft::run(move || {
+                let (ping_tx, ping_rx) = weft::chan::<u64>(0);
+                let (pong_tx, pong_rx) = weft::chan::<u64>(0);
+                let echo = weft::spawn(move || {
+                    for v in &ping_rx {
+                        if pong_tx.send(v).is_err() {
+                            break;
+                        }
+                    }
+                });
+                let start = Instant::now();
+                for i in 0..iters {
+                    ping_tx.send(i).unwrap();
+                    black_box(pong_rx.recv().unwrap());
+                }
+                let took = start.elapsed();
+                drop(ping_tx);
+                echo.join().unwrap();
+                took
+            })
+        })
+    });
+    g.bench_function("os thread std sync_channel(0) round trip", |b| {
+        b.iter_custom(|iters| {
+            thread_round_trips(
+                iters,
+                || std::sync::mpsc::sync_channel::<u64>(0),
+                |tx, v| tx.send(v).is_ok(),
+                |rx| rx.recv().ok(),
+            )
+        })
+    });
+    g.bench_function("os thread crossbeam bounded(0) round trip", |b| {
+        b.iter_custom(|iters| {
+            thread_round_trips(
+                iters,
+                || crossbeam_channel::bounded::<u64>(0),
+                |tx, v| tx.send(v).is_ok(),
+                |rx| rx.recv().ok(),
+            )
+        })
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread().build().unwrap();
+    g.bench_function("tokio mpsc(1) round trip", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async move {
+                // Both ends on the runtime's workers, as in `spawn`.
+                tokio::spawn(async move {
+                    let (ping_tx, mut ping_rx) = tokio::sync::mpsc::channel::<u64>(1);
+                    let (pong_tx, mut pong_rx) = tokio::sync::mpsc::channel::<u64>(1);
+                    let echo = tokio::spawn(async move {
+                        while let Some(v) = ping_rx.recv().await {
+                            if pong_tx.send(v).await.is_err() {
+                                break;
+                            }
+                        }
+                    });
+                    let start = Instant::now();
+                    for i in 0..iters {
+                        ping_tx.send(i).await.unwrap();
+                        black_box(pong_rx.recv().await.unwrap());
+                    }
+                    let took = start.elapsed();
+                    drop(ping_tx);
+                    echo.await.unwrap();
+                    took
+                })
+                .await
+                .unwrap()
+            })
+        })
+    });
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .sample_size(20)
@@ -173,6 +288,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = spawn, switch
+    targets = spawn, switch, handoff
 }
 criterion_main!(benches);
