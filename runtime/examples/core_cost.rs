@@ -1,5 +1,6 @@
 //! Quick cost probe: spawn-to-completion and yield between two goroutines.
 //! `cargo run --release -p weft-runtime --example core_cost`
+//! (Go's syscall path beside it: `sched-bench/micro.sh syscall`.)
 use std::time::Instant;
 
 fn main() {

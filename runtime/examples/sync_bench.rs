@@ -12,6 +12,7 @@
 //! - for comparison, `std::sync::Mutex` uncontended.
 //!
 //! Medians of 5 runs; the machine is shared, so read ratios, not absolutes.
+//! Go beside it, in one run: `sched-bench/micro.sh sync`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

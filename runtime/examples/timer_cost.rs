@@ -1,6 +1,7 @@
 //! Timer figures: sleep(1 ms) overshoot, and 1M concurrent timers.
 //! `cargo run --release -p weft-runtime --example timer_cost`
-//! (Go's counterpart: sched-bench/go, workloads "sleep" and "timers".)
+//! (Go's counterpart, side by side: `sched-bench/micro.sh timers`; Go's
+//! `AfterFunc` also spawns a goroutine per firing, weft's raw timer does not.)
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};

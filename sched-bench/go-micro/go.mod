@@ -1,0 +1,3 @@
+module weft.invalid/gomicro
+
+go 1.22
