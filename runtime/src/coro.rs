@@ -77,9 +77,19 @@ pub(crate) enum Resumed {
 
 /// A goroutine's coroutine plus the address of its `Yielder`.
 pub(crate) struct CoroCell {
-    coro: UnsafeCell<Option<Coro>>,
+    coro: UnsafeCell<Body>,
     /// Set by the coroutine itself on first run; read only on its own stack.
     yielder: UnsafeCell<*const Yielder<(), Switch>>,
+}
+
+/// A goroutine's code, before and after it has a stack.
+enum Body {
+    /// Not run yet and no stack bound (see [`CoroCell::unbound`]).
+    Unbound(Box<dyn FnOnce() + Send>),
+    /// A coroutine on its stack: started or not, not finished.
+    Live(Coro),
+    /// Finished; the stack went back to the pool.
+    Gone,
 }
 
 // SAFETY: invariant 1 (exclusive resume) and invariant 2 (migration) in the
@@ -91,34 +101,75 @@ unsafe impl Send for CoroCell {}
 // in an `Arc`), but only the M that owns the G dereferences its contents.
 unsafe impl Sync for CoroCell {}
 
+fn coroutine(stack: GoStack, body: impl FnOnce() + Send + 'static) -> Coro {
+    Coroutine::with_stack(stack, move |y: &Yielder<(), Switch>, ()| {
+        register_yielder(y);
+        body();
+    })
+}
+
 impl CoroCell {
     /// Prepares a coroutine that will run `body` on `stack`. `body` must not
     /// unwind: the caller catches panics inside it.
     pub fn new(stack: GoStack, body: impl FnOnce() + Send + 'static) -> CoroCell {
-        let coro = Coroutine::with_stack(stack, move |y: &Yielder<(), Switch>, ()| {
-            register_yielder(y);
-            body();
-        });
         CoroCell {
-            coro: UnsafeCell::new(Some(coro)),
+            coro: UnsafeCell::new(Body::Live(coroutine(stack, body))),
             yielder: UnsafeCell::new(ptr::null()),
         }
+    }
+
+    /// A goroutine that gets its stack only when an M first runs it
+    /// ([`CoroCell::bind`]). A queued goroutine then costs its closure, not
+    /// a stack: under child stealing a spawner can queue a million children
+    /// before any runs, and those that finish hand their stack straight to
+    /// the next, so the pool stays warm instead of touching fresh pages.
+    pub fn unbound(body: impl FnOnce() + Send + 'static) -> CoroCell {
+        CoroCell {
+            coro: UnsafeCell::new(Body::Unbound(Box::new(body))),
+            yielder: UnsafeCell::new(ptr::null()),
+        }
+    }
+
+    /// Whether this goroutine still needs a stack ([`CoroCell::bind`]).
+    ///
+    /// # Safety
+    /// As for [`CoroCell::resume`]: the caller is the M that owns the G.
+    pub unsafe fn is_unbound(&self) -> bool {
+        // SAFETY: exclusive access by the caller's contract.
+        matches!(unsafe { &*self.coro.get() }, Body::Unbound(_))
+    }
+
+    /// Gives an unbound goroutine its stack.
+    ///
+    /// # Safety
+    /// As for [`CoroCell::resume`]; and the goroutine is unbound.
+    pub unsafe fn bind(&self, stack: GoStack) {
+        // SAFETY: exclusive access by the caller's contract.
+        let slot = unsafe { &mut *self.coro.get() };
+        let Body::Unbound(body) = mem::replace(slot, Body::Gone) else {
+            unreachable!("weft: bound a stack to a goroutine that has one");
+        };
+        *slot = Body::Live(coroutine(stack, body));
     }
 
     /// Runs the goroutine until it suspends or finishes.
     ///
     /// # Safety
-    /// The caller is the M that owns this goroutine (invariant 1), and has
-    /// made it the current G of this thread, so that `register_yielder` and
-    /// `suspend` find this cell.
+    /// The caller is the M that owns this goroutine (invariant 1), has bound
+    /// it a stack, and has made it the current G of this thread, so that
+    /// `register_yielder` and `suspend` find this cell.
     pub unsafe fn resume(&self) -> Resumed {
         // SAFETY: exclusive access by the caller's contract.
         let slot = unsafe { &mut *self.coro.get() };
-        let coro = slot.as_mut().expect("weft: resumed a finished goroutine");
+        let Body::Live(coro) = slot else {
+            unreachable!("weft: resumed a goroutine without a live coroutine");
+        };
         match coro.resume(()) {
             CoroutineResult::Yield(s) => Resumed::Switched(s),
             CoroutineResult::Return(()) => {
-                let coro = slot.take().expect("weft: goroutine vanished");
+                let Body::Live(coro) = mem::replace(slot, Body::Gone) else {
+                    unreachable!("weft: goroutine vanished");
+                };
                 Resumed::Finished(coro.into_stack())
             }
         }
@@ -127,7 +178,7 @@ impl CoroCell {
 
 impl Drop for CoroCell {
     fn drop(&mut self) {
-        if let Some(coro) = self.coro.get_mut().take() {
+        if let Body::Live(coro) = mem::replace(self.coro.get_mut(), Body::Gone) {
             if coro.started() && !coro.done() {
                 // A goroutine parked forever whose last reference went away
                 // (Go leaks these too). Unwinding its stack here would run its
@@ -135,7 +186,7 @@ impl Drop for CoroCell {
                 // someone else's code; leak the stack instead.
                 let _leaked = ManuallyDrop::new(coro);
             }
-            // Not started: dropping frees the closure; done: nothing to do.
+            // Not started: dropping frees the closure.
         }
     }
 }

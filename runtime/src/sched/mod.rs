@@ -252,20 +252,37 @@ pub(crate) fn new_g(
     body: impl FnOnce() + Send + 'static,
 ) -> std::io::Result<GRef> {
     let size = stack_size.filter(|&s| s != rt.stacks.default_size());
+    // A child that runs at once (continuation stealing inside a goroutine)
+    // takes its stack now; one that will wait in a queue takes it when it
+    // first runs (`bind_stack`), where the kernel lets a failed carve be
+    // only an out-of-memory (guard pages by madvise: no map-count budget).
+    let eager = !crate::stack::can_defer()
+        || (rt.settings.spawn_policy == SpawnPolicy::ContinuationStealing && current_g().is_some());
     let made = with_p(|p| {
-        let stack = rt.stacks.alloc(size, Some(&mut p.stacks))?;
+        let stack = if eager {
+            Some(rt.stacks.alloc(size, Some(&mut p.stacks))?)
+        } else {
+            None
+        };
         PCounters::bump(&p.p.counters.spawned, 1);
         Ok::<_, std::io::Error>((stack, p.next_goid(&rt.next_goid)))
     });
     let (stack, id) = match made {
         Some(r) => r?,
         None => {
-            let stack = rt.stacks.alloc(size, None)?;
+            let stack = if eager {
+                Some(rt.stacks.alloc(size, None)?)
+            } else {
+                None
+            };
             rt.spawned_outside.fetch_add(1, Ordering::Relaxed);
             (stack, rt.next_goid.fetch_add(1, Ordering::Relaxed))
         }
     };
-    let coro = CoroCell::new(stack, body);
+    let coro = match stack {
+        Some(stack) => CoroCell::new(stack, body),
+        None => CoroCell::unbound(body),
+    };
     let g = Arc::new(G::new(GoId(id), name, site, size, coro));
     crate::dump::register(&g);
     Ok(g)

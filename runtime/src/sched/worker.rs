@@ -114,6 +114,11 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GRef) -> Option<GRef> {
     g.set_status(GStatus::Running);
     g.set_wait_reason(WaitReason::None);
     let cell: *const crate::coro::CoroCell = &g.coro;
+    // SAFETY: this M owns `g` (taken from a run queue or handed over by the
+    // previous step of this loop: coro.rs invariant 1).
+    if unsafe { (*cell).is_unbound() } {
+        bind_stack(rt, &g);
+    }
     *m.curg.borrow_mut() = Some(g);
     bump_run_seq(m);
     // SAFETY: we took `g` from a run queue (or were handed it by the previous
@@ -202,6 +207,21 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GRef) -> Option<GRef> {
             }
             None
         }
+    }
+}
+
+/// Gives a goroutine spawned without a stack (`CoroCell::unbound`) its
+/// stack, from this P's cache when there is one, as it first runs.
+fn bind_stack(rt: &'static Runtime, g: &GRef) {
+    let stack = super::with_p(|p| rt.stacks.alloc(g.stack_size, Some(&mut p.stacks)))
+        .unwrap_or_else(|| rt.stacks.alloc(g.stack_size, None));
+    match stack {
+        // SAFETY: this M owns `g` (see `execute`), which is unbound.
+        Ok(stack) => unsafe { g.coro.bind(stack) },
+        Err(e) => crate::throw(&format!(
+            "goroutine {} cannot get a stack to start on: {e}",
+            g.id.as_u64()
+        )),
     }
 }
 

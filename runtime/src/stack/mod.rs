@@ -37,6 +37,14 @@ use corosensei::stack::{Stack, StackPointer};
 
 pub(crate) use signal::on_thread_start;
 
+/// Whether a goroutine's stack may be taken when it first runs rather than
+/// when it is spawned: only where carving cannot fail for a reason the
+/// spawner should hear about (the mprotect fallback's map-count budget is
+/// reported as a spawn error, so it allocates at spawn).
+pub(crate) fn can_defer() -> bool {
+    slab::guard_mode() == slab::GuardMode::Madvise
+}
+
 /// Default goroutine stack size: virtual memory, only touched pages are resident.
 pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
 
