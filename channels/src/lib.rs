@@ -3,22 +3,30 @@
 //! (`weft_runtime::park`).
 //!
 //! ```
+//! // Go by Example's fibonacci with a quit channel: a send case and a
+//! // receive case in one select.
 //! use weft_channels::{chan, select};
-//! let (tx, rx) = chan::<u32>(0);
-//! let (done_tx, done_rx) = chan::<()>(0);
-//! weft_runtime::go!(move || {
-//!     for i in 0..3 { tx.send(i).unwrap(); }
-//!     done_tx.close().unwrap();
+//! let (c_tx, c_rx) = chan::<u64>(0);
+//! let (quit_tx, quit_rx) = chan::<()>(0);
+//! let printer = weft_runtime::go!(move || {
+//!     let got: Vec<u64> = (0..10).map(|_| c_rx.recv().unwrap()).collect();
+//!     quit_tx.send(()).unwrap();
+//!     got
 //! });
-//! let mut sum = 0;
+//! let (mut x, mut y) = (0, 1);
 //! loop {
 //!     select! {
-//!         recv(rx) -> v => sum += v.unwrap(),
-//!         recv(done_rx) -> _ => break,
+//!         send(c_tx, x) -> _ => (x, y) = (y, x + y),
+//!         recv(quit_rx) -> _ => break,
 //!     }
 //! }
-//! assert_eq!(sum, 3);
+//! assert_eq!(printer.join().unwrap(), [0, 1, 1, 2, 3, 5, 8, 13, 21, 34]);
 //! ```
+//!
+//! One difference from Go to keep in mind when porting: dropping the last
+//! `Sender` closes the channel (Go channels close only by `close`), and a
+//! closed channel is always ready in a `select!`. Keep a sender alive for
+//! as long as receivers should wait.
 //!
 //! Layout: `chan` (the channel and its two halves), `waiter` (what a
 //! blocked operation leaves in a queue and the claim word that decides who

@@ -340,7 +340,10 @@ pub fn plan(rt: Runtime, row: Row, scale: Scale) -> Plan {
             ),
             Kind::Yield => na("n/a: two threads on two CPUs never switch"),
             Kind::PingPong => run(pick(scale, 20_000, 2_000), Some("sync_channel(0)")),
-            Kind::Buffered => run(pick(scale, 1_000_000, 50_000), Some("sync_channel(128)")),
+            Kind::Buffered => run(
+                pick(scale, 1_000_000, 50_000),
+                Some("crossbeam bounded(128)"),
+            ),
             Kind::Select => run(pick(scale, 40_000, 4_000), Some("crossbeam select")),
             Kind::Skynet => na("n/a: 1.1M OS threads"),
             Kind::Ring => run(pick(scale, 10_000, 2_000), Some("10k threads")),
