@@ -162,8 +162,7 @@ fn run_report(opts: &Options, rows: &[Row]) -> Report {
             .map(|&rt| {
                 let plan = workloads::plan(rt, row, opts.scale);
                 let (status, size, note) = match plan {
-                    Plan::Skip { not_yet: true, .. } => (Status::NotYet, None, None),
-                    Plan::Skip { reason, .. } => (Status::NotApplicable(reason), None, None),
+                    Plan::Skip { reason } => (Status::NotApplicable(reason), None, None),
                     Plan::Run { .. } if rt == Runtime::Go && go.bin.is_none() => {
                         (Status::Missing, None, None)
                     }

@@ -6,7 +6,7 @@
 //! figures were measured (`runners`) or drawn (`svg`).
 //!
 //! A cell is a figure only when a run produced one; otherwise it carries
-//! its status ("not yet implemented in weft", "n/a: ...", "missing",
+//! its status ("n/a: ...", "missing",
 //! "failed: ...") and that is what every rendering prints.
 
 use std::fmt::Write as _;
@@ -22,8 +22,6 @@ pub enum Status {
     Ok,
     /// Every run failed; the reason of the last one.
     Failed(String),
-    /// weft does not have the API this workload needs yet.
-    NotYet,
     /// Not run on this runtime, and why.
     NotApplicable(String),
     /// Go is not installed.
@@ -36,7 +34,6 @@ impl Status {
         match self {
             Status::Ok => "ok",
             Status::Failed(_) => "failed",
-            Status::NotYet => "not-implemented",
             Status::NotApplicable(_) => "not-applicable",
             Status::Missing => "missing",
         }
@@ -200,7 +197,6 @@ impl Cell {
                 }
             }
             (Status::Failed(_), _) => "FAILED".into(),
-            (Status::NotYet, _) => "not yet".into(),
             (Status::NotApplicable(_), _) => "n/a".into(),
             (Status::Missing, _) => "missing".into(),
             (Status::Ok, None) => "?".into(),
@@ -294,19 +290,6 @@ impl Report {
                 };
                 notes.push(format!("{} / {}: {}", r.row.id(), c.rt.label(), what));
             }
-        }
-        let not_yet: Vec<String> = self
-            .rows
-            .iter()
-            .filter(|r| r.cells.iter().any(|c| c.status == Status::NotYet))
-            .map(|r| r.row.id())
-            .collect();
-        if !not_yet.is_empty() {
-            notes.push(format!(
-                "not yet implemented in weft (needs channels, select!, sync or timers, not yet \
-                 in this build): {}",
-                not_yet.join(", ")
-            ));
         }
         if self.go.bin.is_none() {
             notes.push(format!("Go missing: {}", self.go.note));
@@ -448,7 +431,6 @@ impl Report {
             for (j, c) in r.cells.iter().enumerate() {
                 let reason = match &c.status {
                     Status::Failed(s) | Status::NotApplicable(s) => Some(s.as_str()),
-                    Status::NotYet => Some("not yet implemented in weft"),
                     Status::Missing => Some(self.go.note.as_str()),
                     Status::Ok => None,
                 };

@@ -5,7 +5,7 @@
 //! when Go is missing) and the y axis is logarithmic: a bar half as tall
 //! above the 1-line is not "half as fast". The figure itself is written
 //! above each bar. Cells without a figure get no bar and a small mark
-//! ("n/a", "not yet", "missing", "failed") at the axis.
+//! ("n/a", "missing", "failed") at the axis.
 
 use std::fmt::Write as _;
 

@@ -68,13 +68,6 @@ fn quick_json_report_is_well_formed() {
                     assert!(!cell["runs"].as_array().unwrap().is_empty(), "{id}/{rt}");
                     assert!(cell["size"].as_u64().unwrap() > 0, "{id}/{rt}");
                 }
-                "not-implemented" => {
-                    assert!(
-                        rt.starts_with("weft"),
-                        "{id}/{rt}: only weft may lack an API"
-                    );
-                    assert!(value.is_null());
-                }
                 "not-applicable" => {
                     assert_eq!(rt, "threads", "{id}: only OS threads skip rows");
                     assert!(cell["reason"].as_str().unwrap().starts_with("n/a"));

@@ -268,13 +268,10 @@ pub enum Plan {
         /// Shown in the cell beside the figure.
         note: Option<String>,
     },
-    /// Not run, and why. `not_yet` marks weft rows waiting for an API
-    /// that is being written.
+    /// Not run (not applicable), and why.
     Skip {
         /// Printed in the cell.
         reason: String,
-        /// `true`: "not yet implemented in weft"; `false`: not applicable.
-        not_yet: bool,
     },
 }
 
@@ -302,13 +299,6 @@ pub fn goroutine_size(kind: Kind, scale: Scale) -> u64 {
     }
 }
 
-/// Whether weft has what `kind` needs (channels, `select!`, `sync`,
-/// timers). Flipped to `true` as those land in main.
-pub fn weft_has(kind: Kind) -> bool {
-    let _ = kind;
-    true
-}
-
 /// Whether and at which size `rt` runs `row`.
 pub fn plan(rt: Runtime, row: Row, scale: Scale) -> Plan {
     let size = goroutine_size(row.kind, scale);
@@ -318,20 +308,11 @@ pub fn plan(rt: Runtime, row: Row, scale: Scale) -> Plan {
     };
     let na = |reason: &str| Plan::Skip {
         reason: reason.to_string(),
-        not_yet: false,
     };
     match rt {
-        Runtime::WeftContinuation | Runtime::WeftChild => {
-            if weft_has(row.kind) {
-                run(size, None)
-            } else {
-                Plan::Skip {
-                    reason: "not yet implemented in weft".into(),
-                    not_yet: true,
-                }
-            }
+        Runtime::WeftContinuation | Runtime::WeftChild | Runtime::Go | Runtime::Tokio => {
+            run(size, None)
         }
-        Runtime::Go | Runtime::Tokio => run(size, None),
         Runtime::Threads => match row.kind {
             Kind::Spawn => run(pick(scale, 5_000, 1_000), Some("5k threads")),
             Kind::Yield if row.procs == Some(1) => run(
