@@ -9,7 +9,7 @@ for spawn in continuation child; do
   for procs in 1 2; do
     echo "== WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs"
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
-      -p weft-runtime --test matrix --test sync_matrix
+      -p weft-runtime --test matrix --test sync_matrix --test blocking
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
       -p weft-channels --test matrix
   done

@@ -115,11 +115,14 @@ fn ping_pong_through_runnext_does_not_starve_a_third() {
         let stop = Arc::new(AtomicBool::new(false));
         let (a, b) = (Arc::new(Slot::default()), Arc::new(Slot::default()));
         let (a2, b2, s2) = (a.clone(), b.clone(), stop.clone());
+        let trips = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let t2 = trips.clone();
         let pinger = weft::spawn(move || {
             let mut n = 0;
             while !s2.load(Ordering::SeqCst) {
                 a2.put(n);
                 n = b2.take();
+                t2.fetch_add(1, Ordering::SeqCst);
             }
             a2.put(u64::MAX);
             n
@@ -131,6 +134,11 @@ fn ping_pong_through_runnext_does_not_starve_a_third() {
             }
             b.put(v + 1);
         });
+        // Start the third only once the pair is ping-ponging (under child
+        // stealing it would otherwise run first and stop them at once).
+        while trips.load(Ordering::SeqCst) == 0 {
+            weft::yield_now();
+        }
         let s3 = stop.clone();
         let third = weft::spawn(move || s3.store(true, Ordering::SeqCst));
         third.join().unwrap();
