@@ -220,39 +220,16 @@ impl<T> Chan<T> {
     }
 
     fn send(&self, v: T) -> Result<(), SendError<T>> {
-        let g = self.lock();
-        // SAFETY: `g` holds the lock; the reference is not used after `g`
-        // is handed to the park commit below.
-        let st = unsafe { self.state_mut() };
-        match st.try_send(self.cap, v) {
-            Sent::Handed(e) => {
-                drop(g);
-                e.finish();
-                Ok(())
-            }
-            Sent::Buffered => Ok(()),
-            Sent::Closed(v) => Err(SendError(v)),
-            Sent::Full(v) => {
-                let packet = Arc::new(Packet::new(Some(v), WaiterRef::Own(Waiter::new())));
-                st.sendq.push_back(Entry {
-                    packet: packet.clone(),
-                    case: 0,
-                });
-                packet.waiter().wait(WaitReason::ChanSend, move || drop(g));
-                // Claimed: taken by a receiver (slot empty), or woken by
-                // close / the last receiver's drop (value still there).
-                let back = packet.slot().take();
-                match back {
-                    None => Ok(()),
-                    Some(v) => Err(SendError(v)),
-                }
-            }
-        }
+        self.send_until(v, None).map_err(|e| match e {
+            SendTimeoutError::Closed(v) => SendError(v),
+            SendTimeoutError::Timeout(_) => unreachable!("no deadline, no timeout"),
+        })
     }
 
-    /// `send` with a deadline. The timer only claims the waiter (no `T`
-    /// crosses to it); the loser of the claim race does nothing.
-    fn send_deadline(&self, v: T, deadline: Instant) -> Result<(), SendTimeoutError<T>> {
+    /// Go's `chansend`, blocking until done or until `deadline`. The timer
+    /// only claims the waiter (no `T` crosses to it); the loser of the claim
+    /// race does nothing.
+    fn send_until(&self, v: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let g = self.lock();
         // SAFETY: `g` holds the lock; the reference is not used after `g`
         // is handed to the park commit below.
@@ -265,67 +242,35 @@ impl<T> Chan<T> {
             }
             Sent::Buffered => Ok(()),
             Sent::Closed(v) => Err(SendTimeoutError::Closed(v)),
-            Sent::Full(v) if Instant::now() >= deadline => Err(SendTimeoutError::Timeout(v)),
+            Sent::Full(v) if passed(deadline) => Err(SendTimeoutError::Timeout(v)),
             Sent::Full(v) => {
-                let waiter = Arc::new(Waiter::new());
-                let packet = Arc::new(Packet::new(Some(v), WaiterRef::Shared(waiter.clone())));
-                st.sendq.push_back(Entry {
-                    packet: packet.clone(),
-                    case: 0,
-                });
-                let timer = arm_timeout(deadline, waiter.clone());
-                let won = waiter.wait(WaitReason::ChanSend, move || drop(g));
-                if won == TIMEOUT {
-                    self.locked(|st| st.remove(&packet));
-                    let v = packet.slot().take();
-                    return match v {
-                        Some(v) => Err(SendTimeoutError::Timeout(v)),
-                        None => crate::throw("send_timeout: value vanished"),
-                    };
-                }
-                timer::cancel(&timer);
+                let (packet, timer) = queue_waiter(&mut st.sendq, Some(v), deadline);
+                let won = packet.waiter().wait(WaitReason::ChanSend, move || drop(g));
+                let timed_out = self.timed_out(won, &packet, timer);
+                // Claimed: taken by a receiver (slot empty), or woken by
+                // close / the last receiver's drop / the timer (value there).
                 let back = packet.slot().take();
-                match back {
-                    None => Ok(()),
-                    Some(v) => Err(SendTimeoutError::Closed(v)),
+                match (back, timed_out) {
+                    (None, false) => Ok(()),
+                    (Some(v), false) => Err(SendTimeoutError::Closed(v)),
+                    (Some(v), true) => Err(SendTimeoutError::Timeout(v)),
+                    (None, true) => crate::throw("send_timeout: value vanished"),
                 }
             }
         }
     }
 
-    fn recv_deadline(&self, deadline: Instant) -> Result<T, RecvTimeoutError> {
-        let g = self.lock();
-        // SAFETY: `g` holds the lock; the reference is not used after `g`
-        // is handed to the park commit below.
-        let st = unsafe { self.state_mut() };
-        match st.try_recv() {
-            Recvd::Value(v, e) => {
-                drop(g);
-                if let Some(e) = e {
-                    e.finish();
-                }
-                Ok(v)
-            }
-            Recvd::Closed => Err(RecvTimeoutError::Closed),
-            Recvd::Empty if Instant::now() >= deadline => Err(RecvTimeoutError::Timeout),
-            Recvd::Empty => {
-                let waiter = Arc::new(Waiter::new());
-                let packet = Arc::new(Packet::new(None, WaiterRef::Shared(waiter.clone())));
-                st.recvq.push_back(Entry {
-                    packet: packet.clone(),
-                    case: 0,
-                });
-                let timer = arm_timeout(deadline, waiter.clone());
-                let won = waiter.wait(WaitReason::ChanReceive, move || drop(g));
-                if won == TIMEOUT {
-                    self.locked(|st| st.remove(&packet));
-                    return Err(RecvTimeoutError::Timeout);
-                }
-                timer::cancel(&timer);
-                let v = packet.slot().take();
-                v.ok_or(RecvTimeoutError::Closed)
-            }
+    /// After a blocked operation's `wait`: whether its timer won the claim
+    /// (then its entry is taken out of the queue); otherwise the timer, if
+    /// any, is cancelled.
+    fn timed_out(&self, won: usize, packet: &Arc<Packet<T>>, timer: Option<TimerId>) -> bool {
+        let Some(timer) = timer else { return false };
+        if won == TIMEOUT {
+            self.locked(|st| st.remove(packet));
+            return true;
         }
+        timer::cancel(&timer);
+        false
     }
 
     fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
@@ -345,6 +290,14 @@ impl<T> Chan<T> {
     }
 
     fn recv(&self) -> Result<T, RecvError> {
+        self.recv_until(None).map_err(|e| match e {
+            RecvTimeoutError::Closed => RecvError,
+            RecvTimeoutError::Timeout => unreachable!("no deadline, no timeout"),
+        })
+    }
+
+    /// Go's `chanrecv`, blocking until done or until `deadline`.
+    fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let g = self.lock();
         // SAFETY: `g` holds the lock; the reference is not used after `g`
         // is handed to the park commit below.
@@ -357,18 +310,18 @@ impl<T> Chan<T> {
                 }
                 Ok(v)
             }
-            Recvd::Closed => Err(RecvError),
+            Recvd::Closed => Err(RecvTimeoutError::Closed),
+            Recvd::Empty if passed(deadline) => Err(RecvTimeoutError::Timeout),
             Recvd::Empty => {
-                let packet = Arc::new(Packet::new(None, WaiterRef::Own(Waiter::new())));
-                st.recvq.push_back(Entry {
-                    packet: packet.clone(),
-                    case: 0,
-                });
-                packet
+                let (packet, timer) = queue_waiter(&mut st.recvq, None, deadline);
+                let won = packet
                     .waiter()
                     .wait(WaitReason::ChanReceive, move || drop(g));
+                if self.timed_out(won, &packet, timer) {
+                    return Err(RecvTimeoutError::Timeout);
+                }
                 let v = packet.slot().take();
-                v.ok_or(RecvError)
+                v.ok_or(RecvTimeoutError::Closed)
             }
         }
     }
@@ -432,15 +385,39 @@ impl<T> Chan<T> {
     }
 }
 
-/// Arms a timer that claims `waiter` as timed out at `deadline`. Called
-/// under a channel lock: `timer::add` only touches the timer heap and may
-/// wake an idle M, it never parks or takes a channel lock.
-fn arm_timeout(deadline: Instant, waiter: Arc<Waiter>) -> TimerId {
-    timer::add(deadline, move || {
-        if waiter.try_claim(TIMEOUT) {
-            waiter.finish();
+/// Whether `deadline` is set and has passed.
+fn passed(deadline: Option<Instant>) -> bool {
+    deadline.is_some_and(|d| Instant::now() >= d)
+}
+
+/// Queues a blocked operation (one packet, case 0) on `q`. With a deadline
+/// the waiter is shared with a timer that claims it as timed out then.
+/// Called under the channel lock: `timer::add` only touches the timer heap
+/// and may wake an idle M; it never parks or takes a channel lock.
+fn queue_waiter<T>(
+    q: &mut VecDeque<Entry<T>>,
+    value: Option<T>,
+    deadline: Option<Instant>,
+) -> (Arc<Packet<T>>, Option<TimerId>) {
+    let (waiter, timer) = match deadline {
+        None => (WaiterRef::Own(Waiter::new()), None),
+        Some(at) => {
+            let waiter = Arc::new(Waiter::new());
+            let claimer = waiter.clone();
+            let timer = timer::add(at, move || {
+                if claimer.try_claim(TIMEOUT) {
+                    claimer.finish();
+                }
+            });
+            (WaiterRef::Shared(waiter), Some(timer))
         }
-    })
+    };
+    let packet = Arc::new(Packet::new(value, waiter));
+    q.push_back(Entry {
+        packet: packet.clone(),
+        case: 0,
+    });
+    (packet, timer)
 }
 
 /// Parks forever: an operation on a nil channel (`never()`).
@@ -564,8 +541,7 @@ impl<T> Sender<T> {
     pub fn send_timeout(&self, v: T, d: Duration) -> Result<(), SendTimeoutError<T>> {
         let deadline = Instant::now().checked_add(d);
         match (&self.chan, deadline) {
-            (Some(c), Some(dl)) => c.send_deadline(v, dl),
-            (Some(c), None) => c.send(v).map_err(|e| SendTimeoutError::Closed(e.0)),
+            (Some(c), dl) => c.send_until(v, dl),
             (None, Some(dl)) => {
                 weft_runtime::time::sleep_until(dl);
                 Err(SendTimeoutError::Timeout(v))
@@ -676,8 +652,7 @@ impl<T> Receiver<T> {
     pub fn recv_timeout(&self, d: Duration) -> Result<T, RecvTimeoutError> {
         let deadline = Instant::now().checked_add(d);
         match (&self.chan, deadline) {
-            (Some(c), Some(dl)) => c.recv_deadline(dl),
-            (Some(c), None) => c.recv().map_err(|_| RecvTimeoutError::Closed),
+            (Some(c), dl) => c.recv_until(dl),
             (None, Some(dl)) => {
                 weft_runtime::time::sleep_until(dl);
                 Err(RecvTimeoutError::Timeout)
