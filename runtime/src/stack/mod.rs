@@ -120,12 +120,11 @@ impl GoStack {
     }
 }
 
-// SAFETY: corosensei's contract: `base` and `limit` are page-aligned (hence
-// STACK_ALIGNMENT-aligned) ends of a read-write region of at least
-// MIN_STACK_SIZE bytes (`round_size` ≥ 16 KiB) whose lowest page is a guard
-// installed by `slab::install_guard` before the stack was first handed out
-// (madvise guard marker or PROT_NONE; both survive MADV_DONTNEED). `limit`
-// includes the guard page. The pool hands a slot to one coroutine at a time.
+// The guard is installed by `slab::install_guard` before a stack is first
+// handed out (madvise marker or PROT_NONE; both survive MADV_DONTNEED).
+// SAFETY: `base`/`limit` are page-aligned ends of a read-write region of at
+// least 16 KiB (`round_size`) whose lowest page, inside `limit`, is that
+// guard; the pool hands a slot to one coroutine at a time.
 unsafe impl Stack for GoStack {
     #[inline]
     fn base(&self) -> StackPointer {

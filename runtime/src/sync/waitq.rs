@@ -85,11 +85,10 @@ impl Waiter {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct WaiterPtr(NonNull<Waiter>);
 
-// SAFETY: a `WaiterPtr` is only dereferenced by whoever popped it from its
-// queue under that queue's lock, while the node is guaranteed alive (its
-// waiter cannot return before the state is set); `Waiter`'s fields are an
-// atomic, a plain `usize` and an `Unparker` (which is `Send`) that only the
-// popper touches.
+// A `Waiter` holds an atomic, a plain `usize` and an `Unparker` (`Send`).
+// SAFETY: only whoever popped the pointer from its queue under the queue's
+// lock dereferences it, while the node is alive (its waiter cannot return
+// before the state is set); only that popper touches the fields.
 unsafe impl Send for WaiterPtr {}
 
 impl WaiterPtr {
