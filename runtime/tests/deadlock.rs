@@ -4,13 +4,15 @@
 //!
 //! Run with no arguments: runs every case as a child and checks it.
 
-use std::process::Command;
+#[path = "support/deadlock_harness.rs"]
+mod harness;
+
 use std::time::{Duration, Instant};
+
+use harness::{check_not_reported, check_reported};
 
 use weft_runtime::park::{park, unparker};
 use weft_runtime::{self as weft, WaitReason};
-
-const CASE: &str = "WEFT_DEADLOCK_CASE";
 
 fn park_forever(reason: WaitReason) {
     loop {
@@ -118,65 +120,8 @@ fn run_case(name: &str) {
     }
 }
 
-struct Outcome {
-    code: Option<i32>,
-    stdout: String,
-    stderr: String,
-}
-
-fn child(name: &str) -> Outcome {
-    let t = Instant::now();
-    let out = Command::new(std::env::current_exe().unwrap())
-        .env(CASE, name)
-        .output()
-        .unwrap();
-    assert!(
-        t.elapsed() < Duration::from_secs(60),
-        "{name}: child took {:?}",
-        t.elapsed()
-    );
-    Outcome {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-const REPORT: &str = "fatal error: all goroutines are asleep - deadlock!";
-
-fn check_reported(name: &str, wants: &[&str]) {
-    let o = child(name);
-    assert_eq!(o.code, Some(2), "{name}: exit {:?}\n{}", o.code, o.stderr);
-    assert!(
-        o.stderr.starts_with(REPORT),
-        "{name}: stderr:\n{}",
-        o.stderr
-    );
-    for w in wants {
-        assert!(
-            o.stderr.contains(w),
-            "{name}: missing {w:?} in:\n{}",
-            o.stderr
-        );
-    }
-    println!("ok: {name} reported");
-}
-
-fn check_not_reported(name: &str) {
-    let o = child(name);
-    assert_eq!(o.code, Some(0), "{name}: exit {:?}\n{}", o.code, o.stderr);
-    assert!(
-        !o.stderr.contains(REPORT),
-        "{name}: false report:\n{}",
-        o.stderr
-    );
-    assert!(o.stdout.contains("finished"), "{name}: {}", o.stdout);
-    println!("ok: {name} not reported");
-}
-
 fn main() {
-    if let Ok(name) = std::env::var(CASE) {
-        run_case(&name);
+    if harness::run_child(run_case) {
         return;
     }
     // `cargo test` passes harness flags; a filter argument selects nothing here.
