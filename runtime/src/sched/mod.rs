@@ -236,6 +236,12 @@ pub(crate) fn current_g() -> Option<GRef> {
         .and_then(|m| m.curg.borrow().clone())
 }
 
+/// Whether a goroutine is running on this thread (as [`current_g`], without
+/// taking a reference to it).
+fn on_goroutine() -> bool {
+    current_m().is_some_and(|m| !m.in_blocking.get() && m.curg.borrow().is_some())
+}
+
 /// Runs `f` with the current M's P, if this thread is an M holding one.
 pub(crate) fn with_p<R>(f: impl FnOnce(&mut POwned) -> R) -> Option<R> {
     let m = current_m()?;
@@ -257,7 +263,7 @@ pub(crate) fn new_g(
     // first runs (`bind_stack`), where the kernel lets a failed carve be
     // only an out-of-memory (guard pages by madvise: no map-count budget).
     let eager = !crate::stack::can_defer()
-        || (rt.settings.spawn_policy == SpawnPolicy::ContinuationStealing && current_g().is_some());
+        || (rt.settings.spawn_policy == SpawnPolicy::ContinuationStealing && on_goroutine());
     let made = with_p(|p| {
         let stack = if eager {
             Some(rt.stacks.alloc(size, Some(&mut p.stacks))?)
