@@ -435,8 +435,8 @@ pub(crate) fn block_forever(reason: WaitReason) -> ! {
 /// work between goroutines, plain threads, and across the two.
 ///
 /// ```
-/// let (tx, rx) = weft_channels::chan::<String>(0);
-/// let h = weft_runtime::go!(move || tx.send("ping".to_string()).unwrap());
+/// let (tx, rx) = weft::chan::<String>(0);
+/// let h = weft::go!(move || tx.send("ping".to_string()).unwrap());
 /// assert_eq!(rx.recv().unwrap(), "ping");
 /// h.join().unwrap();
 /// ```
@@ -462,8 +462,8 @@ pub(crate) fn make<T>(cap: usize, keep_open: bool) -> (Sender<T>, Receiver<T>) {
 /// variable to turn a case off (Go's `ch = nil`).
 ///
 /// ```
-/// let rx = weft_channels::never::<u8>();
-/// assert_eq!(rx.try_recv(), Err(weft_channels::TryRecvError::Empty));
+/// let rx = weft::never::<u8>();
+/// assert_eq!(rx.try_recv(), Err(weft::TryRecvError::Empty));
 /// assert_eq!(rx.cap(), 0);
 /// ```
 pub fn never<T>() -> Receiver<T> {
@@ -476,7 +476,7 @@ pub fn never<T>() -> Receiver<T> {
 /// `select!` is never chosen.
 ///
 /// ```
-/// use weft_channels::{never_sender, TrySendError};
+/// use weft::{never_sender, TrySendError};
 /// let tx = never_sender::<u8>();
 /// assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
 /// assert!(tx.close().is_err());
@@ -501,7 +501,7 @@ impl<T> Sender<T> {
     /// closed — or closes while waiting — or every `Receiver` is gone.
     ///
     /// ```
-    /// let (tx, rx) = weft_channels::chan(1);
+    /// let (tx, rx) = weft::chan(1);
     /// tx.send(5).unwrap();
     /// assert_eq!(rx.recv(), Ok(5));
     /// ```
@@ -516,7 +516,7 @@ impl<T> Sender<T> {
     /// waiting, or the buffer has room): Go's `select` with a `default`.
     ///
     /// ```
-    /// use weft_channels::{chan, TrySendError};
+    /// use weft::{chan, TrySendError};
     /// let (tx, _rx) = chan(1);
     /// assert_eq!(tx.try_send(1), Ok(()));
     /// assert_eq!(tx.try_send(2), Err(TrySendError::Full(2)));
@@ -533,7 +533,7 @@ impl<T> Sender<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use weft_channels::{chan, SendTimeoutError};
+    /// use weft::{chan, SendTimeoutError};
     /// let (tx, _rx) = chan(0);
     /// let r = tx.send_timeout(1, Duration::from_millis(10));
     /// assert_eq!(r, Err(SendTimeoutError::Timeout(1)));
@@ -556,7 +556,7 @@ impl<T> Sender<T> {
     /// (Go panics).
     ///
     /// ```
-    /// let (tx, rx) = weft_channels::chan(2);
+    /// let (tx, rx) = weft::chan(2);
     /// tx.send(1).unwrap();
     /// tx.close().unwrap();
     /// assert!(tx.send(2).is_err());
@@ -614,8 +614,8 @@ impl<T> Receiver<T> {
     /// the channel is closed and its buffer drained (Go's `ok == false`).
     ///
     /// ```
-    /// let (tx, rx) = weft_channels::chan(0);
-    /// weft_runtime::go!(move || tx.send(3).unwrap());
+    /// let (tx, rx) = weft::chan(0);
+    /// weft::go!(move || tx.send(3).unwrap());
     /// assert_eq!(rx.recv(), Ok(3));
     /// ```
     pub fn recv(&self) -> Result<T, RecvError> {
@@ -628,7 +628,7 @@ impl<T> Receiver<T> {
     /// Receives a value only if one is there without waiting.
     ///
     /// ```
-    /// use weft_channels::{chan, TryRecvError};
+    /// use weft::{chan, TryRecvError};
     /// let (tx, rx) = chan::<u8>(1);
     /// assert_eq!(rx.try_recv(), Err(TryRecvError::Empty));
     /// drop(tx);
@@ -645,7 +645,7 @@ impl<T> Receiver<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use weft_channels::{chan, RecvTimeoutError};
+    /// use weft::{chan, RecvTimeoutError};
     /// let (_tx, rx) = chan::<u8>(0);
     /// assert_eq!(rx.recv_timeout(Duration::from_millis(10)), Err(RecvTimeoutError::Timeout));
     /// ```
@@ -674,7 +674,7 @@ impl<T> Receiver<T> {
     /// drained (Go's `for v := range ch`).
     ///
     /// ```
-    /// let (tx, rx) = weft_channels::chan(3);
+    /// let (tx, rx) = weft::chan(3);
     /// for i in 0..3 { tx.send(i).unwrap(); }
     /// drop(tx);
     /// assert_eq!(rx.iter().sum::<i32>(), 3);

@@ -13,9 +13,9 @@ use std::fmt;
 /// Holds the value that could not be sent.
 ///
 /// ```
-/// let (tx, rx) = weft_channels::chan::<u8>(1);
+/// let (tx, rx) = weft::chan::<u8>(1);
 /// drop(rx);
-/// assert_eq!(tx.send(7), Err(weft_channels::SendError(7)));
+/// assert_eq!(tx.send(7), Err(weft::SendError(7)));
 /// ```
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub struct SendError<T>(pub T);
@@ -44,7 +44,7 @@ impl<T> Error for SendError<T> {}
 /// `try_send` failed. Holds the value that could not be sent.
 ///
 /// ```
-/// use weft_channels::{chan, TrySendError};
+/// use weft::{chan, TrySendError};
 /// let (tx, _rx) = chan::<u8>(0);
 /// assert_eq!(tx.try_send(1), Err(TrySendError::Full(1)));
 /// tx.close().unwrap();
@@ -161,11 +161,11 @@ impl<T> From<SendError<T>> for SendTimeoutError<T> {
 /// `v, ok := <-ch` with `ok == false`).
 ///
 /// ```
-/// let (tx, rx) = weft_channels::chan::<u8>(1);
+/// let (tx, rx) = weft::chan::<u8>(1);
 /// tx.send(1).unwrap();
 /// drop(tx);
 /// assert_eq!(rx.recv(), Ok(1));
-/// assert_eq!(rx.recv(), Err(weft_channels::RecvError));
+/// assert_eq!(rx.recv(), Err(weft::RecvError));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct RecvError;
@@ -259,9 +259,9 @@ impl From<RecvError> for RecvTimeoutError {
 /// "close of closed channel", "close of nil channel").
 ///
 /// ```
-/// let (tx, _rx) = weft_channels::chan::<u8>(0);
+/// let (tx, _rx) = weft::chan::<u8>(0);
 /// assert_eq!(tx.close(), Ok(()));
-/// assert_eq!(tx.close(), Err(weft_channels::CloseError));
+/// assert_eq!(tx.close(), Err(weft::CloseError));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct CloseError;

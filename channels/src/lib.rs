@@ -1,14 +1,14 @@
 //! Go channels for weft: [`chan`], [`Sender`], [`Receiver`] and
 //! [`select!`], built on the runtime's parking primitive
-//! (`weft_runtime::park`).
+//! (`weft::runtime::park`).
 //!
 //! ```
 //! // Go by Example's fibonacci with a quit channel: a send case and a
 //! // receive case in one select.
-//! use weft_channels::{chan, select};
+//! use weft::{chan, select};
 //! let (c_tx, c_rx) = chan::<u64>(0);
 //! let (quit_tx, quit_rx) = chan::<()>(0);
-//! let printer = weft_runtime::go!(move || {
+//! let printer = weft::go!(move || {
 //!     let got: Vec<u64> = (0..10).map(|_| c_rx.recv().unwrap()).collect();
 //!     quit_tx.send(()).unwrap();
 //!     got

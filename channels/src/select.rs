@@ -404,7 +404,7 @@ pub fn no_case_fired() -> ! {
 /// patterns must be irrefutable.
 ///
 /// ```
-/// use weft_channels::{chan, never, select};
+/// use weft::{chan, never, select};
 /// let (tx, rx) = chan::<i32>(1);
 /// let off = never::<i32>();
 /// tx.send(1).unwrap();

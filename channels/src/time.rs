@@ -1,6 +1,6 @@
 //! Time channels: [`after`], [`tick`], [`Timer`], [`Ticker`],
 //! [`after_func`] (Go's `time` package), on the runtime's timer core
-//! (`weft_runtime::timer`).
+//! (`weft::runtime::timer`).
 //!
 //! Owns: the channels timers deliver on, and re-arming tickers. A timer
 //! callback runs in the scheduler, so it only ever `try_send`s (never
@@ -32,7 +32,7 @@ fn deadline(d: Duration) -> Instant {
 ///
 /// ```
 /// use std::time::Duration;
-/// use weft_channels::{chan, select, time::after};
+/// use weft::{chan, select, time::after};
 /// let (_tx, rx) = chan::<u8>(0);
 /// let timed_out = select! {
 ///     recv(rx) -> _ => false,
@@ -52,7 +52,7 @@ pub fn after(d: Duration) -> Receiver<Instant> {
 ///
 /// ```
 /// use std::time::Duration;
-/// let t = weft_channels::time::tick(Duration::from_millis(2));
+/// let t = weft::time::tick(Duration::from_millis(2));
 /// for _ in 0..3 { t.recv().unwrap(); }
 /// ```
 pub fn tick(d: Duration) -> Receiver<Instant> {
@@ -72,8 +72,8 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
 ///
 /// ```
 /// use std::time::Duration;
-/// let (tx, rx) = weft_channels::chan(1);
-/// let _t = weft_channels::time::after_func(Duration::from_millis(5), move || tx.send(1).unwrap());
+/// let (tx, rx) = weft::chan(1);
+/// let _t = weft::time::after_func(Duration::from_millis(5), move || tx.send(1).unwrap());
 /// assert_eq!(rx.recv(), Ok(1));
 /// ```
 pub fn after_func<F: Fn() + Send + Sync + 'static>(d: Duration, f: F) -> Timer {
@@ -86,7 +86,7 @@ pub fn after_func<F: Fn() + Send + Sync + 'static>(d: Duration, f: F) -> Timer {
 ///
 /// ```
 /// use std::time::Duration;
-/// use weft_channels::time::Timer;
+/// use weft::time::Timer;
 /// let t = Timer::new(Duration::from_secs(60));
 /// assert!(t.stop()); // stopped before it fired
 /// assert!(t.reset(Duration::from_millis(1)) == false);
@@ -214,7 +214,7 @@ impl fmt::Debug for Timer {
 ///
 /// ```
 /// use std::time::Duration;
-/// use weft_channels::time::Ticker;
+/// use weft::time::Ticker;
 /// let t = Ticker::new(Duration::from_millis(2));
 /// t.c.recv().unwrap();
 /// t.c.recv().unwrap();

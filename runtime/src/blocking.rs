@@ -30,8 +30,8 @@ use crate::sched::{self, current_m};
 /// On a plain thread it just calls `f`.
 ///
 /// ```
-/// let text = weft_runtime::run(|| {
-///     weft_runtime::blocking(|| std::fs::read_to_string("Cargo.toml"))
+/// let text = weft::run(|| {
+///     weft::blocking(|| std::fs::read_to_string("Cargo.toml"))
 /// });
 /// assert!(text.unwrap().contains("[package]"));
 /// ```

@@ -21,7 +21,7 @@ pub const MAX_PROCS: usize = 1024;
 /// Where a goroutine spawned from inside another goroutine runs first.
 ///
 /// ```
-/// use weft_runtime::SpawnPolicy;
+/// use weft::SpawnPolicy;
 /// assert_eq!("child".parse::<SpawnPolicy>(), Ok(SpawnPolicy::ChildStealing));
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
@@ -58,7 +58,7 @@ impl fmt::Display for SpawnPolicy {
 /// What went wrong when configuring the runtime.
 ///
 /// ```
-/// let mut c = weft_runtime::Config::new();
+/// let mut c = weft::Config::new();
 /// let err = c.maxprocs(0).validate().unwrap_err();
 /// assert!(err.to_string().contains("maxprocs"));
 /// ```
@@ -124,8 +124,8 @@ pub struct DebugSettings {
 ///
 /// ```
 /// // In a fresh process, before any goroutine exists:
-/// let mut config = weft_runtime::Config::new();
-/// config.maxprocs(2).spawn_policy(weft_runtime::SpawnPolicy::ChildStealing);
+/// let mut config = weft::Config::new();
+/// config.maxprocs(2).spawn_policy(weft::SpawnPolicy::ChildStealing);
 /// assert!(config.validate().is_ok());
 /// ```
 #[derive(Clone, Debug, Default)]

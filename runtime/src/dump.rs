@@ -83,9 +83,9 @@ fn all_gs() -> Vec<GRef> {
 /// A dump of every live goroutine, in Go's shape, as a string.
 ///
 /// ```
-/// let h = weft_runtime::Builder::new()
+/// let h = weft::Builder::new()
 ///     .name("dumped")
-///     .spawn(|| weft_runtime::dump_goroutines())
+///     .spawn(|| weft::dump_goroutines())
 ///     .unwrap();
 /// let dump = h.join().unwrap();
 /// assert!(dump.contains("[running]:"));

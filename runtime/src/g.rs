@@ -27,7 +27,7 @@ use crate::coro::CoroCell;
 /// A goroutine's id, unique for the life of the process (Go's `goid`).
 ///
 /// ```
-/// let h = weft_runtime::spawn(|| weft_runtime::current_id().unwrap());
+/// let h = weft::spawn(|| weft::current_id().unwrap());
 /// let id = h.id();
 /// assert_eq!(h.join().unwrap(), id);
 /// ```
@@ -50,7 +50,7 @@ impl fmt::Display for GoId {
 /// Why a goroutine is parked, as Go's dumps and deadlock report print it.
 ///
 /// ```
-/// assert_eq!(weft_runtime::WaitReason::ChanReceive.to_string(), "chan receive");
+/// assert_eq!(weft::WaitReason::ChanReceive.to_string(), "chan receive");
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[repr(u8)]

@@ -12,7 +12,7 @@
 //! `docs/scheduler.md` for the whole picture.
 //!
 //! ```
-//! let h = weft_runtime::go!(move || 1 + 1);
+//! let h = weft::go!(move || 1 + 1);
 //! assert_eq!(h.join().unwrap(), 2);
 //! ```
 //!
@@ -58,7 +58,7 @@ pub use stats::{stats, PStats, Stats};
 /// `runtime.GOMAXPROCS(0)`). Starts the runtime if needed.
 ///
 /// ```
-/// assert!(weft_runtime::maxprocs() >= 1);
+/// assert!(weft::maxprocs() >= 1);
 /// ```
 #[track_caller]
 pub fn maxprocs() -> usize {
@@ -72,8 +72,8 @@ pub fn maxprocs() -> usize {
 /// If `n` is above [`config::MAX_PROCS`].
 ///
 /// ```
-/// let old = weft_runtime::set_maxprocs(0); // query
-/// assert_eq!(weft_runtime::set_maxprocs(old), old);
+/// let old = weft::set_maxprocs(0); // query
+/// assert_eq!(weft::set_maxprocs(old), old);
 /// ```
 #[track_caller]
 pub fn set_maxprocs(n: usize) -> usize {
@@ -93,10 +93,10 @@ pub fn set_maxprocs(n: usize) -> usize {
 /// (Go's `runtime.NumGoroutine`).
 ///
 /// ```
-/// let before = weft_runtime::num_goroutine();
-/// let h = weft_runtime::spawn(|| ());
+/// let before = weft::num_goroutine();
+/// let h = weft::spawn(|| ());
 /// h.join().unwrap();
-/// assert!(weft_runtime::num_goroutine() <= before + 1);
+/// assert!(weft::num_goroutine() <= before + 1);
 /// ```
 pub fn num_goroutine() -> usize {
     sched::num_goroutine(sched::runtime())
@@ -105,8 +105,8 @@ pub fn num_goroutine() -> usize {
 /// The id of the goroutine calling this, or `None` on a plain thread.
 ///
 /// ```
-/// assert_eq!(weft_runtime::current_id(), None);
-/// let id = weft_runtime::spawn(weft_runtime::current_id).join().unwrap();
+/// assert_eq!(weft::current_id(), None);
+/// let id = weft::spawn(weft::current_id).join().unwrap();
 /// assert!(id.is_some());
 /// ```
 pub fn current_id() -> Option<GoId> {

@@ -53,8 +53,8 @@ use crate::sched::{self, p::PCounters};
 ///
 /// ```
 /// use std::sync::{Arc, Mutex};
-/// use weft_runtime::park::{park, unparker};
-/// use weft_runtime::WaitReason;
+/// use weft::runtime::park::{park, unparker};
+/// use weft::WaitReason;
 ///
 /// let slot: Arc<Mutex<Option<u32>>> = Arc::default();
 /// let s = slot.clone();
@@ -111,9 +111,9 @@ enum Target {
 /// The [`Unparker`] for the current goroutine, or the current thread.
 ///
 /// ```
-/// let u = weft_runtime::park::unparker();
+/// let u = weft::runtime::park::unparker();
 /// u.unpark(); // leaves a token
-/// weft_runtime::park::park(weft_runtime::WaitReason::Park, || {}); // returns at once
+/// weft::runtime::park::park(weft::WaitReason::Park, || {}); // returns at once
 /// ```
 pub fn unparker() -> Unparker {
     match sched::current_g() {

@@ -25,7 +25,7 @@ use crate::sched;
 /// queues the parent's continuation where idle processors can steal it.
 ///
 /// ```
-/// let h = weft_runtime::spawn(|| 6 * 7);
+/// let h = weft::spawn(|| 6 * 7);
 /// assert_eq!(h.join().unwrap(), 42);
 /// ```
 #[track_caller]
@@ -43,7 +43,7 @@ where
 /// Configures a goroutine before spawning it: its name and stack size.
 ///
 /// ```
-/// let h = weft_runtime::Builder::new()
+/// let h = weft::Builder::new()
 ///     .name("worker")
 ///     .stack_size(64 * 1024)
 ///     .spawn(|| "done")
@@ -150,7 +150,7 @@ impl<T> JoinHandle<T> {
     /// blocks the calling plain thread. `Err` if it panicked.
     ///
     /// ```
-    /// let h = weft_runtime::spawn(|| panic!("boom"));
+    /// let h = weft::spawn(|| panic!("boom"));
     /// let err = h.join().unwrap_err();
     /// assert_eq!(err.to_string(), "goroutine panicked: boom");
     /// ```
@@ -244,8 +244,8 @@ impl std::error::Error for JoinError {}
 /// `f` is re-raised here.
 ///
 /// ```
-/// let sum = weft_runtime::run(|| {
-///     let hs: Vec<_> = (0..10u64).map(|i| weft_runtime::spawn(move || i)).collect();
+/// let sum = weft::run(|| {
+///     let hs: Vec<_> = (0..10u64).map(|i| weft::spawn(move || i)).collect();
 ///     hs.into_iter().map(|h| h.join().unwrap()).sum::<u64>()
 /// });
 /// assert_eq!(sum, 45);
@@ -270,7 +270,7 @@ where
 /// goes to the back of its P's queue. On a plain thread, yields the thread.
 ///
 /// ```
-/// weft_runtime::run(|| weft_runtime::yield_now());
+/// weft::run(|| weft::yield_now());
 /// ```
 pub fn yield_now() {
     match sched::current_g() {
@@ -321,10 +321,10 @@ pub(crate) fn install_panic_hook() {
 /// ```
 /// fn add(a: u32, b: u32) -> u32 { a + b }
 /// let mut x = 1;
-/// let h = weft_runtime::go!(add(x, 2)); // x is read now
+/// let h = weft::go!(add(x, 2)); // x is read now
 /// x = 100;
 /// assert_eq!(h.join().unwrap(), 3);
-/// assert_eq!(weft_runtime::go!(move || x + 1).join().unwrap(), 101);
+/// assert_eq!(weft::go!(move || x + 1).join().unwrap(), 101);
 /// ```
 #[macro_export]
 macro_rules! go {

@@ -78,8 +78,8 @@ pub struct Stats {
 /// Reads the runtime's counters. Starts the runtime if needed.
 ///
 /// ```
-/// weft_runtime::spawn(|| ()).join().unwrap();
-/// let s = weft_runtime::stats();
+/// weft::spawn(|| ()).join().unwrap();
+/// let s = weft::stats();
 /// assert!(s.spawned >= 1);
 /// assert_eq!(s.procs.len(), s.maxprocs);
 /// ```

@@ -19,7 +19,7 @@ use crate::{timer, WaitReason};
 /// ```
 /// use std::time::{Duration, Instant};
 /// let t = Instant::now();
-/// weft_runtime::run(|| weft_runtime::time::sleep(Duration::from_millis(10)));
+/// weft::run(|| weft::time::sleep(Duration::from_millis(10)));
 /// assert!(t.elapsed() >= Duration::from_millis(10));
 /// ```
 pub fn sleep(d: Duration) {
@@ -38,7 +38,7 @@ pub fn sleep(d: Duration) {
 /// ```
 /// use std::time::{Duration, Instant};
 /// let until = Instant::now() + Duration::from_millis(5);
-/// weft_runtime::run(move || weft_runtime::time::sleep_until(until));
+/// weft::run(move || weft::time::sleep_until(until));
 /// assert!(Instant::now() >= until);
 /// ```
 pub fn sleep_until(deadline: Instant) {

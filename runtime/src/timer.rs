@@ -47,9 +47,9 @@ struct TimerInner {
 ///
 /// ```
 /// use std::time::{Duration, Instant};
-/// let id = weft_runtime::timer::add(Instant::now() + Duration::from_secs(60), || {});
-/// assert!(weft_runtime::timer::cancel(&id));
-/// assert!(!weft_runtime::timer::cancel(&id));
+/// let id = weft::runtime::timer::add(Instant::now() + Duration::from_secs(60), || {});
+/// assert!(weft::runtime::timer::cancel(&id));
+/// assert!(!weft::runtime::timer::cancel(&id));
 /// ```
 #[derive(Clone)]
 pub struct TimerId(Arc<TimerInner>);
@@ -136,7 +136,7 @@ fn now_nanos() -> u64 {
 /// use std::sync::mpsc;
 /// use std::time::{Duration, Instant};
 /// let (tx, rx) = mpsc::channel();
-/// weft_runtime::timer::add(Instant::now() + Duration::from_millis(5), move || {
+/// weft::runtime::timer::add(Instant::now() + Duration::from_millis(5), move || {
 ///     tx.send("fired").unwrap();
 /// });
 /// assert_eq!(rx.recv().unwrap(), "fired");

@@ -30,11 +30,11 @@ use crate::WaitReason;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use weft_runtime::sync::{Cond, Mutex};
+/// use weft::sync::{Cond, Mutex};
 ///
 /// let pair = Arc::new((Mutex::new(false), Cond::new()));
 /// let p = pair.clone();
-/// weft_runtime::spawn(move || {
+/// weft::spawn(move || {
 ///     *p.0.lock() = true;
 ///     p.1.signal();
 /// });
@@ -52,7 +52,7 @@ impl Cond {
     /// A condition variable with no waiters. `const`.
     ///
     /// ```
-    /// static C: weft_runtime::sync::Cond = weft_runtime::sync::Cond::new();
+    /// static C: weft::sync::Cond = weft::sync::Cond::new();
     /// C.broadcast(); // nobody waits: nothing happens
     /// ```
     pub const fn new() -> Cond {
@@ -71,11 +71,11 @@ impl Cond {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use weft_runtime::sync::{Cond, Mutex};
+    /// use weft::sync::{Cond, Mutex};
     ///
     /// let st = Arc::new((Mutex::new(0), Cond::new()));
     /// let s = st.clone();
-    /// let h = weft_runtime::spawn(move || {
+    /// let h = weft::spawn(move || {
     ///     let mut g = s.0.lock();
     ///     while *g == 0 {
     ///         g = s.1.wait(g);
@@ -101,11 +101,11 @@ impl Cond {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// use weft_runtime::sync::{Cond, Mutex};
+    /// use weft::sync::{Cond, Mutex};
     ///
     /// let st = Arc::new((Mutex::new(Vec::<u32>::new()), Cond::new()));
     /// let s = st.clone();
-    /// weft_runtime::spawn(move || {
+    /// weft::spawn(move || {
     ///     s.0.lock().push(1);
     ///     s.1.signal();
     /// });
@@ -127,7 +127,7 @@ impl Cond {
     /// Holding the mutex while signalling is allowed, not required.
     ///
     /// ```
-    /// weft_runtime::sync::Cond::new().signal();
+    /// weft::sync::Cond::new().signal();
     /// ```
     pub fn signal(&self) {
         let w = self.queue().pop_front();
@@ -140,7 +140,7 @@ impl Cond {
     /// Wakes every waiting goroutine (Go's `Broadcast`).
     ///
     /// ```
-    /// weft_runtime::sync::Cond::new().broadcast();
+    /// weft::sync::Cond::new().broadcast();
     /// ```
     pub fn broadcast(&self) {
         let all = std::mem::take(&mut *self.queue());

@@ -269,13 +269,13 @@ fn can_spin(iter: u32) -> bool {
 ///
 /// ```
 /// use std::sync::Arc;
-/// use weft_runtime::sync::Mutex;
+/// use weft::sync::Mutex;
 ///
 /// let count = Arc::new(Mutex::new(0));
 /// let hs: Vec<_> = (0..4)
 ///     .map(|_| {
 ///         let count = count.clone();
-///         weft_runtime::spawn(move || {
+///         weft::spawn(move || {
 ///             for _ in 0..100 {
 ///                 *count.lock() += 1;
 ///             }
@@ -303,7 +303,7 @@ impl<T> Mutex<T> {
     /// A new, unlocked mutex. `const`, so it can be a `static`.
     ///
     /// ```
-    /// static M: weft_runtime::sync::Mutex<u32> = weft_runtime::sync::Mutex::new(0);
+    /// static M: weft::sync::Mutex<u32> = weft::sync::Mutex::new(0);
     /// *M.lock() += 1;
     /// assert_eq!(*M.lock(), 1);
     /// ```
@@ -318,7 +318,7 @@ impl<T> Mutex<T> {
     /// Consumes the mutex and returns the value.
     ///
     /// ```
-    /// let m = weft_runtime::sync::Mutex::new(String::from("x"));
+    /// let m = weft::sync::Mutex::new(String::from("x"));
     /// assert_eq!(m.into_inner(), "x");
     /// ```
     pub fn into_inner(self) -> T {
@@ -334,7 +334,7 @@ impl<T: ?Sized> Mutex<T> {
     /// forever (as in Go).
     ///
     /// ```
-    /// let m = weft_runtime::sync::Mutex::new(vec![1]);
+    /// let m = weft::sync::Mutex::new(vec![1]);
     /// m.lock().push(2);
     /// assert_eq!(*m.lock(), [1, 2]);
     /// ```
@@ -347,7 +347,7 @@ impl<T: ?Sized> Mutex<T> {
     /// Locks the mutex if it is free right now (Go's `TryLock`).
     ///
     /// ```
-    /// let m = weft_runtime::sync::Mutex::new(1);
+    /// let m = weft::sync::Mutex::new(1);
     /// let g = m.lock();
     /// assert!(m.try_lock().is_none());
     /// drop(g);
@@ -362,7 +362,7 @@ impl<T: ?Sized> Mutex<T> {
     /// the mutex.
     ///
     /// ```
-    /// let mut m = weft_runtime::sync::Mutex::new(1);
+    /// let mut m = weft::sync::Mutex::new(1);
     /// *m.get_mut() = 2;
     /// assert_eq!(*m.lock(), 2);
     /// ```
@@ -376,9 +376,9 @@ impl<T: ?Sized> Mutex<T> {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// let m = Arc::new(weft_runtime::sync::Mutex::new(0));
+    /// let m = Arc::new(weft::sync::Mutex::new(0));
     /// let m2 = m.clone();
-    /// let r = weft_runtime::spawn(move || {
+    /// let r = weft::spawn(move || {
     ///     let _g = m2.lock();
     ///     panic!("boom");
     /// })
@@ -394,7 +394,7 @@ impl<T: ?Sized> Mutex<T> {
     /// Forgets that a guard was dropped during a panic.
     ///
     /// ```
-    /// let m = weft_runtime::sync::Mutex::new(0);
+    /// let m = weft::sync::Mutex::new(0);
     /// m.clear_poison();
     /// assert!(!m.is_poisoned());
     /// ```
@@ -430,7 +430,7 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for Mutex<T> {
 /// dropped (also when dropped by a panic's unwinding).
 ///
 /// ```
-/// let m = weft_runtime::sync::Mutex::new(1);
+/// let m = weft::sync::Mutex::new(1);
 /// {
 ///     let mut g = m.lock();
 ///     *g += 1;

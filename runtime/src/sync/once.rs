@@ -42,14 +42,14 @@ impl Drop for Unlock<'_> {
 /// ```
 /// use std::sync::atomic::{AtomicU32, Ordering};
 /// use std::sync::Arc;
-/// use weft_runtime::sync::Once;
+/// use weft::sync::Once;
 ///
 /// static ONCE: Once = Once::new();
 /// let count = Arc::new(AtomicU32::new(0));
 /// let hs: Vec<_> = (0..10)
 ///     .map(|_| {
 ///         let c = count.clone();
-///         weft_runtime::spawn(move || ONCE.call_once(|| { c.fetch_add(1, Ordering::Relaxed); }))
+///         weft::spawn(move || ONCE.call_once(|| { c.fetch_add(1, Ordering::Relaxed); }))
 ///     })
 ///     .collect();
 /// hs.into_iter().for_each(|h| h.join().unwrap());
@@ -64,7 +64,7 @@ impl Once {
     /// A `Once` that has not run. `const`, so it can be a `static`.
     ///
     /// ```
-    /// let once = weft_runtime::sync::Once::new();
+    /// let once = weft::sync::Once::new();
     /// assert!(!once.is_completed());
     /// ```
     pub const fn new() -> Once {
@@ -79,7 +79,7 @@ impl Once {
     /// function is passed (Go's note).
     ///
     /// ```
-    /// let once = weft_runtime::sync::Once::new();
+    /// let once = weft::sync::Once::new();
     /// let mut count = 0;
     /// once.call_once(|| count += 1);
     /// once.call_once(|| count -= 1); // not run
@@ -113,7 +113,7 @@ impl Once {
     /// Whether a call has completed (or panicked).
     ///
     /// ```
-    /// let once = weft_runtime::sync::Once::new();
+    /// let once = weft::sync::Once::new();
     /// once.call_once(|| {});
     /// assert!(once.is_completed());
     /// ```
@@ -140,10 +140,10 @@ impl fmt::Debug for Once {
 /// wait for it (std's `OnceLock`, on weft's parking).
 ///
 /// ```
-/// use weft_runtime::sync::OnceLock;
+/// use weft::sync::OnceLock;
 ///
 /// static CONFIG: OnceLock<String> = OnceLock::new();
-/// let h = weft_runtime::spawn(|| CONFIG.get_or_init(|| "loaded".to_string()).len());
+/// let h = weft::spawn(|| CONFIG.get_or_init(|| "loaded".to_string()).len());
 /// assert_eq!(h.join().unwrap(), 6);
 /// assert_eq!(CONFIG.get().map(String::as_str), Some("loaded"));
 /// ```
@@ -164,7 +164,7 @@ impl<T> OnceLock<T> {
     /// An empty cell. `const`, so it can be a `static`.
     ///
     /// ```
-    /// let c = weft_runtime::sync::OnceLock::<u8>::new();
+    /// let c = weft::sync::OnceLock::<u8>::new();
     /// assert!(c.get().is_none());
     /// ```
     pub const fn new() -> OnceLock<T> {
@@ -178,7 +178,7 @@ impl<T> OnceLock<T> {
     /// The value, if it has been set.
     ///
     /// ```
-    /// let c = weft_runtime::sync::OnceLock::new();
+    /// let c = weft::sync::OnceLock::new();
     /// c.set(1).unwrap();
     /// assert_eq!(c.get(), Some(&1));
     /// ```
@@ -199,7 +199,7 @@ impl<T> OnceLock<T> {
     /// panics, the cell stays empty and the next caller tries again.
     ///
     /// ```
-    /// let c = weft_runtime::sync::OnceLock::new();
+    /// let c = weft::sync::OnceLock::new();
     /// assert_eq!(*c.get_or_init(|| 1), 1);
     /// assert_eq!(*c.get_or_init(|| 2), 1);
     /// ```
@@ -215,7 +215,7 @@ impl<T> OnceLock<T> {
     /// Sets the value if the cell is empty; otherwise gives `value` back.
     ///
     /// ```
-    /// let c = weft_runtime::sync::OnceLock::new();
+    /// let c = weft::sync::OnceLock::new();
     /// assert_eq!(c.set(1), Ok(()));
     /// assert_eq!(c.set(2), Err(2));
     /// ```
@@ -247,7 +247,7 @@ impl<T> OnceLock<T> {
     /// Mutable access to the value, if set.
     ///
     /// ```
-    /// let mut c = weft_runtime::sync::OnceLock::new();
+    /// let mut c = weft::sync::OnceLock::new();
     /// c.set(1).unwrap();
     /// *c.get_mut().unwrap() += 1;
     /// assert_eq!(c.get(), Some(&2));
@@ -264,7 +264,7 @@ impl<T> OnceLock<T> {
     /// Consumes the cell and returns the value, if set.
     ///
     /// ```
-    /// let c = weft_runtime::sync::OnceLock::new();
+    /// let c = weft::sync::OnceLock::new();
     /// c.set("x").unwrap();
     /// assert_eq!(c.into_inner(), Some("x"));
     /// ```

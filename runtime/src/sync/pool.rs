@@ -46,7 +46,7 @@ struct Local<T> {
 ///
 /// ```
 /// use std::sync::atomic::{AtomicUsize, Ordering};
-/// use weft_runtime::sync::Pool;
+/// use weft::sync::Pool;
 ///
 /// static CREATED: AtomicUsize = AtomicUsize::new(0);
 /// let pool = Pool::new(|| {
@@ -75,7 +75,7 @@ impl<T> Pool<T> {
     /// A pool that makes new values with `new` when it is empty.
     ///
     /// ```
-    /// let pool = weft_runtime::sync::Pool::new(String::new);
+    /// let pool = weft::sync::Pool::new(String::new);
     /// assert_eq!(pool.get(), "");
     /// ```
     pub fn new(new: impl Fn() -> T + Send + Sync + 'static) -> Pool<T> {
@@ -103,7 +103,7 @@ impl<T> Pool<T> {
     /// A value from the pool, or a new one.
     ///
     /// ```
-    /// let pool = weft_runtime::sync::Pool::new(|| 7);
+    /// let pool = weft::sync::Pool::new(|| 7);
     /// assert_eq!(pool.get(), 7);
     /// ```
     pub fn get(&self) -> T {
@@ -133,7 +133,7 @@ impl<T> Pool<T> {
     /// Gives a value back for reuse.
     ///
     /// ```
-    /// let pool = weft_runtime::sync::Pool::new(Vec::<u8>::new);
+    /// let pool = weft::sync::Pool::new(Vec::<u8>::new);
     /// let mut v = pool.get();
     /// v.clear();
     /// pool.put(v);

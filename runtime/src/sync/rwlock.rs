@@ -45,11 +45,11 @@ const MAX_READERS: i32 = 1 << 30;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use weft_runtime::sync::RwLock;
+/// use weft::sync::RwLock;
 ///
 /// let config = Arc::new(RwLock::new(String::from("v1")));
 /// let c = config.clone();
-/// weft_runtime::spawn(move || c.write().push_str("+patch")).join().unwrap();
+/// weft::spawn(move || c.write().push_str("+patch")).join().unwrap();
 /// assert_eq!(*config.read(), "v1+patch");
 /// ```
 pub struct RwLock<T: ?Sized> {
@@ -72,7 +72,7 @@ impl<T> RwLock<T> {
     /// A new, unlocked lock. `const`, so it can be a `static`.
     ///
     /// ```
-    /// let l = weft_runtime::sync::RwLock::new(5);
+    /// let l = weft::sync::RwLock::new(5);
     /// assert_eq!(*l.read(), 5);
     /// ```
     pub const fn new(value: T) -> RwLock<T> {
@@ -90,7 +90,7 @@ impl<T> RwLock<T> {
     /// Consumes the lock and returns the value.
     ///
     /// ```
-    /// assert_eq!(weft_runtime::sync::RwLock::new(3).into_inner(), 3);
+    /// assert_eq!(weft::sync::RwLock::new(3).into_inner(), 3);
     /// ```
     pub fn into_inner(self) -> T {
         self.data.into_inner()
@@ -102,7 +102,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Wait reason: `sync.RWMutex.RLock`.
     ///
     /// ```
-    /// let l = weft_runtime::sync::RwLock::new(1);
+    /// let l = weft::sync::RwLock::new(1);
     /// let (a, b) = (l.read(), l.read()); // readers share
     /// assert_eq!(*a + *b, 2);
     /// ```
@@ -123,7 +123,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Locks for reading if no writer holds or waits for the lock.
     ///
     /// ```
-    /// let l = weft_runtime::sync::RwLock::new(1);
+    /// let l = weft::sync::RwLock::new(1);
     /// let w = l.write();
     /// assert!(l.try_read().is_none());
     /// drop(w);
@@ -170,7 +170,7 @@ impl<T: ?Sized> RwLock<T> {
     /// `sync.RWMutex.Lock`.
     ///
     /// ```
-    /// let l = weft_runtime::sync::RwLock::new(vec![]);
+    /// let l = weft::sync::RwLock::new(vec![]);
     /// l.write().push(1);
     /// assert_eq!(l.read().len(), 1);
     /// ```
@@ -190,7 +190,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Locks for writing if nobody holds the lock right now.
     ///
     /// ```
-    /// let l = weft_runtime::sync::RwLock::new(1);
+    /// let l = weft::sync::RwLock::new(1);
     /// let r = l.read();
     /// assert!(l.try_write().is_none());
     /// drop(r);
@@ -230,7 +230,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Mutable access without locking.
     ///
     /// ```
-    /// let mut l = weft_runtime::sync::RwLock::new(1);
+    /// let mut l = weft::sync::RwLock::new(1);
     /// *l.get_mut() += 1;
     /// assert_eq!(*l.read(), 2);
     /// ```
@@ -241,7 +241,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Whether a write guard was dropped during a panic (advisory).
     ///
     /// ```
-    /// assert!(!weft_runtime::sync::RwLock::new(()).is_poisoned());
+    /// assert!(!weft::sync::RwLock::new(()).is_poisoned());
     /// ```
     pub fn is_poisoned(&self) -> bool {
         self.poison.load(Ordering::Relaxed)
@@ -250,7 +250,7 @@ impl<T: ?Sized> RwLock<T> {
     /// Forgets that a write guard was dropped during a panic.
     ///
     /// ```
-    /// weft_runtime::sync::RwLock::new(()).clear_poison();
+    /// weft::sync::RwLock::new(()).clear_poison();
     /// ```
     pub fn clear_poison(&self) {
         self.poison.store(false, Ordering::Relaxed);
@@ -277,8 +277,8 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLock<T> {
 /// Shared access to an [`RwLock`]'s value; unlocks when dropped.
 ///
 /// ```
-/// let l = weft_runtime::sync::RwLock::new(1);
-/// let g: weft_runtime::sync::RwLockReadGuard<'_, i32> = l.read();
+/// let l = weft::sync::RwLock::new(1);
+/// let g: weft::sync::RwLockReadGuard<'_, i32> = l.read();
 /// assert_eq!(*g, 1);
 /// ```
 #[must_use = "if unused the RwLock will immediately unlock"]
@@ -314,8 +314,8 @@ impl<T: ?Sized + fmt::Debug> fmt::Debug for RwLockReadGuard<'_, T> {
 /// during a panic, setting the advisory poison flag).
 ///
 /// ```
-/// let l = weft_runtime::sync::RwLock::new(1);
-/// let mut g: weft_runtime::sync::RwLockWriteGuard<'_, i32> = l.write();
+/// let l = weft::sync::RwLock::new(1);
+/// let mut g: weft::sync::RwLockWriteGuard<'_, i32> = l.write();
 /// *g = 2;
 /// ```
 #[must_use = "if unused the RwLock will immediately unlock"]

@@ -30,13 +30,13 @@ use crate::WaitReason;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use weft_runtime::sync::Semaphore;
+/// use weft::sync::Semaphore;
 ///
 /// let sem = Arc::new(Semaphore::new(3)); // at most 3 workers at once
 /// let hs: Vec<_> = (0..10)
 ///     .map(|i| {
 ///         let sem = sem.clone();
-///         weft_runtime::spawn(move || {
+///         weft::spawn(move || {
 ///             sem.acquire(1);
 ///             let r = i * 2; // work
 ///             sem.release(1);
@@ -61,7 +61,7 @@ impl Semaphore {
     /// A semaphore with `size` units, all free. `const`.
     ///
     /// ```
-    /// let s = weft_runtime::sync::Semaphore::new(2);
+    /// let s = weft::sync::Semaphore::new(2);
     /// assert_eq!(s.available(), 2);
     /// ```
     pub const fn new(size: usize) -> Semaphore {
@@ -86,7 +86,7 @@ impl Semaphore {
     /// granted (x/sync would block until its context is done).
     ///
     /// ```
-    /// let s = weft_runtime::sync::Semaphore::new(4);
+    /// let s = weft::sync::Semaphore::new(4);
     /// s.acquire(3);
     /// assert_eq!(s.available(), 1);
     /// s.release(3);
@@ -114,7 +114,7 @@ impl Semaphore {
     /// Takes `n` units if they are free now and nobody is queued.
     ///
     /// ```
-    /// let s = weft_runtime::sync::Semaphore::new(2);
+    /// let s = weft::sync::Semaphore::new(2);
     /// assert!(s.try_acquire(2));
     /// assert!(!s.try_acquire(1));
     /// s.release(2);
@@ -136,7 +136,7 @@ impl Semaphore {
     /// If more units are released than are held.
     ///
     /// ```
-    /// let s = weft_runtime::sync::Semaphore::new(1);
+    /// let s = weft::sync::Semaphore::new(1);
     /// s.acquire(1);
     /// s.release(1);
     /// assert_eq!(s.available(), 1);
@@ -167,7 +167,7 @@ impl Semaphore {
     /// Units free right now (racy by nature; for diagnostics and tests).
     ///
     /// ```
-    /// assert_eq!(weft_runtime::sync::Semaphore::new(5).available(), 5);
+    /// assert_eq!(weft::sync::Semaphore::new(5).available(), 5);
     /// ```
     pub fn available(&self) -> usize {
         self.size - self.state().cur
@@ -176,7 +176,7 @@ impl Semaphore {
     /// The semaphore's size.
     ///
     /// ```
-    /// assert_eq!(weft_runtime::sync::Semaphore::new(5).size(), 5);
+    /// assert_eq!(weft::sync::Semaphore::new(5).size(), 5);
     /// ```
     pub fn size(&self) -> usize {
         self.size

@@ -34,13 +34,13 @@ use crate::WaitReason;
 ///
 /// ```
 /// use std::sync::Arc;
-/// use weft_runtime::sync::WaitGroup;
+/// use weft::sync::WaitGroup;
 ///
 /// let wg = Arc::new(WaitGroup::new());
 /// for i in 1..=5 {
 ///     wg.add(1);
 ///     let wg = wg.clone();
-///     weft_runtime::spawn(move || {
+///     weft::spawn(move || {
 ///         println!("worker {i} done");
 ///         wg.done();
 ///     });
@@ -62,7 +62,7 @@ impl WaitGroup {
     /// A wait group with a zero counter.
     ///
     /// ```
-    /// static WG: weft_runtime::sync::WaitGroup = weft_runtime::sync::WaitGroup::new();
+    /// static WG: weft::sync::WaitGroup = weft::sync::WaitGroup::new();
     /// WG.wait(); // counter is zero: returns at once
     /// ```
     pub const fn new() -> WaitGroup {
@@ -80,7 +80,7 @@ impl WaitGroup {
     /// concurrently with the wake-up of `wait` (Go's misuse message).
     ///
     /// ```
-    /// let wg = weft_runtime::sync::WaitGroup::new();
+    /// let wg = weft::sync::WaitGroup::new();
     /// wg.add(2);
     /// wg.done();
     /// wg.done();
@@ -100,7 +100,7 @@ impl WaitGroup {
     /// With "sync: negative WaitGroup counter" if the counter is already zero.
     ///
     /// ```
-    /// let wg = weft_runtime::sync::WaitGroup::new();
+    /// let wg = weft::sync::WaitGroup::new();
     /// let r = std::panic::catch_unwind(|| wg.done());
     /// assert!(r.is_err());
     /// ```
@@ -147,7 +147,7 @@ impl WaitGroup {
     ///
     /// ```
     /// use std::sync::Arc;
-    /// let wg = Arc::new(weft_runtime::sync::WaitGroup::new());
+    /// let wg = Arc::new(weft::sync::WaitGroup::new());
     /// wg.add(1);
     /// let w = wg.clone();
     /// std::thread::spawn(move || w.done()); // plain threads work too
@@ -181,7 +181,7 @@ impl WaitGroup {
     /// The current counter (for diagnostics; racy by nature).
     ///
     /// ```
-    /// let wg = weft_runtime::sync::WaitGroup::new();
+    /// let wg = weft::sync::WaitGroup::new();
     /// wg.add(3);
     /// assert_eq!(wg.count(), 3);
     /// # wg.done(); wg.done(); wg.done();
