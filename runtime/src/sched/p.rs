@@ -20,12 +20,16 @@
 //!    slice, and when sysmon sees a slice last 10 ms it asks for a
 //!    rotation ([`P::request_preempt`]) — Go's rule, which keeps a pair of
 //!    ping-ponging goroutines from starving the rest of the queue.
-//! 2. `conts`: continuations of spawners (continuation stealing), a LIFO
+//! 2. `local`: a FIFO of everything else (displaced `runnext`s, yields,
+//!    children under child stealing), as Go's local run queue. It goes
+//!    before the continuations so that goroutines readied by a subtree
+//!    (a leaf whose send was received) finish and give back their stacks
+//!    before the next subtree starts.
+//! 3. `conts`: continuations of spawners (continuation stealing), a LIFO
 //!    for the owner — the most recent spawner resumes first, so fork-join
 //!    recursion runs depth first and finds its children finished — and
-//!    FIFO for thieves, who take the oldest, largest piece of work.
-//! 3. `local`: a FIFO of everything else (yields, displaced `runnext`s,
-//!    children under child stealing), as Go's local run queue.
+//!    FIFO for thieves, who take the oldest, largest piece of work. A
+//!    yield moves them into `local` ahead of the yielder.
 //!
 //! Must never: be touched by two Ms at once (the type system sees to that
 //! for `POwned`; `P` holds only atomics and thread-safe queue ends).
@@ -191,6 +195,16 @@ impl POwned {
         self.local.push(g);
     }
 
+    /// Puts a goroutine that yielded behind everything runnable here
+    /// (Go's `Gosched`): the waiting continuations move to the local
+    /// queue first, so they run before it.
+    pub fn push_yield(&mut self, g: GPtr) {
+        while let Some(c) = self.conts.pop() {
+            self.local.push(c);
+        }
+        self.local.push(g);
+    }
+
     /// Pushes a spawner's continuation (continuation stealing).
     #[inline]
     pub fn push_cont(&mut self, g: GPtr) {
@@ -235,7 +249,7 @@ impl POwned {
                 return Some((g, Source::Inherited));
             }
         }
-        if let Some(g) = self.conts.pop().or_else(|| self.local.pop()) {
+        if let Some(g) = self.local.pop().or_else(|| self.conts.pop()) {
             return Some((g, Source::NewSlice));
         }
         if let Some(g) = self.p.runnext.take() {

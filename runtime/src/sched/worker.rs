@@ -11,7 +11,7 @@
 //!    starved);
 //! 2. `runnext` (inheriting the time slice), unless sysmon asked for a
 //!    rotation (`p.rs`);
-//! 3. the continuation stack, then the local queue;
+//! 3. the local queue, then the continuation stack;
 //! 4. a batch from the global queue;
 //! 5. spinning (at most half the busy Ps): steal half of a random victim's
 //!    queues, four passes over the Ps in random order, taking victims'
@@ -150,7 +150,7 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GPtr) -> Option<GPtr> {
             g.set_status(GStatus::Runnable);
             let mut pg = m.shared.p.lock();
             match pg.as_mut() {
-                Some(p) => p.push_back(g),
+                Some(p) => p.push_yield(g),
                 None => {
                     drop(pg);
                     requeue_global(rt, g);
