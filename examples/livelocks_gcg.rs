@@ -8,8 +8,8 @@
 //! so `Done` runs first and main can exit before the last print; here the
 //! print comes first.
 //!
-//! Prints (each person's line; two tries out of step end it with
-//! ` . Success!` instead):
+//! Prints (the two people in either order; one who falls out of step with
+//! the other gets through, and her line ends with ` . Success!` instead):
 //! ```text
 //! Alice is trying to scoot: left right left right left right left right left right
 //! Alice tosses her hands up in exasperation
