@@ -189,12 +189,6 @@ impl POwned {
         }
     }
 
-    /// Puts `g` at the back of the local queue.
-    #[inline]
-    pub fn push_back(&mut self, g: GPtr) {
-        self.local.push(g);
-    }
-
     /// Puts a goroutine that yielded behind everything runnable here
     /// (Go's `Gosched`): the waiting continuations move to the local
     /// queue first, so they run before it.
