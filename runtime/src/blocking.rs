@@ -78,10 +78,7 @@ impl Drop for ExitBlocking {
             return; // fast path: sysmon left our P alone
         }
         let rt = sched::runtime();
-        let idle_p = {
-            let mut st = rt.idle.state();
-            rt.idle.take_p(&mut st)
-        };
+        let idle_p = rt.idle.take_idle_p();
         if let Some(p) = idle_p {
             *m.shared.p.lock() = Some(p);
             return;

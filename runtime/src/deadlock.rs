@@ -45,7 +45,7 @@ fn suspect(rt: &Runtime) -> Option<(u64, u64, u64, u64, u64)> {
     }
     // Count threads: Ms alive + the runtime's own helpers (sysmon, the
     // SIGQUIT reader, schedtrace) + plain threads parked in weft.
-    let ms = rt.idle.state().nm;
+    let ms = rt.idle.threads();
     let (parked, thread_parks) = crate::park::threads_parked();
     let threads = process_threads()?;
     if threads != ms + crate::sched::AUX_THREADS.load(Ordering::SeqCst) + parked {
@@ -62,8 +62,7 @@ fn suspect(rt: &Runtime) -> Option<(u64, u64, u64, u64, u64)> {
 }
 
 fn quiescent(rt: &Runtime) -> bool {
-    let all_idle = rt.idle.npidle.load(Ordering::SeqCst) == rt.maxprocs()
-        && rt.idle.nmspinning.load(Ordering::SeqCst) == 0;
+    let all_idle = rt.idle.all_idle(rt.maxprocs());
     all_idle
         && no_goroutine_running(rt)
         && rt.blocking_calls() == 0

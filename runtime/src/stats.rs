@@ -110,10 +110,10 @@ pub fn stats() -> Stats {
         }
     }
     s.goroutines = s.spawned.saturating_sub(s.finished) as usize;
-    s.idle_procs = rt.idle.npidle.load(Ordering::SeqCst);
-    s.spinning_threads = rt.idle.nmspinning.load(Ordering::SeqCst);
-    s.idle_threads = rt.idle.nmidle.load(Ordering::SeqCst);
-    s.threads = rt.idle.state().nm;
+    s.idle_procs = rt.idle.idle_ps();
+    s.spinning_threads = rt.idle.spinning();
+    s.idle_threads = rt.idle.sleeping_ms();
+    s.threads = rt.idle.threads();
     s.blocking_calls = rt.blocking_calls();
     s.timers = crate::timer::pending();
     s

@@ -16,7 +16,7 @@ use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::idle::MHandle;
+use super::idle::{MHandle, Spinning};
 use super::p::bump;
 use super::pcell::PCell;
 
@@ -50,8 +50,8 @@ pub(crate) struct MLocal {
     pub handle: Arc<MHandle>,
     /// The part sysmon and the dumps can see.
     pub shared: &'static MShared,
-    /// Whether this M is counted in `nmspinning`.
-    pub spinning: Cell<bool>,
+    /// Held while this M is counted in `nmspinning`.
+    pub spinning: Cell<Option<Spinning>>,
     /// Whether the current goroutine is inside `blocking()`.
     pub in_blocking: Cell<bool>,
 }

@@ -202,7 +202,7 @@ pub(crate) fn can_spin() -> bool {
         None => return false,
     };
     let rt = runtime();
-    let idle = rt.idle.npidle.load(Ordering::Relaxed) + rt.idle.nmspinning.load(Ordering::Relaxed);
+    let idle = rt.idle.idle_ps() + rt.idle.spinning();
     queue_empty && rt.maxprocs() > idle + 1
 }
 
@@ -445,17 +445,7 @@ pub(crate) fn set_maxprocs(rt: &'static Runtime, n: usize) -> usize {
         rt.nprocs.store(n, Ordering::SeqCst);
     } else if n < old {
         rt.nprocs.store(n, Ordering::SeqCst);
-        let mut i = 0;
-        while i < st.ps.len() {
-            if st.ps[i].p.id >= n {
-                let mut p = st.ps.swap_remove(i);
-                p.drain_into(&rt.global);
-                st.retired.push(p);
-            } else {
-                i += 1;
-            }
-        }
-        rt.idle.npidle.store(st.ps.len(), Ordering::SeqCst);
+        rt.idle.retire_above(&mut st, n, &rt.global);
         // Ps above `n` held by Ms retire at their M's next scheduling point.
     }
     drop(st);

@@ -193,10 +193,24 @@ impl POwned {
     /// (Go's `Gosched`): the waiting continuations move to the local
     /// queue first, so they run before it.
     pub fn push_yield(&mut self, g: GPtr) {
+        self.conts_to_local();
+        self.local.push(g);
+    }
+
+    /// A time slice ran out: everything queued here gets a turn, in order —
+    /// the local queue, then the continuations, then the goroutine that
+    /// was about to inherit the slice.
+    fn rotate(&mut self) {
+        self.conts_to_local();
+        if let Some(g) = self.p.runnext.take() {
+            self.local.push(g);
+        }
+    }
+
+    fn conts_to_local(&mut self) {
         while let Some(c) = self.conts.pop() {
             self.local.push(c);
         }
-        self.local.push(g);
     }
 
     /// Pushes a spawner's continuation (continuation stealing).
@@ -227,9 +241,7 @@ impl POwned {
             // The slice ran out: the readied goroutine waits its turn behind
             // the rest of the queue instead of inheriting the slice again.
             self.p.preempt.store(false, Ordering::Relaxed);
-            if let Some(g) = self.p.runnext.take() {
-                self.local.push(g);
-            }
+            self.rotate();
             if let Some(g) = steal_one(global) {
                 return Some((g, Source::NewSlice));
             }

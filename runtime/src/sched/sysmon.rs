@@ -18,6 +18,7 @@
 //!
 //! Must never: touch a goroutine's stack, or hold a P itself.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
@@ -84,7 +85,7 @@ pub(crate) fn wake(_rt: &Runtime) {
 /// Called by an M about to sleep (Go's `mput`, which runs `checkdead`):
 /// when it was the last one running, let sysmon look for a deadlock.
 pub(crate) fn on_m_idle(rt: &'static Runtime) {
-    if rt.idle.npidle.load(Ordering::SeqCst) == rt.maxprocs() {
+    if rt.idle.idle_ps() == rt.maxprocs() {
         wake(rt);
     }
 }
@@ -93,7 +94,7 @@ fn run(rt: &'static Runtime) {
     let s = sysmon();
     let mut delay = MIN_DELAY;
     let mut quiet = 0u32;
-    let mut seen = Vec::new();
+    let mut seen = HashMap::new();
     let mut slices = Vec::new();
     loop {
         std::thread::sleep(delay);
@@ -113,8 +114,7 @@ fn run(rt: &'static Runtime) {
                 delay = (delay * 2).min(MAX_DELAY);
             }
         }
-        let all_idle =
-            rt.idle.npidle.load(Ordering::SeqCst) == rt.maxprocs() && rt.blocking_calls() == 0;
+        let all_idle = rt.idle.idle_ps() == rt.maxprocs() && rt.blocking_calls() == 0;
         if all_idle {
             if let Some(check) = IDLE_CHECK.get() {
                 check(rt);
@@ -147,12 +147,14 @@ struct Seen {
 }
 
 /// One pass over the Ms; `true` if it retook a P.
-fn retake(rt: &'static Runtime, seen: &mut Vec<Seen>) -> bool {
+fn retake(rt: &'static Runtime, seen: &mut HashMap<usize, Seen>) -> bool {
     let ms: Vec<&'static MShared> = rt.all_ms.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let now = nanotime();
-    seen.resize(ms.len(), Seen::default());
+    // Keyed by M id: Ms come and go (idle ones exit), so positions shift.
+    seen.retain(|id, _| ms.iter().any(|m| m.id == *id));
     let mut busy = false;
-    for (m, seen) in ms.into_iter().zip(seen.iter_mut()) {
+    for m in ms {
+        let seen = seen.entry(m.id).or_default();
         if m.exited.load(Ordering::Relaxed) {
             continue;
         }

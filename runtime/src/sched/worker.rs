@@ -26,7 +26,7 @@ use std::cell::Cell;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use super::idle::{self, MHandle, Wake};
+use super::idle::{self, MHandle, MustWake, Wake};
 use super::m::{set_current_m, MCounters, MLocal, MShared};
 use super::p::{bump, Source};
 use super::pcell::PCell;
@@ -280,7 +280,7 @@ fn find_runnable(rt: &'static Runtime, m: &'static MLocal) -> Option<GPtr> {
             // Work appeared while we gave the P up, and we hold a P again.
             GiveUp::Retry => continue,
             GiveUp::Sleep => {
-                debug_assert!(m.shared.p.lock().is_none() && !m.spinning.get());
+                debug_assert!(m.shared.p.lock().is_none());
                 let wake = idle::stopm(&m.handle)?;
                 *m.shared.p.lock() = Some(wake.p);
                 m.spinning.set(wake.spinning);
@@ -320,15 +320,11 @@ fn try_local_and_global(rt: &'static Runtime, m: &'static MLocal) -> Option<GPtr
 fn try_steal(rt: &'static Runtime, m: &'static MLocal) -> Option<GPtr> {
     let mut guard = m.shared.p.lock();
     let p = guard.as_mut()?;
-    let nprocs = rt.maxprocs();
-    if !m.spinning.get() {
-        let busy = nprocs.saturating_sub(rt.idle.npidle.load(Ordering::SeqCst));
-        if 2 * rt.idle.nmspinning.load(Ordering::SeqCst) >= busy {
-            return None;
-        }
-        m.spinning.set(true);
-        rt.idle.nmspinning.fetch_add(1, Ordering::SeqCst);
-    }
+    let spinning = match m.spinning.take() {
+        Some(t) => t,
+        None => rt.idle.try_spin(rt.maxprocs())?,
+    };
+    m.spinning.set(Some(spinning));
     let n = rt.all_ps().count();
     if n <= 1 {
         return None;
@@ -366,9 +362,8 @@ fn try_steal(rt: &'static Runtime, m: &'static MLocal) -> Option<GPtr> {
 /// it wakes another so newly queued work keeps being looked at (Go's
 /// `resetspinning`).
 fn stop_spinning(rt: &'static Runtime, m: &'static MLocal) {
-    if m.spinning.replace(false) {
-        let prev = rt.idle.nmspinning.fetch_sub(1, Ordering::SeqCst);
-        if prev == 1 {
+    if let Some(t) = m.spinning.take() {
+        if rt.idle.stop_spinning(t) == MustWake::Yes {
             idle::wakep(rt);
         }
     }
@@ -391,17 +386,15 @@ fn give_up_p(rt: &'static Runtime, m: &'static MLocal) -> GiveUp {
         }
         rt.idle.put_p(&mut st, p);
     }
-    if m.spinning.get() {
-        drop_spinning(rt, m);
+    if let Some(t) = m.spinning.take() {
+        rt.idle.drop_spinning(t);
         // StoreLoad: pairs with the fence in `wakep`.
         fence(Ordering::SeqCst);
         if work_anywhere(rt) {
-            let mut st = rt.idle.state();
-            if let Some(p) = rt.idle.take_p(&mut st) {
-                drop(st);
+            if let Some(p) = rt.idle.take_idle_p() {
                 *m.shared.p.lock() = Some(p);
-                m.spinning.set(true);
-                rt.idle.nmspinning.fetch_add(1, Ordering::SeqCst);
+                // Spin again only if the cap allows; else just look once.
+                m.spinning.set(rt.idle.try_spin(rt.maxprocs()));
                 return GiveUp::Retry;
             }
         }
@@ -412,9 +405,7 @@ fn give_up_p(rt: &'static Runtime, m: &'static MLocal) -> GiveUp {
         // fence, then the load here pair with push, fence, load in `wakep`.
         fence(Ordering::SeqCst);
         if !rt.global.is_empty() {
-            let mut st = rt.idle.state();
-            if let Some(p) = rt.idle.take_p(&mut st) {
-                drop(st);
+            if let Some(p) = rt.idle.take_idle_p() {
                 *m.shared.p.lock() = Some(p);
                 return GiveUp::Retry;
             }
@@ -425,8 +416,8 @@ fn give_up_p(rt: &'static Runtime, m: &'static MLocal) -> GiveUp {
 
 /// Stops counting this M as spinning, without waking anyone.
 fn drop_spinning(rt: &Runtime, m: &MLocal) {
-    if m.spinning.replace(false) {
-        rt.idle.nmspinning.fetch_sub(1, Ordering::SeqCst);
+    if let Some(t) = m.spinning.take() {
+        rt.idle.drop_spinning(t);
     }
 }
 
