@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use crate::go::GoStatus;
 use crate::runners::Runtime;
-use crate::workloads::{Goal, Row};
+use crate::workloads::{Goal, Row, CHILD_LIMIT};
 
 /// Where a cell stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,13 +80,19 @@ impl RowResult {
         }
     }
 
-    /// Whether weft (default spawn policy) meets GUIDE §5's goal:
+    /// Whether weft (default spawn policy) meets issue 14's goal:
     /// `None` when the row has no goal or a figure is missing.
     pub fn goal_met(&self) -> Option<bool> {
         match self.row.goal()? {
             Goal::RatioToGo(r) => Some(self.ratio(Runtime::WeftContinuation, Runtime::Go)? <= r),
             Goal::AtMost(v) => Some(self.value(Runtime::WeftContinuation)? <= v),
         }
+    }
+
+    /// Whether weft under child stealing is within [`CHILD_LIMIT`] × Go
+    /// (issue 14: on every row): `None` when a figure is missing.
+    pub fn child_within_limit(&self) -> Option<bool> {
+        Some(self.ratio(Runtime::WeftChild, Runtime::Go)? <= CHILD_LIMIT)
     }
 }
 
@@ -228,7 +234,8 @@ impl Report {
         head.extend([
             "weft/Go cont|child".into(),
             "weft/threads".into(),
-            "goal (GUIDE §5)".into(),
+            "goal (issue 14)".into(),
+            format!("child ≤ {CHILD_LIMIT}× Go"),
         ]);
         let mut rows = Vec::new();
         for r in &self.rows {
@@ -258,6 +265,7 @@ impl Report {
                 (Some(g), Some(false)) => format!("{g}: NOT met"),
                 (Some(g), None) => format!("{g}: unknown"),
             });
+            line.push(met_word(r.child_within_limit()).into());
             rows.push(line);
         }
         (head, rows)
@@ -268,12 +276,22 @@ impl Report {
             "weft (cont) = continuation stealing, the default spawn policy; weft (child) = Go's \
              child stealing. Ratios < 1 mean weft is faster (or smaller)."
                 .to_string(),
-            "* the figure was taken differently or at another size; see below. skynet and fib \
-             use spawn+join in weft and tokio, channels in Go. tokio's smallest channel \
-             (capacity 1) stands in for unbuffered ones. weft's memory figure includes one \
-             JoinHandle and one Unparker per goroutine."
+            "Every row runs the same program on every runtime, written as Go writes it \
+             (\"programs\" below); rows marked (spawn+join) join handles, and Go's side of \
+             them is Go's future, a channel of capacity 1 per goroutine received once. \
+             tokio's smallest channel (capacity 1) stands in for unbuffered ones. The goal \
+             column is issue 14's, for weft's default policy; the last column checks \
+             issue 14's rule that child stealing is no worse than 1.2× Go on every row. \
+             * the figure was taken at another size or differently; see below."
                 .to_string(),
         ];
+        for r in &self.rows {
+            notes.push(format!(
+                "programs, {}: {}",
+                r.row.id(),
+                r.row.kind.programs()
+            ));
+        }
         for r in &self.rows {
             for c in &r.cells {
                 let what = match (&c.status, &c.note) {
@@ -310,7 +328,7 @@ impl Report {
             let mut s = String::new();
             for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
                 let pad = w - c.chars().count();
-                if i < 3 || i == cells.len() - 1 {
+                if i < 3 || i + 2 >= cells.len() {
                     s.push_str(c);
                     s.push_str(&" ".repeat(pad));
                 } else {
@@ -364,7 +382,7 @@ impl Report {
             "|{}",
             head.iter()
                 .enumerate()
-                .map(|(i, _)| if (3..head.len() - 1).contains(&i) {
+                .map(|(i, _)| if (3..head.len() - 2).contains(&i) {
                     "---:|"
                 } else {
                     "---|"
@@ -414,6 +432,7 @@ impl Report {
                 o,
                 "    {{\"id\": {}, \"workload\": {}, \"title\": {}, \"unit\": {}, \"size_counts\": {}, \"procs\": {}, \
                  \"goal\": {}, \"goal_met\": {}, \"ratio_weft_go\": {}, \"ratio_weft_threads\": {}, \
+                 \"ratio_child_go\": {}, \"child_within_limit\": {}, \"programs\": {}, \
                  \"results\": {{",
                 json_str(&r.row.id()),
                 json_str(r.row.kind.name()),
@@ -427,6 +446,10 @@ impl Report {
                 r.goal_met().map_or("null".into(), |b| b.to_string()),
                 json_num(r.ratio(Runtime::WeftContinuation, Runtime::Go)),
                 json_num(r.ratio(Runtime::WeftContinuation, Runtime::Threads)),
+                json_num(r.ratio(Runtime::WeftChild, Runtime::Go)),
+                r.child_within_limit()
+                    .map_or("null".into(), |b| b.to_string()),
+                programs_json(r.row.kind.programs()),
             );
             for (j, c) in r.cells.iter().enumerate() {
                 let reason = match &c.status {
@@ -459,11 +482,30 @@ impl Report {
     }
 }
 
+fn met_word(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "met",
+        Some(false) => "NOT met",
+        None => "–",
+    }
+}
+
 fn json_num(v: Option<f64>) -> String {
     match v {
         Some(v) if v.is_finite() => format!("{v:.3}"),
         _ => "null".into(),
     }
+}
+
+/// `{"weft": .., "go": .., "tokio": .., "threads": ..}`.
+fn programs_json(p: crate::workloads::Programs) -> String {
+    format!(
+        "{{\"weft\": {}, \"go\": {}, \"tokio\": {}, \"threads\": {}}}",
+        json_str(p.weft),
+        json_str(p.go),
+        json_str(p.tokio),
+        json_str(p.threads)
+    )
 }
 
 /// A JSON string literal.
