@@ -63,6 +63,9 @@ pub(crate) struct P {
     pub local_stealer: Stealer<GPtr>,
     pub conts_stealer: Stealer<GPtr>,
     pub runnext: GSlot,
+    /// Bumped by the owner at every `runnext` push, so a thief can tell a
+    /// goroutine that has sat there a while from a stream of hand-offs.
+    runnext_pushes: AtomicU64,
     /// Bumped by the owner whenever a goroutine starts a new time slice
     /// (Go's `schedtick`); sysmon watches it.
     slice: AtomicU64,
@@ -73,6 +76,13 @@ pub(crate) struct P {
 }
 
 impl P {
+    /// A word that changes whenever the owner starts a slice or hands a
+    /// goroutine to `runnext` (sysmon's view of progress).
+    pub fn progress(&self) -> u64 {
+        self.slice.load(Ordering::Relaxed)
+            ^ self.runnext_pushes.load(Ordering::Relaxed).rotate_left(32)
+    }
+
     /// The current slice's number (sysmon's view).
     pub fn slice(&self) -> u64 {
         self.slice.load(Ordering::Relaxed)
@@ -92,6 +102,26 @@ impl P {
     /// Goroutines queued here (approximate while others run).
     pub fn queued(&self) -> usize {
         self.local_stealer.len() + self.conts_stealer.len() + usize::from(!self.runnext.is_empty())
+    }
+
+    /// Takes this P's `runnext` goroutine if it has sat there for
+    /// `grace` — its owner is busy and will not get to it soon — rather than
+    /// being one of a stream of hand-offs its owner runs at once (Go's
+    /// `runqgrab` sleeps 3 µs before stealing `runnext` for the same
+    /// reason: stealing a hand-off splits a ping-ponging pair across Ps).
+    pub fn steal_runnext(&self, grace: std::time::Duration) -> Option<GPtr> {
+        if self.runnext.is_empty() {
+            return None;
+        }
+        let pushes = self.runnext_pushes.load(Ordering::Relaxed);
+        let start = std::time::Instant::now();
+        while start.elapsed() < grace {
+            std::hint::spin_loop();
+            if self.runnext.is_empty() || self.runnext_pushes.load(Ordering::Relaxed) != pushes {
+                return None;
+            }
+        }
+        self.runnext.take()
     }
 
     /// Steals about half of this P's queued work into `into`, returning
@@ -154,6 +184,7 @@ impl POwned {
             local_stealer: local.stealer(),
             conts_stealer: conts.stealer(),
             runnext: GSlot::new(),
+            runnext_pushes: AtomicU64::new(0),
             slice: AtomicU64::new(0),
             preempt: AtomicBool::new(false),
             counters: PCounters::default(),
@@ -180,6 +211,7 @@ impl POwned {
     /// work).
     #[inline]
     pub fn push_runnext(&mut self, g: GPtr) -> bool {
+        bump(&self.p.runnext_pushes, 1);
         match self.p.runnext.swap(Some(g)) {
             Some(old) => {
                 self.local.push(old);

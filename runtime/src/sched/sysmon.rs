@@ -101,7 +101,7 @@ fn run(rt: &'static Runtime) {
         tick_coarse();
         // Back off unless this pass had to act (Go: `idle` counts passes
         // without a retake).
-        let busy = retake(rt, &mut seen) | rotate_slices(rt, &mut slices);
+        let busy = retake(rt, &mut seen) | watch_ps(rt, &mut slices);
         if crate::timer::run_due() > 0 {
             quiet = 0;
         }
@@ -206,37 +206,60 @@ fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) -> bool 
     true
 }
 
-/// What sysmon last saw of a P's time slice, and when it first saw it.
+/// What sysmon last saw of a P: its time slice and when it first saw it,
+/// and its progress word at the last pass.
 #[derive(Clone, Copy, Default)]
-struct SliceSeen {
+struct PSeen {
     slice: u64,
     since: u64,
+    progress: u64,
 }
 
-/// Asks every P whose time slice has lasted [`RUNNING_RETAKE`] while others
-/// wait in its queue to rotate at its next scheduling point (Go's
-/// `preemptone` after `forcePreemptNS`; weft cannot interrupt the goroutine,
-/// but goroutines that hand off through `runnext` inherit one slice, so a
-/// ping-ponging pair reaches a scheduling point often and rotates there).
-/// `true` if it asked one.
-fn rotate_slices(rt: &'static Runtime, seen: &mut Vec<SliceSeen>) -> bool {
+/// sysmon's pass over the Ps; `true` if it acted.
+///
+/// - **Stalled work** (the other half of `sched::ready`'s lazy wake-up):
+///   a goroutine readied into `runnext` does not wake an idle P, because
+///   the M that readied it usually runs it next. If instead that M's
+///   goroutine keeps running, the readied one would wait. So when a P has
+///   had queued work and made no progress across a whole pass while a P is
+///   idle and no M spins, wake one; it steals the waiting goroutine
+///   (`P::steal_runnext`). A pipeline stage that computes between sends
+///   thus gets its successor running on another P within a pass or two.
+/// - **Rotation**: asks every P whose time slice has lasted
+///   [`RUNNING_RETAKE`] while others wait in its queue to rotate at its
+///   next scheduling point (Go's `preemptone` after `forcePreemptNS`; weft
+///   cannot interrupt the goroutine, but goroutines that hand off through
+///   `runnext` inherit one slice, so a ping-ponging pair reaches a
+///   scheduling point often and rotates there).
+fn watch_ps(rt: &'static Runtime, seen: &mut Vec<PSeen>) -> bool {
     let now = nanotime();
-    let mut asked = false;
+    let mut acted = false;
+    let mut stalled = false;
     for (i, p) in rt.all_ps().enumerate() {
         if seen.len() <= i {
-            seen.push(SliceSeen::default());
+            seen.push(PSeen::default());
         }
         let s = &mut seen[i];
+        let progress = p.progress();
+        let has_work = p.has_work();
+        if has_work && progress == s.progress {
+            stalled = true;
+        }
+        s.progress = progress;
         let slice = p.slice();
         if slice != s.slice {
             (s.slice, s.since) = (slice, now);
             continue;
         }
-        if now.saturating_sub(s.since) >= RUNNING_RETAKE.as_nanos() as u64 && p.has_work() {
+        if now.saturating_sub(s.since) >= RUNNING_RETAKE.as_nanos() as u64 && has_work {
             p.request_preempt();
             s.since = now;
-            asked = true;
+            acted = true;
         }
     }
-    asked
+    if stalled && rt.idle.idle_ps() > 0 && rt.idle.spinning() == 0 {
+        idle::wakep(rt);
+        acted = true;
+    }
+    acted
 }

@@ -39,6 +39,9 @@ use crate::stack::GoStack;
 /// Passes over the victims when stealing (Go: 4).
 const STEAL_TRIES: usize = 4;
 
+/// How long a thief waits before taking a victim's `runnext` (Go: 3 µs).
+const RUNNEXT_GRACE: std::time::Duration = std::time::Duration::from_micros(3);
+
 /// Starts a new M running `wake.p`.
 pub(crate) fn spawn_m(id: usize, wake: Wake) {
     let handle = MHandle::new(id);
@@ -346,7 +349,7 @@ fn try_steal(rt: &'static Runtime, m: &'static MLocal) -> Option<GPtr> {
                 return Some(g);
             }
             if last {
-                if let Some(g) = victim.runnext.take() {
+                if let Some(g) = victim.steal_runnext(RUNNEXT_GRACE) {
                     bump(&p.p.counters.steals, 1);
                     bump(&p.p.counters.stolen_gs, 1);
                     p.new_slice();
