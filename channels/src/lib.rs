@@ -42,6 +42,7 @@
 #![warn(missing_docs)]
 
 mod chan;
+mod dyn_select;
 mod error;
 mod rand;
 mod select;
@@ -49,6 +50,7 @@ pub mod time;
 mod waiter;
 
 pub use chan::{chan, never, never_sender, IntoIter, Iter, Receiver, Sender};
+pub use dyn_select::{Select, SelectTimeoutError, SelectedOperation, TrySelectError};
 pub use error::{
     CloseError, RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError,
     TrySendError,
