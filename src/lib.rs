@@ -7,6 +7,26 @@
 //! let h = weft::go!(move || 6 * 7);
 //! assert_eq!(h.join().unwrap(), 42);
 //! ```
+//!
+//! What is where (Go's names in brackets):
+//!
+//! - goroutines: [`go!`], [`spawn`], [`Builder`], [`JoinHandle`], [`run`],
+//!   [`yield_now`], [`maxprocs`] (`runtime.GOMAXPROCS`), [`num_goroutine`],
+//!   [`blocking`] for calls that block their thread;
+//! - channels: [`chan`], [`Sender`], [`Receiver`], [`never()`] (the nil
+//!   channel), [`select!`], and [`Select`] for cases known at run time
+//!   (`reflect.Select`);
+//! - [`time`]: `sleep`, `after`, `tick`, `Timer`, `Ticker`, `after_func`;
+//! - [`sync`]: `Mutex`, `RwLock`, `WaitGroup`, `Cond`, `Once`, `Semaphore`,
+//!   `Pool`;
+//! - the library around them: [`context`], [`errgroup`], [`rate`]
+//!   (`golang.org/x/time/rate`) and [`patterns`] (the pipeline stages of
+//!   "Concurrency in Go");
+//! - observing the runtime: [`stats`], [`dump_goroutines`], and
+//!   [`runtime`] for the parking primitive and the timer core.
+//!
+//! docs/guide.md is the tour for a Go programmer, with the differences
+//! from Go in one table.
 
 pub use weft_channels::*;
 pub use weft_runtime::{
@@ -16,6 +36,11 @@ pub use weft_runtime::{
 };
 
 pub use weft_runtime::sync;
+
+pub mod context;
+pub mod errgroup;
+pub mod patterns;
+pub mod rate;
 
 /// Time: `sleep` (and, from the channels crate, `after`, `tick`, `Timer`,
 /// `Ticker`).

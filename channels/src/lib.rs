@@ -30,7 +30,8 @@
 //!
 //! Layout: `chan` (the channel and its two halves), `waiter` (what a
 //! blocked operation leaves in a queue and the claim word that decides who
-//! completes it), `select` (the `select!` macro and its algorithm),
+//! completes it), `select` (the `select!` macro and its algorithm), `dyn_select`
+//! ([`Select`]: the same algorithm over cases added at run time),
 //! `time` (timer and ticker channels), `error`. How it all fits: `docs/channels.md`.
 //!
 //! Rules this crate keeps: a blocked operation parks its goroutine (or
