@@ -12,7 +12,8 @@
 //!
 //! - goroutines: [`go!`], [`spawn`], [`Builder`], [`JoinHandle`], [`run`],
 //!   [`yield_now`], [`maxprocs`] (`runtime.GOMAXPROCS`), [`num_goroutine`],
-//!   [`blocking`] for calls that block their thread;
+//!   [`blocking`] for calls that block their thread, and
+//!   [`#[weft::main]`](main) / [`#[weft::test]`](test);
 //! - channels: [`chan`], [`Sender`], [`Receiver`], [`never()`] (the nil
 //!   channel), [`select!`], and [`Select`] for cases known at run time
 //!   (`reflect.Select`);
@@ -37,8 +38,19 @@ pub use weft_runtime::{
 
 pub use weft_runtime::sync;
 
+pub use weft_macros::{main, test};
+
+// `::weft::...` paths (what `#[weft::main]` expands to) also resolve inside
+// this crate's own tests.
+extern crate self as weft;
+
 pub mod context;
 pub mod errgroup;
+#[doc(hidden)]
+pub mod __macro_support {
+    pub use crate::macro_support::configure;
+}
+mod macro_support;
 pub mod patterns;
 pub mod rate;
 
