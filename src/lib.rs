@@ -54,6 +54,16 @@ mod macro_support;
 pub mod patterns;
 pub mod rate;
 
+/// docs/guide.md's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide.md")]
+pub struct GuideDoctests;
+
+/// README.md's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
 /// Time: `sleep` (and, from the channels crate, `after`, `tick`, `Timer`,
 /// `Ticker`).
 pub mod time {
