@@ -16,9 +16,9 @@
 //! ```
 //!
 //! Owns: the tree of cancellable contexts. Each cancellable context has
-//! one node: its error (set once), its done channel, its children, its
-//! deadline timer. Every node is changed only under its own lock, and no
-//! code holds two nodes' locks at once:
+//! one node: its error (set once), its done channel (made on first use),
+//! its children, its deadline timer. Every node is changed only under its
+//! own lock, and no code holds two nodes' locks at once:
 //!
 //! - creating a child locks the parent: if the parent is already
 //!   cancelled the child is born cancelled with the parent's error,
@@ -45,8 +45,9 @@
 use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, Weak};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
 use weft_channels::{chan, never, Receiver, Sender};
@@ -140,19 +141,17 @@ struct Node {
     /// `LIVE`, `CANCELED` or `DEADLINE`; written once, under `state`'s
     /// lock, read without it.
     err: AtomicU8,
-    /// Receivers handed out by `done()`; closed when the sender in
-    /// `state` is dropped.
-    done: Receiver<()>,
     state: Mutex<NodeState>,
     /// The parent's node, to leave its children when cancelled first.
     parent: Weak<Node>,
 }
 
 struct NodeState {
-    /// `Some` until cancelled; dropping it closes `done`.
-    done_tx: Option<Sender<()>>,
+    /// The done channel, made by the first `done()` (Go makes it lazily
+    /// too); the sender is dropped — closing it — on cancel.
+    done: Option<(Sender<()>, Receiver<()>)>,
     /// Live children, by address.
-    children: HashMap<usize, Arc<Node>>,
+    children: HashMap<usize, Arc<Node>, BuildAddrHasher>,
     timer: Option<TimerId>,
 }
 
@@ -177,13 +176,11 @@ impl Node {
     /// A node under `parent` (`None`: under a context that is never
     /// cancelled). Born cancelled if the parent already is.
     fn new(parent: Option<&Arc<Node>>) -> Arc<Node> {
-        let (tx, rx) = chan::<()>(0);
         let node = Arc::new(Node {
             err: AtomicU8::new(LIVE),
-            done: rx,
             state: Mutex::new(NodeState {
-                done_tx: Some(tx),
-                children: HashMap::new(),
+                done: None,
+                children: HashMap::default(),
                 timer: None,
             }),
             parent: parent.map_or_else(Weak::new, Arc::downgrade),
@@ -220,7 +217,7 @@ impl Node {
         let mut stack = vec![self.clone()];
         let mut first = true;
         while let Some(n) = stack.pop() {
-            let (tx, children, timer) = {
+            let (done, children, timer) = {
                 let mut st = n.lock();
                 if n.err.load(Ordering::Relaxed) != LIVE {
                     if first {
@@ -232,7 +229,7 @@ impl Node {
                 // or this value, also sees everything before the cancel.
                 n.err.store(err.code(), Ordering::Release);
                 (
-                    st.done_tx.take(),
+                    st.done.take(),
                     std::mem::take(&mut st.children),
                     st.timer.take(),
                 )
@@ -241,10 +238,20 @@ impl Node {
             if let Some(t) = timer {
                 timer::cancel(&t);
             }
-            drop(tx); // the last sender: closes `done`
+            drop(done); // the only sender: closes the done channel
             stack.extend(children.into_values());
         }
         true
+    }
+
+    /// A receiver of the done channel: made on first use, or the shared
+    /// closed one once cancelled.
+    fn done(&self) -> Receiver<()> {
+        let mut st = self.lock();
+        if self.err().is_some() {
+            return closed();
+        }
+        st.done.get_or_insert_with(|| chan(0)).1.clone()
     }
 
     /// Arms the deadline timer of a fresh node.
@@ -270,6 +277,49 @@ impl Node {
         } else {
             st.timer = Some(id);
         }
+    }
+}
+
+/// The done channel of every context cancelled before its first `done()`
+/// (Go's `closedchan`).
+fn closed() -> Receiver<()> {
+    static CLOSED: OnceLock<Receiver<()>> = OnceLock::new();
+    CLOSED
+        .get_or_init(|| {
+            let (tx, rx) = chan(0);
+            drop(tx);
+            rx
+        })
+        .clone()
+}
+
+/// Children are keyed by their node's address: a multiplicative hash
+/// (Fibonacci hashing) is all such a key needs, and SipHash costs more
+/// than the rest of creating a context.
+#[derive(Clone, Copy, Default)]
+struct BuildAddrHasher;
+
+#[derive(Default)]
+struct AddrHasher(u64);
+
+impl BuildHasher for BuildAddrHasher {
+    type Hasher = AddrHasher;
+    fn build_hasher(&self) -> AddrHasher {
+        AddrHasher(0)
+    }
+}
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
     }
 }
 
@@ -474,7 +524,7 @@ impl Context {
     /// ```
     pub fn done(&self) -> Receiver<()> {
         match self.node() {
-            Some(n) => n.done.clone(),
+            Some(n) => n.done(),
             None => never(),
         }
     }
