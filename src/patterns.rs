@@ -367,6 +367,19 @@ pub fn fan_in<T: Send + 'static>(done: &Receiver<()>, channels: Vec<Receiver<T>>
 /// from inside its `select!` loop. A beat never blocks: if the last one has
 /// not been read, the new one is dropped (Go's `select` with `default`).
 /// Dropping the `Heartbeat` closes the beats channel and stops its ticker.
+///
+/// ```
+/// // A heartbeat at the start of each unit of work.
+/// let (hb, beats) = weft::patterns::heartbeat(std::time::Duration::ZERO);
+/// let worker = weft::go!(move || {
+///     for _unit in 0..3 {
+///         hb.beat();
+///         // work
+///     }
+/// });
+/// worker.join().unwrap();
+/// assert_eq!(beats.iter().count(), 1); // beats nobody read in time were dropped
+/// ```
 pub struct Heartbeat {
     tx: Sender<()>,
     ticker: Option<Ticker>,
@@ -434,6 +447,14 @@ impl Heartbeat {
 
     /// The interval's ticks, for a `recv` case in the worker's `select!`
     /// loop; never ready for a heartbeat without an interval.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (hb, beats) = weft::patterns::heartbeat(Duration::from_millis(1));
+    /// hb.tick().recv().unwrap(); // a tick: time to beat
+    /// hb.beat();
+    /// assert_eq!(beats.recv(), Ok(()));
+    /// ```
     pub fn tick(&self) -> &Receiver<Instant> {
         match &self.ticker {
             Some(t) => &t.c,

@@ -139,11 +139,19 @@ impl Limiter {
     }
 
     /// The rate, in events per second.
+    ///
+    /// ```
+    /// assert_eq!(weft::rate::Limiter::new(2.5, 1).limit(), 2.5);
+    /// ```
     pub fn limit(&self) -> f64 {
         self.lock().limit
     }
 
     /// The largest number of events allowed at one instant.
+    ///
+    /// ```
+    /// assert_eq!(weft::rate::Limiter::new(1.0, 4).burst(), 4);
+    /// ```
     pub fn burst(&self) -> usize {
         self.lock().burst
     }
@@ -165,6 +173,12 @@ impl Limiter {
     ///
     /// # Panics
     /// As [`new`](Self::new), for a bad rate.
+    ///
+    /// ```
+    /// let lim = weft::rate::Limiter::new(1.0, 1);
+    /// lim.set_limit(f64::INFINITY); // no limit any more
+    /// assert!((0..100).all(|_| lim.allow()));
+    /// ```
     #[track_caller]
     pub fn set_limit(&self, per_second: f64) {
         let mut b = self.lock();
@@ -179,6 +193,12 @@ impl Limiter {
     ///
     /// # Panics
     /// As [`new`](Self::new), for a burst of 0 with a finite rate.
+    ///
+    /// ```
+    /// let lim = weft::rate::Limiter::new(1.0, 1);
+    /// lim.set_burst(3);
+    /// assert_eq!(lim.burst(), 3);
+    /// ```
     #[track_caller]
     pub fn set_burst(&self, burst: usize) {
         let mut b = self.lock();
@@ -230,6 +250,12 @@ impl Limiter {
 
     /// Reserves `n` tokens (Go's `ReserveN`). The reservation is not `ok`
     /// if `n` exceeds the burst, or the tokens would never come (rate 0).
+    ///
+    /// ```
+    /// let lim = weft::rate::Limiter::new(1.0, 3);
+    /// assert!(lim.reserve_n(3).ok());
+    /// assert!(!lim.reserve_n(4).ok());
+    /// ```
     pub fn reserve_n(&self, n: usize) -> Reservation {
         self.reserve_inner(Instant::now(), n, None)
     }
@@ -343,6 +369,13 @@ impl fmt::Debug for Limiter {
 
 /// Tokens reserved by [`Limiter::reserve`] for an event that may happen
 /// after [`delay`](Self::delay) (Go's `rate.Reservation`).
+///
+/// ```
+/// let lim = weft::rate::Limiter::new(100.0, 1);
+/// let r = lim.reserve();
+/// assert!(r.ok());
+/// weft::time::sleep(r.delay()); // then act
+/// ```
 pub struct Reservation {
     limiter: Option<Limiter>,
     ok: bool,
@@ -377,6 +410,15 @@ impl Reservation {
     }
 
     /// How long after `now` to wait before acting (Go's `DelayFrom`).
+    ///
+    /// ```
+    /// use std::time::{Duration, Instant};
+    /// let lim = weft::rate::Limiter::new(10.0, 1);
+    /// lim.allow();
+    /// let r = lim.reserve();
+    /// let later = Instant::now() + Duration::from_secs(1);
+    /// assert_eq!(r.delay_from(later), Duration::ZERO); // due by then
+    /// ```
     pub fn delay_from(&self, now: Instant) -> Duration {
         if !self.ok {
             return Duration::MAX;
@@ -440,6 +482,15 @@ impl fmt::Debug for Reservation {
 
 /// What [`MultiLimiter`] combines: anything that can wait for a token
 /// and state its rate (the seed's `RateLimiter` interface).
+///
+/// ```
+/// use weft::{context, rate::{Limiter, RateLimiter}};
+/// fn read_file(lim: &dyn RateLimiter, ctx: &context::Context) -> Result<(), context::Error> {
+///     lim.wait(ctx)?;
+///     Ok(()) // read it
+/// }
+/// read_file(&Limiter::new(1.0, 1), &context::background()).unwrap();
+/// ```
 pub trait RateLimiter: Send + Sync {
     /// Parks until the event may happen, or the context is done.
     fn wait(&self, ctx: &Context) -> Result<(), context::Error>;
@@ -480,6 +531,13 @@ impl MultiLimiter {
     ///
     /// # Panics
     /// If `limiters` is empty.
+    ///
+    /// ```
+    /// use weft::rate::{Limiter, MultiLimiter, RateLimiter};
+    /// let disk = MultiLimiter::new(vec![Box::new(Limiter::new(1.0, 1))]);
+    /// let api = MultiLimiter::new(vec![Box::new(disk), Box::new(Limiter::new(0.5, 2))]);
+    /// assert_eq!(api.limit(), 0.5);
+    /// ```
     #[track_caller]
     pub fn new(mut limiters: Vec<Box<dyn RateLimiter>>) -> MultiLimiter {
         assert!(

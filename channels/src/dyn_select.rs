@@ -84,6 +84,17 @@ pub struct Select<'a> {
 
 /// The operation a [`Select`] completed: its [`index`](Self::index), and
 /// its result through [`recv`](Self::recv) or [`send`](Self::send).
+///
+/// ```
+/// use weft::{chan, Select};
+/// let (tx, rx) = chan::<u8>(1);
+/// let mut sel = Select::new();
+/// let s = sel.send(&tx, 1);
+/// let op = sel.select();
+/// assert_eq!(op.index(), s);
+/// assert_eq!(op.send(&tx), Ok(()));
+/// assert_eq!(rx.recv(), Ok(1));
+/// ```
 #[must_use = "the operation has already happened: call `recv` or `send` to get its result"]
 pub struct SelectedOperation<'s, 'a> {
     sel: &'s mut Select<'a>,
@@ -91,10 +102,21 @@ pub struct SelectedOperation<'s, 'a> {
 }
 
 /// [`Select::try_select`] found no case ready.
+///
+/// ```
+/// let mut sel = weft::Select::new();
+/// assert_eq!(sel.try_select().unwrap_err().to_string(), "all operations in select would block");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TrySelectError;
 
 /// [`Select::select_timeout`] timed out with no case ready.
+///
+/// ```
+/// let mut sel = weft::Select::new();
+/// let e = sel.select_timeout(std::time::Duration::from_millis(1)).unwrap_err();
+/// assert_eq!(e.to_string(), "timed out waiting on select");
+/// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SelectTimeoutError;
 

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use weft::{chan, never, Receiver, Select, SelectTimeoutError, SendError, Sender, TrySelectError};
 
 mod support;
-use support::{check_exactly_once, closed};
+use support::{check_exactly_once, closed, join_all};
 
 const TRIALS: usize = 20_000;
 /// Tests that read the process-wide timer count run one at a time.
@@ -301,14 +301,7 @@ fn dynamic_fan_in_and_fan_out_count_every_message() {
             }
         }
         drop(txs);
-        for p in ps {
-            p.join().unwrap();
-        }
-        let mut all = Vec::new();
-        for c in cs {
-            all.extend(c.join().unwrap());
-        }
-        all
+        join_all(ps, cs)
     });
     check_exactly_once(got, PER * PRODUCERS);
 }

@@ -9,7 +9,7 @@ use weft_channels::{chan, never, select, Receiver, Sender};
 use weft_runtime as weft;
 
 mod support;
-use support::check_exactly_once;
+use support::{check_exactly_once, join_all};
 
 /// Messages per stress run: 1M in release, fewer in debug builds.
 const TOTAL: u64 = if cfg!(debug_assertions) {
@@ -40,14 +40,7 @@ fn mpmc(cap: usize, producers: u64, consumers: usize) {
             })
             .collect();
         drop(rx);
-        for p in ps {
-            p.join().unwrap();
-        }
-        let mut all = Vec::new();
-        for c in cs {
-            all.extend(c.join().unwrap());
-        }
-        all
+        join_all(ps, cs)
     });
     check_exactly_once(got, TOTAL);
 }

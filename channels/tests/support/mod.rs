@@ -9,6 +9,7 @@
 #![allow(dead_code)]
 
 use weft_channels::{chan, Receiver};
+use weft_runtime::JoinHandle;
 
 const CRITICAL_P001: [f64; 4] = [0.0, 10.828, 13.816, 16.266];
 
@@ -49,4 +50,17 @@ pub fn check_exactly_once(got: impl IntoIterator<Item = u64>, total: u64) {
     let dup = seen.iter().position(|&c| c > 1);
     assert_eq!(dup, None, "a value was received twice");
     assert_eq!(n, total, "messages were lost");
+}
+
+/// Joins the producers, then gathers what every consumer received.
+#[track_caller]
+pub fn join_all(producers: Vec<JoinHandle<()>>, consumers: Vec<JoinHandle<Vec<u64>>>) -> Vec<u64> {
+    for p in producers {
+        p.join().unwrap();
+    }
+    let mut all = Vec::new();
+    for c in consumers {
+        all.extend(c.join().unwrap());
+    }
+    all
 }
