@@ -11,6 +11,8 @@ for spawn in continuation child; do
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
       -p weft-runtime --test matrix --test sync_matrix --test blocking --test recycle
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
-      -p weft-channels --test matrix --test chan_races
+      -p weft-channels --test matrix --test chan_races --test chan_dyn_select
+    WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
+      -p weft --test lib_context --test lib_errgroup --test lib_patterns
   done
 done
