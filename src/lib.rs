@@ -17,6 +17,10 @@ pub use weft_runtime::{
 
 pub use weft_runtime::sync;
 
+/// Sockets that park goroutines, not threads: TCP, UDP and Unix-domain
+/// streams with std::net's methods on an epoll netpoller.
+pub use weft_runtime::net;
+
 /// Time: `sleep` (and, from the channels crate, `after`, `tick`, `Timer`,
 /// `Ticker`).
 pub mod time {

@@ -88,6 +88,8 @@ fn start() -> &'static Runtime {
     });
     if first {
         crate::spawn::install_panic_hook();
+        // netpoll: raise RLIMIT_NOFILE soft -> hard, as Go does at start.
+        crate::netpoll::raise_fd_limit();
         sysmon::start(rt);
         crate::dump::start_schedtrace(rt);
         crate::dump::install_sigquit();
