@@ -10,8 +10,11 @@ package main
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"os"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -57,6 +60,8 @@ func main() {
 		v = mutex(n)
 	case "timers":
 		v = timers(n)
+	case "echo":
+		v = echo(n)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown workload %q\n", name)
 		os.Exit(2)
@@ -326,4 +331,135 @@ func timers(n int) float64 {
 		os.Exit(1)
 	}
 	return float64(time.Since(start).Microseconds()) / 1000
+}
+
+// echoRounds and echoMsg: each echo connection makes echoRounds round trips
+// of echoMsg bytes.
+const echoRounds = 100
+const echoMsg = 64
+
+func processThreads() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "Threads:") {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(l, "Threads:")))
+			return n
+		}
+	}
+	return 0
+}
+
+func echoServe(c net.Conn) {
+	buf := make([]byte, 512)
+	for {
+		k, err := c.Read(buf)
+		if err != nil {
+			return
+		}
+		if _, err := c.Write(buf[:k]); err != nil {
+			return
+		}
+	}
+}
+
+// echo: a loopback TCP echo server and n clients, a goroutine per
+// connection on each side (net package; TCP_NODELAY is Go's default). All n
+// connect, then each makes echoRounds round trips of echoMsg bytes. Prints
+// p99 (us), peak threads and KB per idle connection as metric lines;
+// returns round trips per second.
+func echo(n int) float64 {
+	runtime.GC()
+	before := rssBytes()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "error: listen:", err)
+		os.Exit(1)
+	}
+	var accepted, connected sync.WaitGroup
+	accepted.Add(n)
+	connected.Add(n)
+	go func() {
+		for i := 0; i < n; i++ {
+			c, err := l.Accept()
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "error: accept:", err)
+				os.Exit(1)
+			}
+			accepted.Done()
+			go echoServe(c)
+		}
+	}()
+	start := make(chan struct{})
+	lats := make([][]uint32, n)
+	var done sync.WaitGroup
+	done.Add(n)
+	addr := l.Addr().String()
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			defer done.Done()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				fmt.Fprintln(os.Stderr, "error: connect:", err)
+				os.Exit(1)
+			}
+			connected.Done()
+			<-start
+			lat := make([]uint32, 0, echoRounds)
+			msg := make([]byte, echoMsg)
+			back := make([]byte, echoMsg)
+			for r := 0; r < echoRounds; r++ {
+				t := time.Now()
+				if _, err := c.Write(msg); err != nil {
+					fmt.Fprintln(os.Stderr, "error: write:", err)
+					os.Exit(1)
+				}
+				if _, err := io.ReadFull(c, back); err != nil {
+					fmt.Fprintln(os.Stderr, "error: read:", err)
+					os.Exit(1)
+				}
+				lat = append(lat, uint32(time.Since(t).Nanoseconds()))
+			}
+			lats[i] = lat
+			c.Close()
+		}(i)
+	}
+	connected.Wait()
+	accepted.Wait()
+	idle := rssBytes()
+	var peak atomic.Int64
+	peak.Store(int64(processThreads()))
+	stop := make(chan struct{})
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+				if t := int64(processThreads()); t > peak.Load() {
+					peak.Store(t)
+				}
+			}
+		}
+	}()
+	t0 := time.Now()
+	close(start)
+	done.Wait()
+	elapsed := time.Since(t0)
+	close(stop)
+	<-sampled
+	all := make([]uint32, 0, n*echoRounds)
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
+	i := (len(all)*99+99)/100 - 1
+	fmt.Printf("metric.p99_us=%.3f\n", float64(all[i])/1e3)
+	fmt.Printf("metric.threads=%d\n", peak.Load())
+	fmt.Printf("metric.kb_per_conn=%.3f\n", float64(idle-before)/float64(n)/1024)
+	return float64(n*echoRounds) / elapsed.Seconds()
 }

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use crate::go::GoStatus;
 use crate::runners::Runtime;
-use crate::workloads::{Goal, Row};
+use crate::workloads::{Goal, Metric, Row};
 
 /// Where a cell stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +51,8 @@ pub struct Cell {
     pub value: Option<f64>,
     /// Every run's figure.
     pub runs: Vec<f64>,
+    /// Every run's other metrics (the echo rows'), in run order.
+    pub metric_runs: Vec<(Metric, f64)>,
     /// The size it ran at.
     pub size: Option<u64>,
     /// Why the size or method differs from the other runtimes'.
@@ -83,9 +85,12 @@ impl RowResult {
     /// Whether weft (default spawn policy) meets GUIDE §5's goal:
     /// `None` when the row has no goal or a figure is missing.
     pub fn goal_met(&self) -> Option<bool> {
+        let weft = Runtime::WeftContinuation;
         match self.row.goal()? {
-            Goal::RatioToGo(r) => Some(self.ratio(Runtime::WeftContinuation, Runtime::Go)? <= r),
-            Goal::AtMost(v) => Some(self.value(Runtime::WeftContinuation)? <= v),
+            Goal::RatioToGo(r) => Some(self.ratio(weft, Runtime::Go)? <= r),
+            Goal::AtMost(v) => Some(self.value(weft)? <= v),
+            Goal::AtLeastGo => Some(self.value(weft)? >= self.value(Runtime::Go)?),
+            Goal::GoPlus(v) => Some(self.value(weft)? <= self.value(Runtime::Go)? + v),
         }
     }
 }
@@ -186,6 +191,29 @@ fn fmt_size(n: u64) -> String {
 }
 
 impl Cell {
+    /// The cell of the derived row showing `metric` of this cell's runs.
+    pub fn metric_cell(&self, metric: Metric) -> Cell {
+        let runs: Vec<f64> = self
+            .metric_runs
+            .iter()
+            .filter(|(m, _)| *m == metric)
+            .map(|(_, v)| *v)
+            .collect();
+        Cell {
+            rt: self.rt,
+            status: self.status.clone(),
+            value: if self.status == Status::Ok {
+                crate::runners::median(&runs)
+            } else {
+                None
+            },
+            runs,
+            metric_runs: Vec::new(),
+            size: self.size,
+            note: self.note.clone(),
+        }
+    }
+
     /// The short text of the cell: the figure, or its status.
     pub fn short(&self) -> String {
         match (&self.status, self.value) {
@@ -241,7 +269,7 @@ impl Report {
             let mut line = vec![
                 r.row.title(),
                 size.map_or_else(|| "–".into(), fmt_size),
-                r.row.kind.unit().to_string(),
+                r.row.unit().to_string(),
             ];
             line.extend(r.cells.iter().map(Cell::short));
             line.push(format!(
@@ -266,7 +294,14 @@ impl Report {
     fn notes(&self) -> Vec<String> {
         let mut notes = vec![
             "weft (cont) = continuation stealing, the default spawn policy; weft (child) = Go's \
-             child stealing. Ratios < 1 mean weft is faster (or smaller)."
+             child stealing. Ratios < 1 mean weft is faster (or smaller), except for round \
+             trips/s, where > 1 is faster."
+                .to_string(),
+            "TCP echo: a server and N clients in one process, a goroutine (task, thread) per \
+             connection on each side, TCP_NODELAY; all N connect, then each makes 100 round \
+             trips of 64 bytes. Its p99, peak OS threads (all of the process's) and memory per \
+             idle connection ((RSS with all N connected and idle - RSS before) / N, both ends) \
+             come from the same runs."
                 .to_string(),
             "* the figure was taken differently or at another size; see below. skynet and fib \
              use spawn+join in weft and tokio, channels in Go. tokio's smallest channel \
@@ -274,7 +309,7 @@ impl Report {
              JoinHandle and one Unparker per goroutine."
                 .to_string(),
         ];
-        for r in &self.rows {
+        for r in self.rows.iter().filter(|r| r.row.metric == Metric::Main) {
             for c in &r.cells {
                 let what = match (&c.status, &c.note) {
                     (Status::Ok, Some(n)) => format!(
@@ -418,7 +453,7 @@ impl Report {
                 json_str(&r.row.id()),
                 json_str(r.row.kind.name()),
                 json_str(&r.row.title()),
-                json_str(r.row.kind.unit()),
+                json_str(r.row.unit()),
                 json_str(r.row.kind.size_meaning()),
                 r.row.procs.unwrap_or(self.procs),
                 r.row

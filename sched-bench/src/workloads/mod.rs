@@ -1,8 +1,10 @@
 //! The workload catalogue: what each row of the report measures, in which
 //! unit, at which size, and which runtimes can run it.
 //!
-//! Owns: [`Kind`] (the eleven workloads), [`Row`] (a workload at a given
-//! `maxprocs`; yield and ping-pong appear twice, at 1 and at 2), and
+//! Owns: [`Kind`] (the twelve workloads), [`Row`] (a workload at a given
+//! `maxprocs` or size; yield and ping-pong appear twice, at 1 and at 2, the
+//! echo server three times, at 100, 1,000 and 10,000 connections, and each
+//! echo row brings three [`Metric`] rows measured in the same runs), and
 //! [`plan`], the single place that decides whether a runtime runs a row
 //! and at what size — or why it does not (a million OS threads, an API that
 //! weft does not have yet). The implementations live beside it, one module
@@ -20,7 +22,7 @@ pub mod weft;
 
 use std::fmt;
 use std::str::FromStr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::runners::Runtime;
 
@@ -32,6 +34,16 @@ pub const MUTEX_GOROUTINES: usize = 8;
 
 /// Capacity of the channel in the buffered-throughput workload.
 pub const BUFFERED_CAP: usize = 128;
+
+/// Round trips each echo connection makes.
+pub const ECHO_ROUNDS: usize = 100;
+/// Bytes per echo message.
+pub const ECHO_MSG: usize = 64;
+/// Connections of the three echo rows.
+pub const ECHO_CONNS: [u64; 3] = [100, 1_000, 10_000];
+/// The echo server's listen backlog on every runtime: Linux's default
+/// `net.core.somaxconn`, which Go and weft ask for (the kernel clamps it).
+pub const SOMAXCONN: u32 = 4096;
 
 /// The workloads, each implemented for every runtime (and in Go).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -62,11 +74,16 @@ pub enum Kind {
     Mutex,
     /// N goroutines each sleep 1–2 ms (spread evenly); ms until all woke.
     Timers,
+    /// A loopback TCP echo server and N clients in one process, a goroutine
+    /// (task, thread) per connection on both sides: all N connect, then each
+    /// makes [`ECHO_ROUNDS`] round trips of [`ECHO_MSG`] bytes; round trips
+    /// per second (plus the [`Metric`]s).
+    Echo,
 }
 
 impl Kind {
     /// Every workload, in report order.
-    pub const ALL: [Kind; 11] = [
+    pub const ALL: [Kind; 12] = [
         Kind::Spawn,
         Kind::Yield,
         Kind::PingPong,
@@ -78,6 +95,7 @@ impl Kind {
         Kind::Memory,
         Kind::Mutex,
         Kind::Timers,
+        Kind::Echo,
     ];
 
     /// The name used on the command line, in JSON and by the Go program.
@@ -94,6 +112,7 @@ impl Kind {
             Kind::Memory => "memory",
             Kind::Mutex => "mutex",
             Kind::Timers => "timers",
+            Kind::Echo => "echo",
         }
     }
 
@@ -109,6 +128,7 @@ impl Kind {
             Kind::Fib => "ns/spawn",
             Kind::Memory => "KB/goroutine",
             Kind::Mutex => "ns/lock",
+            Kind::Echo => "round trips/s",
         }
     }
 
@@ -134,6 +154,7 @@ impl Kind {
             Kind::Fib => "n of fib(n)",
             Kind::Mutex => "locks",
             Kind::Timers => "timers",
+            Kind::Echo => "connections",
         }
     }
 }
@@ -154,8 +175,43 @@ impl FromStr for Kind {
     }
 }
 
+/// A figure a row reports. Most workloads have one; an echo run also
+/// yields its latency, threads and memory, reported as rows of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Metric {
+    /// The workload's own figure, in [`Kind::unit`].
+    Main,
+    /// 99th percentile of the round-trip latencies, µs.
+    P99,
+    /// OS threads in the process at the peak.
+    Threads,
+    /// Resident memory per idle connection (both ends), KB.
+    Memory,
+}
+
+impl Metric {
+    /// The extra metrics of an echo run, in report order.
+    pub const ECHO: [Metric; 3] = [Metric::P99, Metric::Threads, Metric::Memory];
+
+    /// The key a worker prints (`metric.KEY=V`) and JSON uses.
+    pub fn key(self) -> &'static str {
+        match self {
+            Metric::Main => "value",
+            Metric::P99 => "p99_us",
+            Metric::Threads => "threads",
+            Metric::Memory => "kb_per_conn",
+        }
+    }
+
+    /// The metric a key names.
+    pub fn from_key(k: &str) -> Option<Metric> {
+        Metric::ECHO.into_iter().find(|m| m.key() == k)
+    }
+}
+
 /// One row of the report: a workload, at a fixed `maxprocs` or at the
-/// machine's default.
+/// machine's default, at a fixed size or at the scale's, and which of its
+/// figures the row shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Row {
     /// The workload.
@@ -163,6 +219,11 @@ pub struct Row {
     /// `Some(n)`: run at maxprocs `n` (GOMAXPROCS, tokio workers, CPUs the
     /// threads are pinned to). `None`: the report's default maxprocs.
     pub procs: Option<usize>,
+    /// `Some(n)`: this size (the echo rows' connections) at full scale.
+    pub size: Option<u64>,
+    /// Which figure; rows other than [`Metric::Main`] are not measured
+    /// themselves but derived from their main row's runs.
+    pub metric: Metric,
 }
 
 impl Row {
@@ -172,27 +233,70 @@ impl Row {
         for kind in Kind::ALL {
             match kind {
                 Kind::Yield | Kind::PingPong => {
-                    rows.push(Row {
-                        kind,
-                        procs: Some(1),
-                    });
-                    rows.push(Row {
-                        kind,
-                        procs: Some(2),
-                    });
+                    for p in [1, 2] {
+                        rows.push(Row {
+                            procs: Some(p),
+                            ..Row::main(kind)
+                        });
+                    }
                 }
-                _ => rows.push(Row { kind, procs: None }),
+                Kind::Echo => {
+                    for n in ECHO_CONNS {
+                        rows.push(Row {
+                            size: Some(n),
+                            ..Row::main(kind)
+                        });
+                    }
+                }
+                _ => rows.push(Row::main(kind)),
             }
         }
         rows
     }
 
+    /// The main row of `kind` at the default maxprocs and size.
+    pub fn main(kind: Kind) -> Row {
+        Row {
+            kind,
+            procs: None,
+            size: None,
+            metric: Metric::Main,
+        }
+    }
+
+    /// The row showing `metric` of this (main) row's runs, at `procs`.
+    pub fn with_metric(self, metric: Metric, procs: usize) -> Row {
+        Row {
+            metric,
+            procs: Some(procs),
+            ..self
+        }
+    }
+
     /// The row's id: the workload's name, with `-p1`/`-p2` for a fixed
-    /// maxprocs. `--only` accepts it, or the bare workload name.
+    /// maxprocs, `-N` for a fixed size and `-KEY` for a derived metric.
+    /// `--only` accepts it, or the bare workload name.
     pub fn id(&self) -> String {
-        match self.procs {
-            Some(p) => format!("{}-p{p}", self.kind.name()),
-            None => self.kind.name().to_string(),
+        let mut id = self.kind.name().to_string();
+        if let Some(n) = self.size {
+            id.push_str(&format!("-{n}"));
+        } else if let Some(p) = self.procs {
+            id.push_str(&format!("-p{p}"));
+        }
+        if self.metric != Metric::Main {
+            id.push('-');
+            id.push_str(self.metric.key());
+        }
+        id
+    }
+
+    /// The unit of this row's figure.
+    pub fn unit(&self) -> &'static str {
+        match self.metric {
+            Metric::Main => self.kind.unit(),
+            Metric::P99 => "µs",
+            Metric::Threads => "threads",
+            Metric::Memory => "KB/connection",
         }
     }
 
@@ -210,15 +314,38 @@ impl Row {
             Kind::Memory => "memory per parked goroutine",
             Kind::Mutex => "mutex, 8 goroutines",
             Kind::Timers => "timer storm",
+            Kind::Echo => "TCP echo",
         };
+        if self.kind == Kind::Echo {
+            let n = self.size.unwrap_or(0);
+            return match self.metric {
+                Metric::Main => format!("{base}, {n} connections"),
+                Metric::P99 => format!("  {base} {n}: p99 round trip"),
+                Metric::Threads => format!("  {base} {n}: peak OS threads"),
+                Metric::Memory => format!("  {base} {n}: memory per idle conn"),
+            };
+        }
         match self.procs {
             Some(p) => format!("{base} @{p}P"),
             None => base.to_string(),
         }
     }
 
-    /// GUIDE §5's goal for weft on this row, if it has one.
+    /// GUIDE §5's goal for weft on this row (issue 16's for the echo rows
+    /// at 1,000 connections and more), if it has one.
     pub fn goal(&self) -> Option<Goal> {
+        if self.kind == Kind::Echo {
+            if self.size.unwrap_or(0) < 1_000 {
+                return None;
+            }
+            return Some(match self.metric {
+                Metric::Main => Goal::AtLeastGo,
+                Metric::P99 => Goal::RatioToGo(1.0),
+                // All of the process's threads: main, sysmon, helpers, Ms.
+                Metric::Threads => Goal::AtMost(self.procs? as f64 + 10.0),
+                Metric::Memory => Goal::GoPlus(2.0),
+            });
+        }
         match self.kind {
             Kind::Spawn | Kind::Yield | Kind::PingPong | Kind::Skynet => Some(Goal::RatioToGo(0.6)),
             Kind::Ring => Some(Goal::RatioToGo(1.0)),
@@ -235,6 +362,10 @@ pub enum Goal {
     RatioToGo(f64),
     /// weft's figure at most this, in the row's unit.
     AtMost(f64),
+    /// weft's figure at least Go's (a throughput).
+    AtLeastGo,
+    /// weft's figure at most Go's plus this, in the row's unit.
+    GoPlus(f64),
 }
 
 impl fmt::Display for Goal {
@@ -243,6 +374,8 @@ impl fmt::Display for Goal {
             Goal::RatioToGo(r) if *r == 1.0 => write!(f, "≤ Go"),
             Goal::RatioToGo(r) => write!(f, "≤ {r}× Go"),
             Goal::AtMost(v) => write!(f, "≤ {v}"),
+            Goal::AtLeastGo => write!(f, "≥ Go"),
+            Goal::GoPlus(v) => write!(f, "≤ Go + {v}"),
         }
     }
 }
@@ -296,12 +429,23 @@ pub fn goroutine_size(kind: Kind, scale: Scale) -> u64 {
         Kind::Memory => pick(scale, 1_000_000, 10_000),
         Kind::Mutex => pick(scale, 10_000_000, 100_000),
         Kind::Timers => pick(scale, 1_000_000, 10_000),
+        Kind::Echo => 100,
+    }
+}
+
+/// The size of `row` for goroutine runtimes.
+pub fn row_size(row: Row, scale: Scale) -> u64 {
+    match (row.kind, row.size) {
+        // --quick: a tenth of the connections (10, 100, 1,000).
+        (Kind::Echo, Some(n)) => pick(scale, n, n / 10),
+        (_, Some(n)) => n,
+        (kind, None) => goroutine_size(kind, scale),
     }
 }
 
 /// Whether and at which size `rt` runs `row`.
 pub fn plan(rt: Runtime, row: Row, scale: Scale) -> Plan {
-    let size = goroutine_size(row.kind, scale);
+    let size = row_size(row, scale);
     let run = |size: u64, note: Option<&str>| Plan::Run {
         size,
         note: note.map(str::to_string),
@@ -335,6 +479,8 @@ pub fn plan(rt: Runtime, row: Row, scale: Scale) -> Plan {
             ),
             Kind::Mutex => run(size, Some("std Mutex")),
             Kind::Timers => na("n/a: a million OS threads"),
+            Kind::Echo if size > 1_000 => na("n/a: two OS threads per connection (20,000)"),
+            Kind::Echo => run(size, Some("std::net, two threads per connection")),
         },
     }
 }
@@ -389,6 +535,70 @@ pub fn rss_bytes() -> u64 {
     pages * page.max(4096) as u64
 }
 
+/// The number of OS threads in this process (`/proc/self/status`).
+pub fn process_threads() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// What one echo run measured; every runtime's implementation fills it
+/// the same way.
+#[derive(Clone, Debug)]
+pub struct EchoResult {
+    /// Round trips per second over the whole exchange phase.
+    pub round_trips_per_s: f64,
+    /// 99th percentile round-trip latency, µs.
+    pub p99_us: f64,
+    /// OS threads in the process at the peak (measuring threads excluded).
+    pub peak_threads: f64,
+    /// (RSS with every connection open and idle − RSS before) / connections, KB.
+    pub kb_per_conn: f64,
+}
+
+impl EchoResult {
+    /// Computes the figures from the raw measurements. `latencies_ns` holds
+    /// every round trip of every client.
+    pub fn new(
+        conns: u64,
+        elapsed: Duration,
+        mut latencies_ns: Vec<u32>,
+        rss_before: u64,
+        rss_idle: u64,
+        peak_threads: usize,
+    ) -> Result<EchoResult, String> {
+        let want = conns as usize * ECHO_ROUNDS;
+        if latencies_ns.len() != want {
+            return Err(format!(
+                "echo: {} round trips, expected {want}",
+                latencies_ns.len()
+            ));
+        }
+        let i = (want * 99).div_ceil(100).saturating_sub(1);
+        let (_, p99, _) = latencies_ns.select_nth_unstable(i);
+        Ok(EchoResult {
+            round_trips_per_s: want as f64 / elapsed.as_secs_f64(),
+            p99_us: *p99 as f64 / 1e3,
+            peak_threads: peak_threads as f64,
+            kb_per_conn: rss_idle.saturating_sub(rss_before) as f64 / conns as f64 / 1024.0,
+        })
+    }
+
+    /// The extra metrics, keyed as workers print them.
+    pub fn metrics(&self) -> Vec<(Metric, f64)> {
+        vec![
+            (Metric::P99, self.p99_us),
+            (Metric::Threads, self.peak_threads),
+            (Metric::Memory, self.kb_per_conn),
+        ]
+    }
+}
+
 /// The delay of the `i`th timer in the timer storm: 1 ms plus `i mod 1000`
 /// µs, so timers fire spread over a millisecond, as in the Go program.
 pub fn timer_delay(i: u64) -> std::time::Duration {
@@ -412,6 +622,10 @@ mod tests {
         for k in Kind::ALL {
             assert_eq!(k.name().parse::<Kind>(), Ok(k));
         }
-        assert_eq!(Row::all().len(), 13);
+        assert_eq!(Row::all().len(), 16);
+        let ids: Vec<String> = Row::all().iter().map(Row::id).collect();
+        assert!(ids.contains(&"echo-10000".to_string()), "{ids:?}");
+        let m = Row::all()[15].with_metric(Metric::P99, 2);
+        assert_eq!(m.id(), "echo-10000-p99_us");
     }
 }

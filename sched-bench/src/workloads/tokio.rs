@@ -14,8 +14,8 @@ use std::time::Instant;
 use tokio::sync::{mpsc, Notify};
 
 use super::{
-    fib_serial, fib_spawns, ms_since, ns_per, rss_bytes, timer_delay, Kind, BUFFERED_CAP,
-    MUTEX_GOROUTINES, RING_SIZE,
+    fib_serial, fib_spawns, ms_since, ns_per, process_threads, rss_bytes, timer_delay, EchoResult,
+    Kind, BUFFERED_CAP, ECHO_MSG, ECHO_ROUNDS, MUTEX_GOROUTINES, RING_SIZE, SOMAXCONN,
 };
 
 /// Runs `kind` at `size` on a tokio runtime with `procs` workers.
@@ -43,6 +43,7 @@ pub fn run(kind: Kind, size: u64, procs: usize) -> Result<f64, String> {
         Kind::Memory => Box::pin(memory(size)),
         Kind::Mutex => Box::pin(mutex(size)),
         Kind::Timers => Box::pin(timers(size)),
+        Kind::Echo => return Ok(echo(size, procs)?.round_trips_per_s),
     };
     rt.block_on(async move { tokio::spawn(fut).await.map_err(|e| e.to_string())? })
 }
@@ -279,4 +280,124 @@ async fn timers(n: u64) -> Result<f64, String> {
         h.await.map_err(|e| e.to_string())?;
     }
     Ok(ms_since(start))
+}
+
+/// The echo server on tokio::net (see [`Kind::Echo`]).
+pub fn echo(n: u64, procs: usize) -> Result<EchoResult, String> {
+    let rt = if procs <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(procs)
+            .enable_all()
+            .build()
+    }
+    .map_err(|e| e.to_string())?;
+    rt.block_on(async move { tokio::spawn(echo_run(n)).await.map_err(|e| e.to_string())? })
+}
+
+async fn echo_serve(mut c: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = [0u8; 512];
+    loop {
+        match c.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(k) => {
+                if c.write_all(&buf[..k]).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+async fn echo_run(n: u64) -> Result<EchoResult, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::{TcpListener, TcpStream};
+    let s = |e: std::io::Error| e.to_string();
+    let rss_before = rss_bytes();
+    // The kernel's largest backlog, as Go and weft use (tokio's bind gives
+    // 128 here: a burst of connects then overflows into the 1 s SYN retry).
+    let sock = tokio::net::TcpSocket::new_v4().map_err(s)?;
+    sock.set_reuseaddr(true).map_err(s)?;
+    sock.bind("127.0.0.1:0".parse().unwrap()).map_err(s)?;
+    let l: TcpListener = sock.listen(SOMAXCONN).map_err(s)?;
+    let addr = l.local_addr().map_err(s)?;
+    let (acc_tx, mut acc_rx) = mpsc::unbounded_channel::<()>();
+    tokio::spawn(async move {
+        for _ in 0..n {
+            let c = match l.accept().await {
+                Ok((c, _)) => c,
+                Err(e) => {
+                    eprintln!("error: accept: {e}");
+                    std::process::exit(1);
+                }
+            };
+            let _ = c.set_nodelay(true);
+            let _ = acc_tx.send(());
+            tokio::spawn(echo_serve(c));
+        }
+    });
+    let (conn_tx, mut conn_rx) = mpsc::unbounded_channel::<()>();
+    let start = Arc::new(tokio::sync::Semaphore::new(0));
+    let clients: Vec<_> = (0..n)
+        .map(|_| {
+            let (conn_tx, start) = (conn_tx.clone(), start.clone());
+            tokio::spawn(async move {
+                let mut c = TcpStream::connect(addr)
+                    .await
+                    .map_err(|e| format!("connect: {e}"))?;
+                c.set_nodelay(true).map_err(|e| e.to_string())?;
+                let _ = conn_tx.send(());
+                start.acquire().await.map_err(|e| e.to_string())?.forget();
+                let mut lat = Vec::with_capacity(ECHO_ROUNDS);
+                let msg = [7u8; ECHO_MSG];
+                let mut back = [0u8; ECHO_MSG];
+                for _ in 0..ECHO_ROUNDS {
+                    let t = Instant::now();
+                    c.write_all(&msg).await.map_err(|e| format!("write: {e}"))?;
+                    c.read_exact(&mut back)
+                        .await
+                        .map_err(|e| format!("read: {e}"))?;
+                    lat.push(t.elapsed().as_nanos().min(u32::MAX as u128) as u32);
+                }
+                Ok::<_, String>(lat)
+            })
+        })
+        .collect();
+    for _ in 0..n {
+        conn_rx.recv().await.ok_or("a client failed to connect")?;
+        acc_rx.recv().await.ok_or("the server failed to accept")?;
+    }
+    let rss_idle = rss_bytes();
+    let peak = Arc::new(AtomicUsize::new(process_threads()));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let (peak, done) = (peak.clone(), done.clone());
+        tokio::spawn(async move {
+            while !done.load(Ordering::Relaxed) {
+                peak.fetch_max(process_threads(), Ordering::Relaxed);
+                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+            }
+        })
+    };
+    let t = Instant::now();
+    start.add_permits(n as usize);
+    let mut all = Vec::with_capacity(n as usize * ECHO_ROUNDS);
+    for h in clients {
+        all.extend(h.await.map_err(|e| e.to_string())??);
+    }
+    let elapsed = t.elapsed();
+    done.store(true, Ordering::Relaxed);
+    sampler.await.map_err(|e| e.to_string())?;
+    EchoResult::new(
+        n,
+        elapsed,
+        all,
+        rss_before,
+        rss_idle,
+        peak.load(Ordering::Relaxed),
+    )
 }

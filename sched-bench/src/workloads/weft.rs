@@ -14,9 +14,11 @@ use std::time::Instant;
 use weft::runtime::park::{park, unparker};
 use weft::WaitReason;
 
+use std::io::{Read, Write};
+
 use super::{
-    fib_serial, fib_spawns, ms_since, ns_per, rss_bytes, timer_delay, Kind, BUFFERED_CAP,
-    MUTEX_GOROUTINES, RING_SIZE,
+    fib_serial, fib_spawns, ms_since, ns_per, process_threads, rss_bytes, timer_delay, EchoResult,
+    Kind, BUFFERED_CAP, ECHO_MSG, ECHO_ROUNDS, MUTEX_GOROUTINES, RING_SIZE,
 };
 
 /// Runs `kind` at `size` on weft and returns its figure.
@@ -33,6 +35,7 @@ pub fn run(kind: Kind, size: u64) -> Result<f64, String> {
         Kind::Select => weft::run(move || select(size)),
         Kind::Ring => weft::run(move || ring(size)),
         Kind::Mutex => weft::run(move || mutex(size)),
+        Kind::Echo => Ok(echo(size)?.round_trips_per_s),
     }
 }
 
@@ -305,4 +308,106 @@ fn check(ok: bool, what: &str) -> Result<(), String> {
     } else {
         Err(what.to_string())
     }
+}
+
+/// The echo server on `weft::net` (see [`Kind::Echo`]).
+pub fn echo(n: u64) -> Result<EchoResult, String> {
+    weft::run(move || echo_run(n))
+}
+
+fn echo_serve(mut c: weft::net::TcpStream) {
+    let mut buf = [0u8; 512];
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(k) => {
+                if c.write_all(&buf[..k]).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// An error that would leave the other side waiting forever: report it
+/// and exit, as the Go program does.
+fn fatal(what: &str, e: std::io::Error) -> ! {
+    eprintln!("error: {what}: {e}");
+    std::process::exit(1)
+}
+
+fn echo_run(n: u64) -> Result<EchoResult, String> {
+    use weft::net::{TcpListener, TcpStream};
+    use weft::sync::WaitGroup;
+    let s = |e: std::io::Error| e.to_string();
+    let rss_before = rss_bytes();
+    let l = TcpListener::bind("127.0.0.1:0").map_err(s)?;
+    let addr = l.local_addr().map_err(s)?;
+    let accepted = Arc::new(WaitGroup::new());
+    accepted.add(n as usize);
+    let acc = accepted.clone();
+    let server = weft::go!(move || {
+        for _ in 0..n {
+            let (c, _) = l.accept().unwrap_or_else(|e| fatal("accept", e));
+            c.set_nodelay(true).unwrap_or_else(|e| fatal("nodelay", e));
+            acc.done();
+            weft::go!(move || echo_serve(c));
+        }
+    });
+    let connected = Arc::new(WaitGroup::new());
+    connected.add(n as usize);
+    let (start_tx, start_rx) = weft::chan::<()>(0);
+    let clients: Vec<_> = (0..n)
+        .map(|_| {
+            let (connected, start) = (connected.clone(), start_rx.clone());
+            weft::go!(move || -> Result<Vec<u32>, String> {
+                let mut c = TcpStream::connect(addr).unwrap_or_else(|e| fatal("connect", e));
+                c.set_nodelay(true).map_err(|e| e.to_string())?;
+                connected.done();
+                let _ = start.recv(); // closed once everyone is connected
+                let mut lat = Vec::with_capacity(ECHO_ROUNDS);
+                let msg = [7u8; ECHO_MSG];
+                let mut back = [0u8; ECHO_MSG];
+                for _ in 0..ECHO_ROUNDS {
+                    let t = Instant::now();
+                    c.write_all(&msg).map_err(|e| format!("write: {e}"))?;
+                    c.read_exact(&mut back).map_err(|e| format!("read: {e}"))?;
+                    lat.push(t.elapsed().as_nanos().min(u32::MAX as u128) as u32);
+                }
+                Ok(lat)
+            })
+        })
+        .collect();
+    connected.wait();
+    accepted.wait();
+    server.join().map_err(|e| e.to_string())?;
+    let rss_idle = rss_bytes();
+    let peak = Arc::new(AtomicUsize::new(process_threads()));
+    let done = Arc::new(AtomicBool::new(false));
+    let sampler = {
+        let (peak, done) = (peak.clone(), done.clone());
+        weft::go!(move || {
+            while !done.load(Ordering::Relaxed) {
+                peak.fetch_max(process_threads(), Ordering::Relaxed);
+                weft::time::sleep(std::time::Duration::from_millis(2));
+            }
+        })
+    };
+    let start = Instant::now();
+    start_tx.close().map_err(|e| e.to_string())?;
+    let mut all = Vec::with_capacity(n as usize * ECHO_ROUNDS);
+    for h in clients {
+        all.extend(h.join().map_err(|e| e.to_string())??);
+    }
+    let elapsed = start.elapsed();
+    done.store(true, Ordering::Relaxed);
+    sampler.join().map_err(|e| e.to_string())?;
+    EchoResult::new(
+        n,
+        elapsed,
+        all,
+        rss_before,
+        rss_idle,
+        peak.load(Ordering::Relaxed),
+    )
 }
