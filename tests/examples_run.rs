@@ -121,6 +121,28 @@ fn expectations() -> Vec<(&'static str, Vec<Check>)> {
     ];
     vec![
         ("channel_directions", vec![lines(["passed message"])]),
+        (
+            "echo_client",
+            vec![lines([
+                "100 clients x 10 round trips: 1000 of 1000 echoes intact",
+            ])],
+        ),
+        (
+            "echo_server",
+            vec![lines([
+                "listening on 127.0.0.1:*",
+                "echoed: client 0 line 0",
+                "echoed: client 0 line 1",
+                "echoed: client 0 line 2",
+                "echoed: client 1 line 0",
+                "echoed: client 1 line 1",
+                "echoed: client 1 line 2",
+                "echoed: client 2 line 0",
+                "echoed: client 2 line 1",
+                "echoed: client 2 line 2",
+                "served 3 connections",
+            ])],
+        ),
         ("channel_synchronization", vec![lines(["Working... Done"])]),
         (
             "channel_synchronization_guide",
