@@ -180,7 +180,7 @@ fn run_report(opts: &Options, rows: &[Row]) -> Report {
                 }
             })
             .collect();
-        let row_runs = row.kind.runs(runs);
+        let row_runs = row.kind.runs(runs, opts.runs.is_some());
         for run in 0..row_runs {
             for cell in cells.iter_mut().filter(|c| c.status == Status::Ok) {
                 let Some(size) = cell.size else { continue };
@@ -190,7 +190,7 @@ fn run_report(opts: &Options, rows: &[Row]) -> Report {
                     size,
                     procs: row_procs,
                     go_bin: go.bin.as_deref(),
-                    timeout,
+                    timeout: row.kind.timeout(timeout),
                 };
                 let res = runners::run_once(&job);
                 progress(&format!(

@@ -240,7 +240,7 @@ impl Report {
                 self.machine.cpu, self.machine.cores, self.machine.kernel, self.procs
             ),
             format!(
-                "median of {} run(s) per cell (memory: 1), each in a fresh process{} | Go: {} ({})",
+                "median of {} run(s) per cell (memory, echo: 1), each in a fresh process{} | Go: {} ({})",
                 self.runs,
                 if self.quick { " | --quick sizes" } else { "" },
                 self.go.version.as_deref().unwrap_or("missing"),
@@ -297,11 +297,13 @@ impl Report {
              child stealing. Ratios < 1 mean weft is faster (or smaller), except for round \
              trips/s, where > 1 is faster."
                 .to_string(),
-            "TCP echo: a server and N clients in one process, a goroutine (task, thread) per \
-             connection on each side, TCP_NODELAY; all N connect, then each makes 100 round \
-             trips of 64 bytes. Its p99, peak OS threads (all of the process's) and memory per \
-             idle connection ((RSS with all N connected and idle - RSS before) / N, both ends) \
-             come from the same runs."
+            "TCP echo: a server with N connections and, in a child process of the same program \
+             on the same runtime, N clients (10,000 connections in one process would need \
+             20,000+ descriptors); a goroutine (task, thread) per connection on each side, \
+             TCP_NODELAY, the kernel's largest listen backlog. All N connect, then each makes \
+             100 round trips of 64 bytes. p99 is the clients'; peak OS threads is the larger \
+             process's (all of its threads); memory per idle connection is both processes' \
+             (RSS with all N connected and idle - RSS before) / N."
                 .to_string(),
             "* the figure was taken differently or at another size; see below. skynet and fib \
              use spawn+join in weft and tokio, channels in Go. tokio's smallest channel \

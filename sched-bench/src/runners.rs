@@ -154,23 +154,40 @@ pub fn worker_main(args: &[String]) -> i32 {
 
 fn measure_here(rt: Runtime, kind: Kind, size: u64, procs: usize) -> Result<Measured, String> {
     if kind == Kind::Echo {
-        return measure_echo(rt, size, procs).map(Measured::from);
+        return measure_echo(rt, size, procs);
     }
     measure_one(rt, kind, size, procs).map(Measured::from)
 }
 
-fn measure_echo(rt: Runtime, size: u64, procs: usize) -> Result<EchoResult, String> {
+fn measure_echo(rt: Runtime, size: u64, procs: usize) -> Result<Measured, String> {
+    // In the child of an echo run (see `workloads/echo.rs`): the clients.
+    let client = match std::env::var(workloads::echo::CLIENT_ENV) {
+        Ok(a) => Some(
+            a.parse::<std::net::SocketAddr>()
+                .map_err(|e| format!("echo client address {a:?}: {e}"))?,
+        ),
+        Err(_) => None,
+    };
     match rt {
         Runtime::WeftContinuation | Runtime::WeftChild => {
             install_weft(rt, procs)?;
-            workloads::weft::echo(size)
+            match client {
+                Some(addr) => workloads::weft::echo_client(addr, size).map(Measured::from),
+                None => workloads::weft::echo_server(rt.name(), size, procs),
+            }
         }
-        Runtime::Tokio => workloads::tokio::echo(size, procs),
+        Runtime::Tokio => match client {
+            Some(addr) => workloads::tokio::echo_client(addr, size, procs).map(Measured::from),
+            None => workloads::tokio::echo_server(rt.name(), size, procs),
+        },
         Runtime::Threads => {
             if procs < num_cpus() {
                 workloads::threads::pin_to(procs)?;
             }
-            workloads::threads::echo(size)
+            match client {
+                Some(addr) => workloads::threads::echo_client(addr, size).map(Measured::from),
+                None => workloads::threads::echo_server(rt.name(), size, procs),
+            }
         }
         Runtime::Go => Err("the Go workloads are in sched-bench/go".into()),
     }
@@ -325,7 +342,7 @@ pub fn run_once(job: &Job) -> Result<Measured, String> {
 
 /// The figures a worker (or the Go program) printed: the last `value=V`
 /// and every `metric.KEY=V`; `None` without a finite value.
-fn parse_output(out: &str) -> Option<Measured> {
+pub fn parse_output(out: &str) -> Option<Measured> {
     let value = out
         .lines()
         .rev()

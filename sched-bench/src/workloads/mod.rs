@@ -16,6 +16,7 @@
 //! converts. Must never: fake a number. A row a runtime cannot run yet
 //! is a [`Plan::Skip`] with the reason printed in its cell.
 
+pub mod echo;
 pub mod threads;
 pub mod tokio;
 pub mod weft;
@@ -134,10 +135,22 @@ impl Kind {
 
     /// How many runs a cell of this workload takes, given the report's
     /// default: memory once (RSS per goroutine does not vary between runs,
-    /// and a million parked goroutines take seconds to set up).
-    pub fn runs(self, default: usize) -> usize {
+    /// and a million parked goroutines take seconds to set up); echo once
+    /// (a million round trips at 10,000 connections take 25-45 s per run;
+    /// `--runs N` asks for more).
+    pub fn runs(self, default: usize, asked: bool) -> usize {
         match self {
             Kind::Memory => 1,
+            Kind::Echo if !asked => 1,
+            _ => default,
+        }
+    }
+
+    /// How long one run may take before it is killed, given the report's
+    /// default: echo three times as long (see [`Kind::runs`]).
+    pub fn timeout(self, default: std::time::Duration) -> std::time::Duration {
+        match self {
+            Kind::Echo => default * 3,
             _ => default,
         }
     }

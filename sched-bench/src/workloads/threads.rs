@@ -15,9 +15,11 @@ use std::sync::{Arc, Barrier, Mutex};
 use std::thread;
 use std::time::Instant;
 
+use crate::runners::Measured;
+
 use super::{
-    fib_serial, fib_spawns, ns_per, process_threads, rss_bytes, EchoResult, Kind, BUFFERED_CAP,
-    ECHO_MSG, ECHO_ROUNDS, MUTEX_GOROUTINES, RING_SIZE, SOMAXCONN,
+    echo, fib_serial, fib_spawns, ns_per, process_threads, rss_bytes, EchoResult, Kind,
+    BUFFERED_CAP, ECHO_MSG, ECHO_ROUNDS, MUTEX_GOROUTINES, RING_SIZE, SOMAXCONN,
 };
 
 /// Stack size of the threads in the ring and memory workloads (std's
@@ -37,7 +39,7 @@ pub fn run(kind: Kind, size: u64) -> Result<f64, String> {
         Kind::Memory => memory(size),
         Kind::Mutex => mutex(size),
         Kind::Skynet | Kind::Timers => Err(format!("{kind}: not run on OS threads")),
-        Kind::Echo => Ok(echo(size)?.round_trips_per_s),
+        Kind::Echo => Err("echo: see echo_server".into()),
     }
 }
 
@@ -260,11 +262,11 @@ fn mutex(n: u64) -> Result<f64, String> {
     Ok(ns)
 }
 
-/// The echo server on std::net, two threads per connection (see
-/// [`Kind::Echo`]).
-pub fn echo(n: u64) -> Result<EchoResult, String> {
+/// The server side of the echo workload on std::net (see [`Kind::Echo`]
+/// and `echo.rs`): a thread per accepted connection.
+pub fn echo_server(rt: &str, n: u64, procs: usize) -> Result<Measured, String> {
     use std::io::{Read, Write};
-    use std::net::{TcpListener, TcpStream};
+    use std::net::TcpListener;
     let s = |e: std::io::Error| e.to_string();
     let rss_before = rss_bytes();
     let l = TcpListener::bind("127.0.0.1:0").map_err(s)?;
@@ -274,6 +276,7 @@ pub fn echo(n: u64) -> Result<EchoResult, String> {
         return Err(format!("listen: {}", std::io::Error::last_os_error()));
     }
     let addr = l.local_addr().map_err(s)?;
+    let mut child = echo::Child::spawn(rt, addr, n, procs)?;
     let server = thread::spawn(move || -> Result<(), String> {
         for _ in 0..n {
             let (mut c, _) = l.accept().map_err(|e| format!("accept: {e}"))?;
@@ -291,6 +294,19 @@ pub fn echo(n: u64) -> Result<EchoResult, String> {
         }
         Ok(())
     });
+    child.connected()?;
+    server.join().map_err(|_| "server thread panicked")??;
+    let kb = echo::kb_per(rss_before, rss_bytes(), n);
+    let threads = process_threads(); // every server thread is alive now
+    child.start()?;
+    Ok(echo::combine(child.finish()?, kb, threads))
+}
+
+/// The client side: `n` threads, one connection each.
+pub fn echo_client(addr: std::net::SocketAddr, n: u64) -> Result<EchoResult, String> {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    let rss_before = rss_bytes();
     let connected = Arc::new(Barrier::new(n as usize + 1));
     let start = Arc::new(Barrier::new(n as usize + 1));
     let mut clients = Vec::with_capacity(n as usize);
@@ -318,9 +334,10 @@ pub fn echo(n: u64) -> Result<EchoResult, String> {
         clients.push(h);
     }
     connected.wait();
-    server.join().map_err(|_| "server thread panicked")??;
     let rss_idle = rss_bytes();
-    let peak = process_threads(); // every thread is alive now
+    let peak = process_threads(); // every client thread is alive now
+    echo::announce_connected();
+    echo::wait_start()?;
     let t = Instant::now();
     start.wait();
     let mut all = Vec::with_capacity(n as usize * ECHO_ROUNDS);

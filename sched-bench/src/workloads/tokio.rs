@@ -13,9 +13,11 @@ use std::time::Instant;
 
 use tokio::sync::{mpsc, Notify};
 
+use crate::runners::Measured;
+
 use super::{
-    fib_serial, fib_spawns, ms_since, ns_per, process_threads, rss_bytes, timer_delay, EchoResult,
-    Kind, BUFFERED_CAP, ECHO_MSG, ECHO_ROUNDS, MUTEX_GOROUTINES, RING_SIZE, SOMAXCONN,
+    echo, fib_serial, fib_spawns, ms_since, ns_per, process_threads, rss_bytes, timer_delay,
+    EchoResult, Kind, BUFFERED_CAP, ECHO_MSG, ECHO_ROUNDS, MUTEX_GOROUTINES, RING_SIZE, SOMAXCONN,
 };
 
 /// Runs `kind` at `size` on a tokio runtime with `procs` workers.
@@ -43,7 +45,7 @@ pub fn run(kind: Kind, size: u64, procs: usize) -> Result<f64, String> {
         Kind::Memory => Box::pin(memory(size)),
         Kind::Mutex => Box::pin(mutex(size)),
         Kind::Timers => Box::pin(timers(size)),
-        Kind::Echo => return Ok(echo(size, procs)?.round_trips_per_s),
+        Kind::Echo => return Err("echo: see echo_server".into()),
     };
     rt.block_on(async move { tokio::spawn(fut).await.map_err(|e| e.to_string())? })
 }
@@ -282,9 +284,8 @@ async fn timers(n: u64) -> Result<f64, String> {
     Ok(ms_since(start))
 }
 
-/// The echo server on tokio::net (see [`Kind::Echo`]).
-pub fn echo(n: u64, procs: usize) -> Result<EchoResult, String> {
-    let rt = if procs <= 1 {
+fn echo_runtime(procs: usize) -> Result<tokio::runtime::Runtime, String> {
+    if procs <= 1 {
         tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -294,8 +295,27 @@ pub fn echo(n: u64, procs: usize) -> Result<EchoResult, String> {
             .enable_all()
             .build()
     }
-    .map_err(|e| e.to_string())?;
-    rt.block_on(async move { tokio::spawn(echo_run(n)).await.map_err(|e| e.to_string())? })
+    .map_err(|e| e.to_string())
+}
+
+/// The server side of the echo workload on tokio::net (see [`Kind::Echo`]
+/// and `echo.rs`): a task per accepted connection.
+pub fn echo_server(rt: &str, n: u64, procs: usize) -> Result<Measured, String> {
+    let rt_name = rt.to_string();
+    echo_runtime(procs)?.block_on(async move {
+        tokio::spawn(echo_server_run(rt_name, n, procs))
+            .await
+            .map_err(|e| e.to_string())?
+    })
+}
+
+/// The client side: `n` tasks, one connection each.
+pub fn echo_client(addr: std::net::SocketAddr, n: u64, procs: usize) -> Result<EchoResult, String> {
+    echo_runtime(procs)?.block_on(async move {
+        tokio::spawn(echo_client_run(addr, n))
+            .await
+            .map_err(|e| e.to_string())?
+    })
 }
 
 async fn echo_serve(mut c: tokio::net::TcpStream) {
@@ -313,9 +333,31 @@ async fn echo_serve(mut c: tokio::net::TcpStream) {
     }
 }
 
-async fn echo_run(n: u64) -> Result<EchoResult, String> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio::net::{TcpListener, TcpStream};
+/// Runs a blocking call (a pipe to the other process) off the workers.
+async fn off_workers<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| e.to_string())?
+}
+
+/// Samples this process's OS threads every 2 ms into `peak` until `done`.
+fn thread_sampler(
+    peak: Arc<AtomicUsize>,
+    done: Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
+    peak.fetch_max(process_threads(), Ordering::Relaxed);
+    tokio::spawn(async move {
+        while !done.load(Ordering::Relaxed) {
+            peak.fetch_max(process_threads(), Ordering::Relaxed);
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    })
+}
+
+async fn echo_server_run(rt: String, n: u64, procs: usize) -> Result<Measured, String> {
+    use tokio::net::TcpListener;
     let s = |e: std::io::Error| e.to_string();
     let rss_before = rss_bytes();
     // The kernel's largest backlog, as Go and weft use (tokio's bind gives
@@ -325,6 +367,7 @@ async fn echo_run(n: u64) -> Result<EchoResult, String> {
     sock.bind("127.0.0.1:0".parse().unwrap()).map_err(s)?;
     let l: TcpListener = sock.listen(SOMAXCONN).map_err(s)?;
     let addr = l.local_addr().map_err(s)?;
+    let mut child = off_workers(move || echo::Child::spawn(&rt, addr, n, procs)).await?;
     let (acc_tx, mut acc_rx) = mpsc::unbounded_channel::<()>();
     tokio::spawn(async move {
         for _ in 0..n {
@@ -340,15 +383,38 @@ async fn echo_run(n: u64) -> Result<EchoResult, String> {
             tokio::spawn(echo_serve(c));
         }
     });
+    let mut child = off_workers(move || child.connected().map(|_| child)).await?;
+    for _ in 0..n {
+        acc_rx.recv().await.ok_or("the server failed to accept")?;
+    }
+    let kb = echo::kb_per(rss_before, rss_bytes(), n);
+    let peak = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = thread_sampler(peak.clone(), done.clone());
+    child.start()?;
+    let client = off_workers(move || child.finish()).await?;
+    done.store(true, Ordering::Relaxed);
+    sampler.await.map_err(|e| e.to_string())?;
+    Ok(echo::combine(client, kb, peak.load(Ordering::Relaxed)))
+}
+
+async fn echo_client_run(addr: std::net::SocketAddr, n: u64) -> Result<EchoResult, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    let rss_before = rss_bytes();
     let (conn_tx, mut conn_rx) = mpsc::unbounded_channel::<()>();
     let start = Arc::new(tokio::sync::Semaphore::new(0));
     let clients: Vec<_> = (0..n)
         .map(|_| {
             let (conn_tx, start) = (conn_tx.clone(), start.clone());
             tokio::spawn(async move {
-                let mut c = TcpStream::connect(addr)
-                    .await
-                    .map_err(|e| format!("connect: {e}"))?;
+                let mut c = match TcpStream::connect(addr).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("error: connect: {e}");
+                        std::process::exit(1);
+                    }
+                };
                 c.set_nodelay(true).map_err(|e| e.to_string())?;
                 let _ = conn_tx.send(());
                 start.acquire().await.map_err(|e| e.to_string())?.forget();
@@ -369,20 +435,13 @@ async fn echo_run(n: u64) -> Result<EchoResult, String> {
         .collect();
     for _ in 0..n {
         conn_rx.recv().await.ok_or("a client failed to connect")?;
-        acc_rx.recv().await.ok_or("the server failed to accept")?;
     }
     let rss_idle = rss_bytes();
-    let peak = Arc::new(AtomicUsize::new(process_threads()));
+    echo::announce_connected();
+    off_workers(echo::wait_start).await?;
+    let peak = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let sampler = {
-        let (peak, done) = (peak.clone(), done.clone());
-        tokio::spawn(async move {
-            while !done.load(Ordering::Relaxed) {
-                peak.fetch_max(process_threads(), Ordering::Relaxed);
-                tokio::time::sleep(std::time::Duration::from_millis(2)).await;
-            }
-        })
-    };
+    let sampler = thread_sampler(peak.clone(), done.clone());
     let t = Instant::now();
     start.add_permits(n as usize);
     let mut all = Vec::with_capacity(n as usize * ECHO_ROUNDS);
@@ -392,12 +451,6 @@ async fn echo_run(n: u64) -> Result<EchoResult, String> {
     let elapsed = t.elapsed();
     done.store(true, Ordering::Relaxed);
     sampler.await.map_err(|e| e.to_string())?;
-    EchoResult::new(
-        n,
-        elapsed,
-        all,
-        rss_before,
-        rss_idle,
-        peak.load(Ordering::Relaxed),
-    )
+    let peak = peak.load(Ordering::Relaxed);
+    EchoResult::new(n, elapsed, all, rss_before, rss_idle, peak)
 }
