@@ -9,7 +9,7 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const ROWS: [&str; 28] = [
+const ROWS: [&str; 25] = [
     "spawn",
     "yield-p1",
     "yield-p2",
