@@ -45,7 +45,24 @@ fn process_threads() -> usize {
         .unwrap()
 }
 
+/// The open-file hard limit (the runtime raises the soft one to it).
+fn nofile_hard_limit() -> u64 {
+    let limits = std::fs::read_to_string("/proc/self/limits").unwrap();
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .unwrap();
+    let hard = line.split_whitespace().nth(4).unwrap();
+    hard.parse().unwrap_or(u64::MAX) // "unlimited"
+}
+
 fn server() {
+    let hard = nofile_hard_limit();
+    assert!(
+        hard >= CONNS as u64 + 100,
+        "net_scale needs {} open files per process; the hard limit is {hard} (ulimit -Hn)",
+        CONNS + 100
+    );
     let t = Instant::now();
     let (echoed, peak_threads) = weft::run(|| {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
