@@ -32,6 +32,7 @@
 #![warn(missing_docs)]
 
 mod blocking;
+mod clock;
 pub mod config;
 mod coro;
 mod deadlock;
@@ -112,7 +113,7 @@ pub fn num_goroutine() -> usize {
 /// assert!(id.is_some());
 /// ```
 pub fn current_id() -> Option<GoId> {
-    sched::current_g().map(|g| g.id)
+    g::current().map(|g| g.id())
 }
 
 /// A fatal runtime error (Go's `throw`): prints `fatal error: ...` and

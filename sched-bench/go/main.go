@@ -43,6 +43,8 @@ func main() {
 	switch name {
 	case "spawn":
 		v = spawn(n)
+	case "spawn-join":
+		v = spawnJoin(n)
 	case "yield":
 		v = yield(n)
 	case "pingpong":
@@ -53,9 +55,13 @@ func main() {
 		v = selectBench(n)
 	case "skynet":
 		v = skynetBench(n)
+	case "skynet-join":
+		v = skynetJoinBench(n)
 	case "ring":
 		v = ring(n)
-	case "fib":
+	case "fib", "fib-join":
+		// fib-join is the same program: a chan of capacity 1 per call,
+		// received once, is Go's future (what a join handle is elsewhere).
 		v = fibBench(n)
 	case "memory":
 		v = memory(n)
@@ -85,6 +91,23 @@ func spawn(n int) float64 {
 		go func() { wg.Done() }()
 	}
 	wg.Wait()
+	return nsPer(start, n)
+}
+
+// spawnJoin: n goroutines, each joined through its own future, a chan
+// struct{} of capacity 1 received once (Go's spelling of spawn+join); ns
+// per goroutine.
+func spawnJoin(n int) float64 {
+	start := time.Now()
+	futs := make([]chan struct{}, n)
+	for i := range futs {
+		c := make(chan struct{}, 1)
+		futs[i] = c
+		go func() { c <- struct{}{} }()
+	}
+	for _, c := range futs {
+		<-c
+	}
 	return nsPer(start, n)
 }
 
@@ -192,12 +215,48 @@ func skynetBench(n int) float64 {
 	start := time.Now()
 	go skynet(c, 0, n, 10)
 	sum := <-c
+	return skynetMs(start, sum, n)
+}
+
+// skynetMs checks the sum of a skynet tree with n leaves and returns the
+// milliseconds since start.
+func skynetMs(start time.Time, sum, n int) float64 {
 	el := time.Since(start)
 	if want := n * (n - 1) / 2; sum != want {
 		fmt.Fprintf(os.Stderr, "skynet: sum %d, want %d\n", sum, want)
 		os.Exit(1)
 	}
 	return float64(el.Microseconds()) / 1000
+}
+
+// skynetJoin: the skynet tree by spawn+join in Go's spelling: each child
+// gets its own future, a chan int of capacity 1, received once.
+func skynetJoin(num, size int) int {
+	if size == 1 {
+		return num
+	}
+	sub := size / 10
+	var futs [10]chan int
+	for i := range futs {
+		c := make(chan int, 1)
+		futs[i] = c
+		go func(num int) { c <- skynetJoin(num, sub) }(num + i*sub)
+	}
+	sum := 0
+	for _, c := range futs {
+		sum += <-c
+	}
+	return sum
+}
+
+// skynetJoinBench: skynetJoin with n leaves, the root joined the same way;
+// ms.
+func skynetJoinBench(n int) float64 {
+	start := time.Now()
+	c := make(chan int, 1)
+	go func() { c <- skynetJoin(0, n) }()
+	sum := <-c
+	return skynetMs(start, sum, n)
 }
 
 // ring: ringSize goroutines in a ring of unbuffered channels pass one token

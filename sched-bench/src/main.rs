@@ -27,9 +27,9 @@ const USAGE: &str = "\
 usage: sched-bench [--quick] [--only NAME[,NAME...]] [--json] [--runs N] [--timeout SECS] [--no-install]
 
   --quick        small sizes, one run each: the whole report in seconds
-  --only NAME    only these rows: a workload (spawn, yield, pingpong, buffered, select,
-                 skynet, ring, fib, memory, mutex, timers, echo) or a row id (yield-p1,
-                 echo-1000)
+  --only NAME    only these rows: a workload (spawn, spawn-join, yield, pingpong, buffered,
+                 select, skynet, skynet-join, ring, fib, fib-join, memory, mutex, timers,
+                 echo) or a row id (yield-p1, echo-1000)
   --json         print the results as JSON on stdout instead of the table
   --runs N       runs per cell; the median is reported (default 3, --quick 1)
   --timeout S    kill a run after S seconds (default 60, --quick 20)

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use crate::go::GoStatus;
 use crate::runners::Runtime;
-use crate::workloads::{Goal, Metric, Row};
+use crate::workloads::{Goal, Metric, Row, CHILD_LIMIT};
 
 /// Where a cell stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,7 +82,7 @@ impl RowResult {
         }
     }
 
-    /// Whether weft (default spawn policy) meets GUIDE §5's goal:
+    /// Whether weft (default spawn policy) meets issue 14's goal:
     /// `None` when the row has no goal or a figure is missing.
     pub fn goal_met(&self) -> Option<bool> {
         let weft = Runtime::WeftContinuation;
@@ -92,6 +92,12 @@ impl RowResult {
             Goal::AtLeastGo => Some(self.value(weft)? >= self.value(Runtime::Go)?),
             Goal::GoPlus(v) => Some(self.value(weft)? <= self.value(Runtime::Go)? + v),
         }
+    }
+
+    /// Whether weft under child stealing is within [`CHILD_LIMIT`] × Go
+    /// (issue 14: on every row): `None` when a figure is missing.
+    pub fn child_within_limit(&self) -> Option<bool> {
+        Some(self.ratio(Runtime::WeftChild, Runtime::Go)? <= CHILD_LIMIT)
     }
 }
 
@@ -256,7 +262,8 @@ impl Report {
         head.extend([
             "weft/Go cont|child".into(),
             "weft/threads".into(),
-            "goal (GUIDE §5)".into(),
+            "goal (issue 14)".into(),
+            format!("child ≤ {CHILD_LIMIT}× Go"),
         ]);
         let mut rows = Vec::new();
         for r in &self.rows {
@@ -286,6 +293,7 @@ impl Report {
                 (Some(g), Some(false)) => format!("{g}: NOT met"),
                 (Some(g), None) => format!("{g}: unknown"),
             });
+            line.push(met_word(r.child_within_limit()).into());
             rows.push(line);
         }
         (head, rows)
@@ -305,12 +313,22 @@ impl Report {
              process's (all of its threads); memory per idle connection is both processes' \
              (RSS with all N connected and idle - RSS before) / N."
                 .to_string(),
-            "* the figure was taken differently or at another size; see below. skynet and fib \
-             use spawn+join in weft and tokio, channels in Go. tokio's smallest channel \
-             (capacity 1) stands in for unbuffered ones. weft's memory figure includes one \
-             JoinHandle and one Unparker per goroutine."
+            "Every row runs the same program on every runtime, written as Go writes it \
+             (\"programs\" below); rows marked (spawn+join) join handles, and Go's side of \
+             them is Go's future, a channel of capacity 1 per goroutine received once. \
+             tokio's smallest channel (capacity 1) stands in for unbuffered ones. The goal \
+             column is issue 14's, for weft's default policy; the last column checks \
+             issue 14's rule that child stealing is no worse than 1.2× Go on every row. \
+             * the figure was taken at another size or differently; see below."
                 .to_string(),
         ];
+        for r in self.rows.iter().filter(|r| r.row.metric == Metric::Main) {
+            notes.push(format!(
+                "programs, {}: {}",
+                r.row.id(),
+                r.row.kind.programs()
+            ));
+        }
         for r in self.rows.iter().filter(|r| r.row.metric == Metric::Main) {
             for c in &r.cells {
                 let what = match (&c.status, &c.note) {
@@ -347,7 +365,7 @@ impl Report {
             let mut s = String::new();
             for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
                 let pad = w - c.chars().count();
-                if i < 3 || i == cells.len() - 1 {
+                if i < 3 || i + 2 >= cells.len() {
                     s.push_str(c);
                     s.push_str(&" ".repeat(pad));
                 } else {
@@ -401,7 +419,7 @@ impl Report {
             "|{}",
             head.iter()
                 .enumerate()
-                .map(|(i, _)| if (3..head.len() - 1).contains(&i) {
+                .map(|(i, _)| if (3..head.len() - 2).contains(&i) {
                     "---:|"
                 } else {
                     "---|"
@@ -451,6 +469,7 @@ impl Report {
                 o,
                 "    {{\"id\": {}, \"workload\": {}, \"title\": {}, \"unit\": {}, \"size_counts\": {}, \"procs\": {}, \
                  \"goal\": {}, \"goal_met\": {}, \"ratio_weft_go\": {}, \"ratio_weft_threads\": {}, \
+                 \"ratio_child_go\": {}, \"child_within_limit\": {}, \"programs\": {}, \
                  \"results\": {{",
                 json_str(&r.row.id()),
                 json_str(r.row.kind.name()),
@@ -464,6 +483,10 @@ impl Report {
                 r.goal_met().map_or("null".into(), |b| b.to_string()),
                 json_num(r.ratio(Runtime::WeftContinuation, Runtime::Go)),
                 json_num(r.ratio(Runtime::WeftContinuation, Runtime::Threads)),
+                json_num(r.ratio(Runtime::WeftChild, Runtime::Go)),
+                r.child_within_limit()
+                    .map_or("null".into(), |b| b.to_string()),
+                programs_json(r.row.kind.programs()),
             );
             for (j, c) in r.cells.iter().enumerate() {
                 let reason = match &c.status {
@@ -496,11 +519,30 @@ impl Report {
     }
 }
 
+fn met_word(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "met",
+        Some(false) => "NOT met",
+        None => "–",
+    }
+}
+
 fn json_num(v: Option<f64>) -> String {
     match v {
         Some(v) if v.is_finite() => format!("{v:.3}"),
         _ => "null".into(),
     }
+}
+
+/// `{"weft": .., "go": .., "tokio": .., "threads": ..}`.
+fn programs_json(p: crate::workloads::Programs) -> String {
+    format!(
+        "{{\"weft\": {}, \"go\": {}, \"tokio\": {}, \"threads\": {}}}",
+        json_str(p.weft),
+        json_str(p.go),
+        json_str(p.tokio),
+        json_str(p.threads)
+    )
 }
 
 /// A JSON string literal.

@@ -136,7 +136,7 @@ impl<T: AsRawFd> Socket<T> {
     /// Waits until the socket may be ready for `mode`: `Ok(false)` once
     /// `deadline` has passed. Parks a goroutine; blocks a plain thread.
     pub fn wait(&self, mode: Mode, deadline: Option<Instant>) -> io::Result<bool> {
-        if crate::sched::current_g().is_some() {
+        if crate::g::current().is_some() {
             return Ok(self.desc.wait(mode, deadline).is_ok());
         }
         let timeout = match deadline {

@@ -140,7 +140,7 @@ pub(crate) fn waiters() -> usize {
 /// Hands the events to their descriptors and wakes the goroutines parked on
 /// them. With `blocking`, also consumes the eventfd. Returns how many woke.
 fn dispatch(p: &Poller, events: &[Event], blocking: bool) -> usize {
-    LAST_POLL.store(crate::sched::coarse_now(), Ordering::Relaxed);
+    LAST_POLL.store(crate::clock::coarse_now(), Ordering::Relaxed);
     let mut woken = Vec::new();
     for ev in events {
         if ev.token == 0 {
@@ -192,7 +192,7 @@ pub(crate) fn sysmon_poll() -> bool {
         return false;
     }
     let Some(p) = POLLER.get() else { return false };
-    let since = crate::sched::coarse_now().saturating_sub(LAST_POLL.load(Ordering::Relaxed));
+    let since = crate::clock::coarse_now().saturating_sub(LAST_POLL.load(Ordering::Relaxed));
     if since < SYSMON_POLL_AFTER.as_nanos() as u64 {
         return false;
     }
