@@ -96,7 +96,12 @@ impl RowResult {
 
     /// Whether weft under child stealing is within [`CHILD_LIMIT`] × Go
     /// (issue 14: on every row): `None` when a figure is missing.
+    /// On a throughput row (round trips/s) "worse" is smaller: there Go's
+    /// figure may be at most [`CHILD_LIMIT`] × weft's.
     pub fn child_within_limit(&self) -> Option<bool> {
+        if self.row.higher_is_better() {
+            return Some(self.ratio(Runtime::Go, Runtime::WeftChild)? <= CHILD_LIMIT);
+        }
         Some(self.ratio(Runtime::WeftChild, Runtime::Go)? <= CHILD_LIMIT)
     }
 }

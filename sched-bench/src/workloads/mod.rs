@@ -477,6 +477,11 @@ impl Row {
         id
     }
 
+    /// Whether a bigger figure is better on this row (a throughput).
+    pub fn higher_is_better(&self) -> bool {
+        self.kind == Kind::Echo && self.metric == Metric::Main
+    }
+
     /// The unit of this row's figure.
     pub fn unit(&self) -> &'static str {
         match self.metric {
