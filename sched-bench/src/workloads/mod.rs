@@ -841,10 +841,12 @@ mod tests {
         for k in Kind::ALL {
             assert_eq!(k.name().parse::<Kind>(), Ok(k));
         }
-        assert_eq!(Row::all().len(), 16);
+        assert_eq!(Row::all().len(), 19);
         let ids: Vec<String> = Row::all().iter().map(Row::id).collect();
         assert!(ids.contains(&"echo-10000".to_string()), "{ids:?}");
-        let m = Row::all()[15].with_metric(Metric::P99, 2);
-        assert_eq!(m.id(), "echo-10000-p99_us");
+        let last = *Row::all().last().unwrap();
+        assert_eq!(last.with_metric(Metric::P99, 2).id(), "echo-10000-p99_us");
+        assert!(last.higher_is_better());
+        assert!(!last.with_metric(Metric::Threads, 2).higher_is_better());
     }
 }
