@@ -9,7 +9,7 @@ for spawn in continuation child; do
   for procs in 1 2; do
     echo "== WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs"
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
-      -p weft-runtime --test matrix --test sync_matrix --test blocking --test recycle
+      -p weft-runtime --test matrix --test sync_matrix --test blocking --test recycle --test net
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
       -p weft-channels --test matrix --test chan_races --test chan_dyn_select
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \

@@ -64,6 +64,10 @@ pub struct GuideDoctests;
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
 
+/// Sockets that park goroutines, not threads: TCP, UDP and Unix-domain
+/// streams with std::net's methods on an epoll netpoller.
+pub use weft_runtime::net;
+
 /// Time: `sleep` (and, from the channels crate, `after`, `tick`, `Timer`,
 /// `Ticker`).
 pub mod time {

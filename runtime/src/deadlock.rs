@@ -67,6 +67,7 @@ fn quiescent(rt: &Runtime) -> bool {
         && no_goroutine_running(rt)
         && rt.blocking_calls() == 0
         && crate::timer::pending() == 0
+        && crate::netpoll::waiters() == 0 // netpoll: I/O waiters are alive
         && rt.global.is_empty()
         && rt.all_ps().all(|p| !p.has_work())
 }

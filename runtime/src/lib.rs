@@ -38,6 +38,8 @@ mod coro;
 mod deadlock;
 mod dump;
 pub mod g;
+pub mod net;
+mod netpoll;
 pub mod park;
 pub(crate) mod sched;
 mod spawn;

@@ -9,9 +9,15 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"math"
+	"net"
 	"os"
+	"os/exec"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -63,6 +69,8 @@ func main() {
 		v = mutex(n)
 	case "timers":
 		v = timers(n)
+	case "echo":
+		v = echo(n)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown workload %q\n", name)
 		os.Exit(2)
@@ -385,4 +393,208 @@ func timers(n int) float64 {
 		os.Exit(1)
 	}
 	return float64(time.Since(start).Microseconds()) / 1000
+}
+
+// echoRounds and echoMsg: each echo connection makes echoRounds round trips
+// of echoMsg bytes.
+const echoRounds = 100
+const echoMsg = 64
+
+func processThreads() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "Threads:") {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(l, "Threads:")))
+			return n
+		}
+	}
+	return 0
+}
+
+func echoServe(c net.Conn) {
+	buf := make([]byte, 512)
+	for {
+		k, err := c.Read(buf)
+		if err != nil {
+			return
+		}
+		if _, err := c.Write(buf[:k]); err != nil {
+			return
+		}
+	}
+}
+
+// echoClientEnv names the server's address in the client process of an
+// echo run (the protocol of sched-bench/src/workloads/echo.rs).
+const echoClientEnv = "SCHED_BENCH_ECHO_CLIENT"
+
+func fatal(what string, err error) {
+	fmt.Fprintf(os.Stderr, "error: %s: %v\n", what, err)
+	os.Exit(1)
+}
+
+// threadSampler records this process's peak OS thread count every 2 ms
+// until stop is closed; the returned channel closes when it has stopped.
+func threadSampler(peak *atomic.Int64, stop chan struct{}) chan struct{} {
+	peak.Store(int64(processThreads()))
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+				if t := int64(processThreads()); t > peak.Load() {
+					peak.Store(t)
+				}
+			}
+		}
+	}()
+	return sampled
+}
+
+// echo: the server side of a loopback TCP echo with n connections, a
+// goroutine per connection (net package; TCP_NODELAY is Go's default). The
+// clients run in a child process (this program again, with echoClientEnv
+// set): all n connect, then each makes echoRounds round trips of echoMsg
+// bytes. Prints the child's p99 (us), the peak OS threads of either
+// process and both ends' KB per idle connection as metric lines; returns
+// round trips per second.
+func echo(n int) float64 {
+	if addr := os.Getenv(echoClientEnv); addr != "" {
+		return echoClient(addr, n)
+	}
+	runtime.GC()
+	before := rssBytes()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fatal("listen", err)
+	}
+	child := exec.Command(os.Args[0], "echo", strconv.Itoa(n))
+	child.Env = append(os.Environ(), echoClientEnv+"="+l.Addr().String())
+	stdin, _ := child.StdinPipe()
+	stdout, _ := child.StdoutPipe()
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		fatal("echo client process", err)
+	}
+	out := bufio.NewReader(stdout)
+	var accepted sync.WaitGroup
+	accepted.Add(n)
+	go func() {
+		for i := 0; i < n; i++ {
+			c, err := l.Accept()
+			if err != nil {
+				fatal("accept", err)
+			}
+			accepted.Done()
+			go echoServe(c)
+		}
+	}()
+	if line, _ := out.ReadString('\n'); strings.TrimSpace(line) != "connected" {
+		fmt.Fprintf(os.Stderr, "error: echo client failed before connecting: %q\n", line)
+		os.Exit(1)
+	}
+	accepted.Wait()
+	kb := float64(rssBytes()-before) / float64(n) / 1024
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	sampled := threadSampler(&peak, stop)
+	io.WriteString(stdin, "start\n")
+	rest, _ := io.ReadAll(out)
+	if err := child.Wait(); err != nil {
+		fatal("echo client process", err)
+	}
+	close(stop)
+	<-sampled
+	value := 0.0
+	for _, line := range strings.Split(string(rest), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		f, _ := strconv.ParseFloat(v, 64)
+		switch k {
+		case "value":
+			value = f
+		case "metric.p99_us":
+			fmt.Printf("metric.p99_us=%.3f\n", f)
+		case "metric.threads":
+			fmt.Printf("metric.threads=%.0f\n", math.Max(f, float64(peak.Load())))
+		case "metric.kb_per_conn":
+			fmt.Printf("metric.kb_per_conn=%.3f\n", f+kb)
+		}
+	}
+	if value == 0 {
+		fmt.Fprintf(os.Stderr, "error: echo client printed no figure: %q\n", rest)
+		os.Exit(1)
+	}
+	return value
+}
+
+// echoClient: the client side, n goroutines with a connection each.
+func echoClient(addr string, n int) float64 {
+	runtime.GC()
+	before := rssBytes()
+	var connected, done sync.WaitGroup
+	connected.Add(n)
+	done.Add(n)
+	start := make(chan struct{})
+	lats := make([][]uint32, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			defer done.Done()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				fatal("connect", err)
+			}
+			connected.Done()
+			<-start
+			lat := make([]uint32, 0, echoRounds)
+			msg := make([]byte, echoMsg)
+			back := make([]byte, echoMsg)
+			for r := 0; r < echoRounds; r++ {
+				t := time.Now()
+				if _, err := c.Write(msg); err != nil {
+					fatal("write", err)
+				}
+				if _, err := io.ReadFull(c, back); err != nil {
+					fatal("read", err)
+				}
+				lat = append(lat, uint32(time.Since(t).Nanoseconds()))
+			}
+			lats[i] = lat
+			c.Close()
+		}(i)
+	}
+	connected.Wait()
+	idle := rssBytes()
+	fmt.Println("connected")
+	if line, _ := bufio.NewReader(os.Stdin).ReadString('\n'); strings.TrimSpace(line) != "start" {
+		fmt.Fprintf(os.Stderr, "error: echo server went away: %q\n", line)
+		os.Exit(1)
+	}
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	sampled := threadSampler(&peak, stop)
+	t0 := time.Now()
+	close(start)
+	done.Wait()
+	elapsed := time.Since(t0)
+	close(stop)
+	<-sampled
+	all := make([]uint32, 0, n*echoRounds)
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
+	i := (len(all)*99+99)/100 - 1
+	fmt.Printf("metric.p99_us=%.3f\n", float64(all[i])/1e3)
+	fmt.Printf("metric.threads=%d\n", peak.Load())
+	fmt.Printf("metric.kb_per_conn=%.3f\n", float64(idle-before)/float64(n)/1024)
+	return float64(n*echoRounds) / elapsed.Seconds()
 }

@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use crate::go::GoStatus;
 use crate::runners::Runtime;
-use crate::workloads::{Goal, Row, CHILD_LIMIT};
+use crate::workloads::{Goal, Metric, Row, CHILD_LIMIT};
 
 /// Where a cell stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +51,8 @@ pub struct Cell {
     pub value: Option<f64>,
     /// Every run's figure.
     pub runs: Vec<f64>,
+    /// Every run's other metrics (the echo rows'), in run order.
+    pub metric_runs: Vec<(Metric, f64)>,
     /// The size it ran at.
     pub size: Option<u64>,
     /// Why the size or method differs from the other runtimes'.
@@ -83,15 +85,23 @@ impl RowResult {
     /// Whether weft (default spawn policy) meets issue 14's goal:
     /// `None` when the row has no goal or a figure is missing.
     pub fn goal_met(&self) -> Option<bool> {
+        let weft = Runtime::WeftContinuation;
         match self.row.goal()? {
-            Goal::RatioToGo(r) => Some(self.ratio(Runtime::WeftContinuation, Runtime::Go)? <= r),
-            Goal::AtMost(v) => Some(self.value(Runtime::WeftContinuation)? <= v),
+            Goal::RatioToGo(r) => Some(self.ratio(weft, Runtime::Go)? <= r),
+            Goal::AtMost(v) => Some(self.value(weft)? <= v),
+            Goal::AtLeastGo => Some(self.value(weft)? >= self.value(Runtime::Go)?),
+            Goal::GoPlus(v) => Some(self.value(weft)? <= self.value(Runtime::Go)? + v),
         }
     }
 
     /// Whether weft under child stealing is within [`CHILD_LIMIT`] × Go
     /// (issue 14: on every row): `None` when a figure is missing.
+    /// On a throughput row (round trips/s) "worse" is smaller: there Go's
+    /// figure may be at most [`CHILD_LIMIT`] × weft's.
     pub fn child_within_limit(&self) -> Option<bool> {
+        if self.row.higher_is_better() {
+            return Some(self.ratio(Runtime::Go, Runtime::WeftChild)? <= CHILD_LIMIT);
+        }
         Some(self.ratio(Runtime::WeftChild, Runtime::Go)? <= CHILD_LIMIT)
     }
 }
@@ -192,6 +202,29 @@ fn fmt_size(n: u64) -> String {
 }
 
 impl Cell {
+    /// The cell of the derived row showing `metric` of this cell's runs.
+    pub fn metric_cell(&self, metric: Metric) -> Cell {
+        let runs: Vec<f64> = self
+            .metric_runs
+            .iter()
+            .filter(|(m, _)| *m == metric)
+            .map(|(_, v)| *v)
+            .collect();
+        Cell {
+            rt: self.rt,
+            status: self.status.clone(),
+            value: if self.status == Status::Ok {
+                crate::runners::median(&runs)
+            } else {
+                None
+            },
+            runs,
+            metric_runs: Vec::new(),
+            size: self.size,
+            note: self.note.clone(),
+        }
+    }
+
     /// The short text of the cell: the figure, or its status.
     pub fn short(&self) -> String {
         match (&self.status, self.value) {
@@ -218,7 +251,7 @@ impl Report {
                 self.machine.cpu, self.machine.cores, self.machine.kernel, self.procs
             ),
             format!(
-                "median of {} run(s) per cell (memory: 1), each in a fresh process{} | Go: {} ({})",
+                "median of {} run(s) per cell (memory, echo: 1), each in a fresh process{} | Go: {} ({})",
                 self.runs,
                 if self.quick { " | --quick sizes" } else { "" },
                 self.go.version.as_deref().unwrap_or("missing"),
@@ -248,7 +281,7 @@ impl Report {
             let mut line = vec![
                 r.row.title(),
                 size.map_or_else(|| "–".into(), fmt_size),
-                r.row.kind.unit().to_string(),
+                r.row.unit().to_string(),
             ];
             line.extend(r.cells.iter().map(Cell::short));
             line.push(format!(
@@ -274,7 +307,16 @@ impl Report {
     fn notes(&self) -> Vec<String> {
         let mut notes = vec![
             "weft (cont) = continuation stealing, the default spawn policy; weft (child) = Go's \
-             child stealing. Ratios < 1 mean weft is faster (or smaller)."
+             child stealing. Ratios < 1 mean weft is faster (or smaller), except for round \
+             trips/s, where > 1 is faster."
+                .to_string(),
+            "TCP echo: a server with N connections and, in a child process of the same program \
+             on the same runtime, N clients (10,000 connections in one process would need \
+             20,000+ descriptors); a goroutine (task, thread) per connection on each side, \
+             TCP_NODELAY, the kernel's largest listen backlog. All N connect, then each makes \
+             100 round trips of 64 bytes. p99 is the clients'; peak OS threads is the larger \
+             process's (all of its threads); memory per idle connection is both processes' \
+             (RSS with all N connected and idle - RSS before) / N."
                 .to_string(),
             "Every row runs the same program on every runtime, written as Go writes it \
              (\"programs\" below); rows marked (spawn+join) join handles, and Go's side of \
@@ -285,14 +327,14 @@ impl Report {
              * the figure was taken at another size or differently; see below."
                 .to_string(),
         ];
-        for r in &self.rows {
+        for r in self.rows.iter().filter(|r| r.row.metric == Metric::Main) {
             notes.push(format!(
                 "programs, {}: {}",
                 r.row.id(),
                 r.row.kind.programs()
             ));
         }
-        for r in &self.rows {
+        for r in self.rows.iter().filter(|r| r.row.metric == Metric::Main) {
             for c in &r.cells {
                 let what = match (&c.status, &c.note) {
                     (Status::Ok, Some(n)) => format!(
@@ -437,7 +479,7 @@ impl Report {
                 json_str(&r.row.id()),
                 json_str(r.row.kind.name()),
                 json_str(&r.row.title()),
-                json_str(r.row.kind.unit()),
+                json_str(r.row.unit()),
                 json_str(r.row.kind.size_meaning()),
                 r.row.procs.unwrap_or(self.procs),
                 r.row

@@ -743,6 +743,30 @@ fn seed_002() -> Vec<(&'static str, Expect)> {
         ),
         ("channel_directions", vec![lines(["passed message"])].into()),
         (
+            "echo_client",
+            vec![lines([
+                "100 clients x 10 round trips: 1000 of 1000 echoes intact",
+            ])]
+            .into(),
+        ),
+        (
+            "echo_server",
+            vec![lines([
+                "listening on 127.0.0.1:*",
+                "echoed: client 0 line 0",
+                "echoed: client 0 line 1",
+                "echoed: client 0 line 2",
+                "echoed: client 1 line 0",
+                "echoed: client 1 line 1",
+                "echoed: client 1 line 2",
+                "echoed: client 2 line 0",
+                "echoed: client 2 line 1",
+                "echoed: client 2 line 2",
+                "served 3 connections",
+            ])]
+            .into(),
+        ),
+        (
             "select",
             vec![lines(["Received : two", "Received : one"])].into(),
         ),

@@ -314,6 +314,7 @@ impl MHandle {
     fn notify(&self) {
         let _slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
         self.cv.notify_one();
+        crate::netpoll::wake_m(self.id); // netpoll: it may sleep in epoll_wait
     }
 
     fn hand(&self, wake: Wake) {
@@ -322,6 +323,7 @@ impl MHandle {
         *slot = Some(wake);
         drop(slot);
         self.cv.notify_one();
+        crate::netpoll::wake_m(self.id); // netpoll: it may sleep in epoll_wait
     }
 }
 
@@ -430,17 +432,27 @@ fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Slept {
         } else {
             Some(idle_since + IDLE_M_EXIT)
         };
-        let Some(deadline) = deadline else {
-            slot = handle.cv.wait(slot).unwrap_or_else(|e| e.into_inner());
-            continue;
-        };
-        if deadline > now {
-            slot = handle
-                .cv
-                .wait_timeout(slot, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-            continue;
+        if role && crate::netpoll::claim_poll(handle.id) {
+            // netpoll: the timer-role M sleeps in epoll_wait (timeout: the
+            // deadline) instead of on its condvar; woken through the eventfd.
+            let due;
+            (slot, due) = crate::netpoll::sleep(handle.id, slot, &handle.slot, deadline);
+            if !due {
+                continue;
+            }
+        } else {
+            let Some(deadline) = deadline else {
+                slot = handle.cv.wait(slot).unwrap_or_else(|e| e.into_inner());
+                continue;
+            };
+            if deadline > now {
+                slot = handle
+                    .cv
+                    .wait_timeout(slot, deadline - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+                continue;
+            }
         }
         // Due. Leave the idle list, unless someone is handing us a P.
         drop(slot);

@@ -98,6 +98,8 @@ fn start() -> &'static Runtime {
     });
     if first {
         config::mark_started();
+        // netpoll: raise RLIMIT_NOFILE soft -> hard, as Go does at start.
+        crate::netpoll::raise_fd_limit();
         sysmon::start(rt);
     }
     rt

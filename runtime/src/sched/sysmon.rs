@@ -105,6 +105,10 @@ fn run(rt: &'static Runtime) {
         if crate::timer::run_due() > 0 {
             quiet = 0;
         }
+        // netpoll: poll when nobody has for 10 ms.
+        if crate::netpoll::sysmon_poll() {
+            quiet = 0;
+        }
         if busy {
             quiet = 0;
             delay = MIN_DELAY;

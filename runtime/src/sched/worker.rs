@@ -275,6 +275,10 @@ fn find_runnable(rt: &'static Runtime, m: &'static MLocal) -> Option<GPtr> {
             stop_spinning(rt, m);
             return Some(g);
         }
+        // netpoll: non-blocking poll before stealing; readied Gs go to our P.
+        if crate::netpoll::poll_ready() {
+            continue;
+        }
         if let Some(g) = try_steal(rt, m) {
             stop_spinning(rt, m);
             return Some(g);

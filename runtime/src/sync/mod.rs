@@ -53,7 +53,7 @@ mod rwlock;
 mod sema;
 mod semaphore;
 mod waitgroup;
-mod waitq;
+pub(crate) mod waitq; // netpoll: I/O waiters are waitq nodes
 
 pub use cond::Cond;
 pub use mutex::{Mutex, MutexGuard};

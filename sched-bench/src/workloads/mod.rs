@@ -2,8 +2,10 @@
 //! unit, at which size, which program each runtime runs, and which
 //! runtimes can run it.
 //!
-//! Owns: [`Kind`] (the fourteen workloads), [`Row`] (a workload at a given
-//! `maxprocs`; yield and ping-pong appear twice, at 1 and at 2), the goals
+//! Owns: [`Kind`] (the fifteen workloads), [`Row`] (a workload at a given
+//! `maxprocs` or size; yield and ping-pong appear twice, at 1 and at 2, the
+//! TCP echo three times, at 100, 1,000 and 10,000 connections, each with
+//! three [`Metric`] rows derived from the same runs), the goals
 //! (issue 14's table), [`Programs`] (what each runtime runs, printed in the
 //! report) and [`plan`], the single place that decides whether a runtime
 //! runs a row and at what size — or why it does not (a million OS
@@ -22,13 +24,14 @@
 //! under one row. A row a runtime cannot run is a [`Plan::Skip`] with the
 //! reason printed in its cell.
 
+pub mod echo;
 pub mod threads;
 pub mod tokio;
 pub mod weft;
 
 use std::fmt;
 use std::str::FromStr;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::runners::Runtime;
 
@@ -41,6 +44,15 @@ pub const MUTEX_GOROUTINES: usize = 8;
 /// Capacity of the channel in the buffered-throughput workload.
 pub const BUFFERED_CAP: usize = 128;
 
+/// Round trips each echo connection makes.
+pub const ECHO_ROUNDS: usize = 100;
+/// Bytes per echo message.
+pub const ECHO_MSG: usize = 64;
+/// Connections of the three echo rows.
+pub const ECHO_CONNS: [u64; 3] = [100, 1_000, 10_000];
+/// The echo server's listen backlog on every runtime: Linux's default
+/// `net.core.somaxconn`, which Go and weft ask for (the kernel clamps it).
+pub const SOMAXCONN: u32 = 4096;
 /// The largest weft-child/Go ratio issue 14 allows on any row ("child
 /// stealing must come out no worse than 1.2× Go on every row").
 pub const CHILD_LIMIT: f64 = 1.2;
@@ -86,11 +98,16 @@ pub enum Kind {
     Mutex,
     /// N goroutines each sleep 1–2 ms (spread evenly); ms until all woke.
     Timers,
+    /// A loopback TCP echo server and N clients in one process, a goroutine
+    /// (task, thread) per connection on both sides: all N connect, then each
+    /// makes [`ECHO_ROUNDS`] round trips of [`ECHO_MSG`] bytes; round trips
+    /// per second (plus the [`Metric`]s).
+    Echo,
 }
 
 impl Kind {
     /// Every workload, in report order.
-    pub const ALL: [Kind; 14] = [
+    pub const ALL: [Kind; 15] = [
         Kind::Spawn,
         Kind::SpawnJoin,
         Kind::Yield,
@@ -105,6 +122,7 @@ impl Kind {
         Kind::Memory,
         Kind::Mutex,
         Kind::Timers,
+        Kind::Echo,
     ];
 
     /// The name used on the command line, in JSON and by the Go program.
@@ -124,6 +142,7 @@ impl Kind {
             Kind::Memory => "memory",
             Kind::Mutex => "mutex",
             Kind::Timers => "timers",
+            Kind::Echo => "echo",
         }
     }
 
@@ -139,15 +158,28 @@ impl Kind {
             Kind::Fib | Kind::FibJoin => "ns/spawn",
             Kind::Memory => "KB/goroutine",
             Kind::Mutex => "ns/lock",
+            Kind::Echo => "round trips/s",
         }
     }
 
     /// How many runs a cell of this workload takes, given the report's
     /// default: memory once (RSS per goroutine does not vary between runs,
-    /// and a million parked goroutines take seconds to set up).
-    pub fn runs(self, default: usize) -> usize {
+    /// and a million parked goroutines take seconds to set up); echo once
+    /// (a million round trips at 10,000 connections take 25-45 s per run;
+    /// `--runs N` asks for more).
+    pub fn runs(self, default: usize, asked: bool) -> usize {
         match self {
             Kind::Memory => 1,
+            Kind::Echo if !asked => 1,
+            _ => default,
+        }
+    }
+
+    /// How long one run may take before it is killed, given the report's
+    /// default: echo three times as long (see [`Kind::runs`]).
+    pub fn timeout(self, default: std::time::Duration) -> std::time::Duration {
+        match self {
+            Kind::Echo => default * 3,
             _ => default,
         }
     }
@@ -164,6 +196,7 @@ impl Kind {
             Kind::Fib | Kind::FibJoin => "n of fib(n)",
             Kind::Mutex => "locks",
             Kind::Timers => "timers",
+            Kind::Echo => "connections",
         }
     }
 
@@ -276,6 +309,16 @@ impl Kind {
                 "tokio::spawn + tokio::time::sleep(1–2 ms) + an atomic count + WaitGroup",
                 "n/a",
             ),
+            Kind::Echo => p(
+                "weft::net: an accept loop, go! per connection (read, write_all back); clients \
+                 go! each, connect, WaitGroup, wait on a closed chan, write_all + read_exact",
+                "net: an accept loop, go per connection (Read, Write back); clients go each, \
+                 Dial, WaitGroup, wait on a closed chan, Write + io.ReadFull",
+                "tokio::net: an accept loop, tokio::spawn per connection; clients a task each, \
+                 connect, a Semaphore to start, write_all + read_exact",
+                "std::net: an accept thread, a thread per connection; clients a thread each, \
+                 Barriers to start, write_all + read_exact (up to 1,000 connections)",
+            ),
         }
     }
 }
@@ -319,8 +362,43 @@ impl FromStr for Kind {
     }
 }
 
+/// A figure a row reports. Most workloads have one; an echo run also
+/// yields its latency, threads and memory, reported as rows of their own.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Metric {
+    /// The workload's own figure, in [`Kind::unit`].
+    Main,
+    /// 99th percentile of the round-trip latencies, µs.
+    P99,
+    /// OS threads in the process at the peak.
+    Threads,
+    /// Resident memory per idle connection (both ends), KB.
+    Memory,
+}
+
+impl Metric {
+    /// The extra metrics of an echo run, in report order.
+    pub const ECHO: [Metric; 3] = [Metric::P99, Metric::Threads, Metric::Memory];
+
+    /// The key a worker prints (`metric.KEY=V`) and JSON uses.
+    pub fn key(self) -> &'static str {
+        match self {
+            Metric::Main => "value",
+            Metric::P99 => "p99_us",
+            Metric::Threads => "threads",
+            Metric::Memory => "kb_per_conn",
+        }
+    }
+
+    /// The metric a key names.
+    pub fn from_key(k: &str) -> Option<Metric> {
+        Metric::ECHO.into_iter().find(|m| m.key() == k)
+    }
+}
+
 /// One row of the report: a workload, at a fixed `maxprocs` or at the
-/// machine's default.
+/// machine's default, at a fixed size or at the scale's, and which of its
+/// figures the row shows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Row {
     /// The workload.
@@ -328,6 +406,11 @@ pub struct Row {
     /// `Some(n)`: run at maxprocs `n` (GOMAXPROCS, tokio workers, CPUs the
     /// threads are pinned to). `None`: the report's default maxprocs.
     pub procs: Option<usize>,
+    /// `Some(n)`: this size (the echo rows' connections) at full scale.
+    pub size: Option<u64>,
+    /// Which figure; rows other than [`Metric::Main`] are not measured
+    /// themselves but derived from their main row's runs.
+    pub metric: Metric,
 }
 
 impl Row {
@@ -337,27 +420,75 @@ impl Row {
         for kind in Kind::ALL {
             match kind {
                 Kind::Yield | Kind::PingPong => {
-                    rows.push(Row {
-                        kind,
-                        procs: Some(1),
-                    });
-                    rows.push(Row {
-                        kind,
-                        procs: Some(2),
-                    });
+                    for p in [1, 2] {
+                        rows.push(Row {
+                            procs: Some(p),
+                            ..Row::main(kind)
+                        });
+                    }
                 }
-                _ => rows.push(Row { kind, procs: None }),
+                Kind::Echo => {
+                    for n in ECHO_CONNS {
+                        rows.push(Row {
+                            size: Some(n),
+                            ..Row::main(kind)
+                        });
+                    }
+                }
+                _ => rows.push(Row::main(kind)),
             }
         }
         rows
     }
 
+    /// The main row of `kind` at the default maxprocs and size.
+    pub fn main(kind: Kind) -> Row {
+        Row {
+            kind,
+            procs: None,
+            size: None,
+            metric: Metric::Main,
+        }
+    }
+
+    /// The row showing `metric` of this (main) row's runs, at `procs`.
+    pub fn with_metric(self, metric: Metric, procs: usize) -> Row {
+        Row {
+            metric,
+            procs: Some(procs),
+            ..self
+        }
+    }
+
     /// The row's id: the workload's name, with `-p1`/`-p2` for a fixed
-    /// maxprocs. `--only` accepts it, or the bare workload name.
+    /// maxprocs, `-N` for a fixed size and `-KEY` for a derived metric.
+    /// `--only` accepts it, or the bare workload name.
     pub fn id(&self) -> String {
-        match self.procs {
-            Some(p) => format!("{}-p{p}", self.kind.name()),
-            None => self.kind.name().to_string(),
+        let mut id = self.kind.name().to_string();
+        if let Some(n) = self.size {
+            id.push_str(&format!("-{n}"));
+        } else if let Some(p) = self.procs {
+            id.push_str(&format!("-p{p}"));
+        }
+        if self.metric != Metric::Main {
+            id.push('-');
+            id.push_str(self.metric.key());
+        }
+        id
+    }
+
+    /// Whether a bigger figure is better on this row (a throughput).
+    pub fn higher_is_better(&self) -> bool {
+        self.kind == Kind::Echo && self.metric == Metric::Main
+    }
+
+    /// The unit of this row's figure.
+    pub fn unit(&self) -> &'static str {
+        match self.metric {
+            Metric::Main => self.kind.unit(),
+            Metric::P99 => "µs",
+            Metric::Threads => "threads",
+            Metric::Memory => "KB/connection",
         }
     }
 
@@ -379,16 +510,38 @@ impl Row {
             Kind::Memory => "memory per parked goroutine",
             Kind::Mutex => "mutex, 8 goroutines",
             Kind::Timers => "timer storm",
+            Kind::Echo => "TCP echo",
         };
+        if self.kind == Kind::Echo {
+            let n = self.size.unwrap_or(0);
+            return match self.metric {
+                Metric::Main => format!("{base}, {n} connections"),
+                Metric::P99 => format!("  {base} {n}: p99 round trip"),
+                Metric::Threads => format!("  {base} {n}: peak OS threads"),
+                Metric::Memory => format!("  {base} {n}: memory per idle conn"),
+            };
+        }
         match self.procs {
             Some(p) => format!("{base} @{p}P"),
             None => base.to_string(),
         }
     }
 
-    /// Issue 14's goal for weft (default spawn policy) on this row, if it
-    /// has one.
+    /// Issue 14's goal for weft (default spawn policy) on this row (issue
+    /// 16's for the echo rows at 1,000 connections and more), if it has one.
     pub fn goal(&self) -> Option<Goal> {
+        if self.kind == Kind::Echo {
+            if self.size.unwrap_or(0) < 1_000 {
+                return None;
+            }
+            return Some(match self.metric {
+                Metric::Main => Goal::AtLeastGo,
+                Metric::P99 => Goal::RatioToGo(1.0),
+                // All of the process's threads: main, sysmon, helpers, Ms.
+                Metric::Threads => Goal::AtMost(self.procs? as f64 + 10.0),
+                Metric::Memory => Goal::GoPlus(2.0),
+            });
+        }
         match self.kind {
             Kind::Spawn | Kind::Yield | Kind::Skynet => Some(Goal::RatioToGo(0.6)),
             Kind::PingPong if self.procs == Some(1) => Some(Goal::RatioToGo(0.6)),
@@ -396,9 +549,12 @@ impl Row {
             Kind::Select => Some(Goal::RatioToGo(0.8)),
             Kind::Fib | Kind::Timers | Kind::Ring => Some(Goal::RatioToGo(1.0)),
             Kind::Memory => Some(Goal::AtMost(4.2)),
-            Kind::SpawnJoin | Kind::SkynetJoin | Kind::FibJoin | Kind::Buffered | Kind::Mutex => {
-                None
-            }
+            Kind::SpawnJoin
+            | Kind::SkynetJoin
+            | Kind::FibJoin
+            | Kind::Buffered
+            | Kind::Mutex
+            | Kind::Echo => None,
         }
     }
 }
@@ -410,6 +566,10 @@ pub enum Goal {
     RatioToGo(f64),
     /// weft's figure at most this, in the row's unit.
     AtMost(f64),
+    /// weft's figure at least Go's (a throughput).
+    AtLeastGo,
+    /// weft's figure at most Go's plus this, in the row's unit.
+    GoPlus(f64),
 }
 
 impl fmt::Display for Goal {
@@ -418,6 +578,8 @@ impl fmt::Display for Goal {
             Goal::RatioToGo(r) if *r == 1.0 => write!(f, "≤ Go"),
             Goal::RatioToGo(r) => write!(f, "≤ {r}× Go"),
             Goal::AtMost(v) => write!(f, "≤ {v}"),
+            Goal::AtLeastGo => write!(f, "≥ Go"),
+            Goal::GoPlus(v) => write!(f, "≤ Go + {v}"),
         }
     }
 }
@@ -471,12 +633,23 @@ pub fn goroutine_size(kind: Kind, scale: Scale) -> u64 {
         Kind::Memory => pick(scale, 1_000_000, 10_000),
         Kind::Mutex => pick(scale, 10_000_000, 100_000),
         Kind::Timers => pick(scale, 1_000_000, 10_000),
+        Kind::Echo => 100,
+    }
+}
+
+/// The size of `row` for goroutine runtimes.
+pub fn row_size(row: Row, scale: Scale) -> u64 {
+    match (row.kind, row.size) {
+        // --quick: a tenth of the connections (10, 100, 1,000).
+        (Kind::Echo, Some(n)) => pick(scale, n, n / 10),
+        (_, Some(n)) => n,
+        (kind, None) => goroutine_size(kind, scale),
     }
 }
 
 /// Whether and at which size `rt` runs `row`.
 pub fn plan(rt: Runtime, row: Row, scale: Scale) -> Plan {
-    let size = goroutine_size(row.kind, scale);
+    let size = row_size(row, scale);
     let run = |size: u64, note: Option<&str>| Plan::Run {
         size,
         note: note.map(str::to_string),
@@ -510,6 +683,8 @@ pub fn plan(rt: Runtime, row: Row, scale: Scale) -> Plan {
             ),
             Kind::Mutex => run(size, Some("std Mutex")),
             Kind::Timers => na("n/a: a million OS threads"),
+            Kind::Echo if size > 1_000 => na("n/a: two OS threads per connection (20,000)"),
+            Kind::Echo => run(size, Some("std::net, two threads per connection")),
         },
     }
 }
@@ -564,6 +739,70 @@ pub fn rss_bytes() -> u64 {
     pages * page.max(4096) as u64
 }
 
+/// The number of OS threads in this process (`/proc/self/status`).
+pub fn process_threads() -> usize {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("Threads:"))
+                .and_then(|v| v.trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// What one echo run measured; every runtime's implementation fills it
+/// the same way.
+#[derive(Clone, Debug)]
+pub struct EchoResult {
+    /// Round trips per second over the whole exchange phase.
+    pub round_trips_per_s: f64,
+    /// 99th percentile round-trip latency, µs.
+    pub p99_us: f64,
+    /// OS threads in the process at the peak (measuring threads excluded).
+    pub peak_threads: f64,
+    /// (RSS with every connection open and idle − RSS before) / connections, KB.
+    pub kb_per_conn: f64,
+}
+
+impl EchoResult {
+    /// Computes the figures from the raw measurements. `latencies_ns` holds
+    /// every round trip of every client.
+    pub fn new(
+        conns: u64,
+        elapsed: Duration,
+        mut latencies_ns: Vec<u32>,
+        rss_before: u64,
+        rss_idle: u64,
+        peak_threads: usize,
+    ) -> Result<EchoResult, String> {
+        let want = conns as usize * ECHO_ROUNDS;
+        if latencies_ns.len() != want {
+            return Err(format!(
+                "echo: {} round trips, expected {want}",
+                latencies_ns.len()
+            ));
+        }
+        let i = (want * 99).div_ceil(100).saturating_sub(1);
+        let (_, p99, _) = latencies_ns.select_nth_unstable(i);
+        Ok(EchoResult {
+            round_trips_per_s: want as f64 / elapsed.as_secs_f64(),
+            p99_us: *p99 as f64 / 1e3,
+            peak_threads: peak_threads as f64,
+            kb_per_conn: rss_idle.saturating_sub(rss_before) as f64 / conns as f64 / 1024.0,
+        })
+    }
+
+    /// The extra metrics, keyed as workers print them.
+    pub fn metrics(&self) -> Vec<(Metric, f64)> {
+        vec![
+            (Metric::P99, self.p99_us),
+            (Metric::Threads, self.peak_threads),
+            (Metric::Memory, self.kb_per_conn),
+        ]
+    }
+}
+
 /// The delay of the `i`th timer in the timer storm: 1 ms plus `i mod 1000`
 /// µs, so timers fire spread over a millisecond, as in the Go program.
 pub fn timer_delay(i: u64) -> std::time::Duration {
@@ -602,6 +841,12 @@ mod tests {
         for k in Kind::ALL {
             assert_eq!(k.name().parse::<Kind>(), Ok(k));
         }
-        assert_eq!(Row::all().len(), 16);
+        assert_eq!(Row::all().len(), 19);
+        let ids: Vec<String> = Row::all().iter().map(Row::id).collect();
+        assert!(ids.contains(&"echo-10000".to_string()), "{ids:?}");
+        let last = *Row::all().last().unwrap();
+        assert_eq!(last.with_metric(Metric::P99, 2).id(), "echo-10000-p99_us");
+        assert!(last.higher_is_better());
+        assert!(!last.with_metric(Metric::Threads, 2).higher_is_better());
     }
 }

@@ -13,12 +13,15 @@
 //! crossbeam channel (std's receivers cannot be shared).
 
 use std::sync::mpsc::sync_channel;
-use std::sync::{Arc, Condvar, Mutex};
+use std::sync::{Arc, Barrier, Condvar, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::runners::Measured;
+
 use super::{
-    fib_serial, fib_spawns, ns_per, rss_bytes, Kind, BUFFERED_CAP, MUTEX_GOROUTINES, RING_SIZE,
+    echo, fib_serial, fib_spawns, ns_per, process_threads, rss_bytes, EchoResult, Kind,
+    BUFFERED_CAP, ECHO_MSG, ECHO_ROUNDS, MUTEX_GOROUTINES, RING_SIZE, SOMAXCONN,
 };
 
 /// Stack size of the threads in the ring and memory workloads (std's
@@ -42,6 +45,7 @@ pub fn run(kind: Kind, size: u64) -> Result<f64, String> {
         Kind::Skynet | Kind::SkynetJoin | Kind::Timers => {
             Err(format!("{kind}: not run on OS threads"))
         }
+        Kind::Echo => Err("echo: see echo_server".into()),
     }
 }
 
@@ -310,4 +314,89 @@ fn mutex(n: u64) -> Result<f64, String> {
         return Err("mutex: lost updates".into());
     }
     Ok(ns)
+}
+
+/// The server side of the echo workload on std::net (see [`Kind::Echo`]
+/// and `echo.rs`): a thread per accepted connection.
+pub fn echo_server(rt: &str, n: u64, procs: usize) -> Result<Measured, String> {
+    use std::io::{Read, Write};
+    use std::net::TcpListener;
+    let s = |e: std::io::Error| e.to_string();
+    let rss_before = rss_bytes();
+    let l = TcpListener::bind("127.0.0.1:0").map_err(s)?;
+    // The kernel's largest backlog, as Go and weft use (std's is 128).
+    // SAFETY: listen(2) on a descriptor `l` owns; no pointers.
+    if unsafe { libc::listen(std::os::fd::AsRawFd::as_raw_fd(&l), SOMAXCONN as i32) } != 0 {
+        return Err(format!("listen: {}", std::io::Error::last_os_error()));
+    }
+    let addr = l.local_addr().map_err(s)?;
+    let mut child = echo::Child::spawn(rt, addr, n, procs)?;
+    let server = thread::spawn(move || -> Result<(), String> {
+        for _ in 0..n {
+            let (mut c, _) = l.accept().map_err(|e| format!("accept: {e}"))?;
+            c.set_nodelay(true).map_err(|e| e.to_string())?;
+            thread::Builder::new()
+                .spawn(move || {
+                    let mut buf = [0u8; 512];
+                    while let Ok(k @ 1..) = c.read(&mut buf) {
+                        if c.write_all(&buf[..k]).is_err() {
+                            return;
+                        }
+                    }
+                })
+                .map_err(|e| format!("server thread: {e}"))?;
+        }
+        Ok(())
+    });
+    child.connected()?;
+    server.join().map_err(|_| "server thread panicked")??;
+    let kb = echo::kb_per(rss_before, rss_bytes(), n);
+    let threads = process_threads(); // every server thread is alive now
+    child.start()?;
+    Ok(echo::combine(child.finish()?, kb, threads))
+}
+
+/// The client side: `n` threads, one connection each.
+pub fn echo_client(addr: std::net::SocketAddr, n: u64) -> Result<EchoResult, String> {
+    use std::io::{Read, Write};
+    use std::net::TcpStream;
+    let rss_before = rss_bytes();
+    let connected = Arc::new(Barrier::new(n as usize + 1));
+    let start = Arc::new(Barrier::new(n as usize + 1));
+    let mut clients = Vec::with_capacity(n as usize);
+    for _ in 0..n {
+        let (connected, start) = (connected.clone(), start.clone());
+        let h = thread::Builder::new()
+            .spawn(move || -> Result<Vec<u32>, String> {
+                let c = TcpStream::connect(addr).map_err(|e| format!("connect: {e}"));
+                connected.wait();
+                let mut c = c?;
+                c.set_nodelay(true).map_err(|e| e.to_string())?;
+                start.wait();
+                let mut lat = Vec::with_capacity(ECHO_ROUNDS);
+                let msg = [7u8; ECHO_MSG];
+                let mut back = [0u8; ECHO_MSG];
+                for _ in 0..ECHO_ROUNDS {
+                    let t = Instant::now();
+                    c.write_all(&msg).map_err(|e| format!("write: {e}"))?;
+                    c.read_exact(&mut back).map_err(|e| format!("read: {e}"))?;
+                    lat.push(t.elapsed().as_nanos().min(u32::MAX as u128) as u32);
+                }
+                Ok(lat)
+            })
+            .map_err(|e| format!("client thread {}: {e}", clients.len()))?;
+        clients.push(h);
+    }
+    connected.wait();
+    let rss_idle = rss_bytes();
+    let peak = process_threads(); // every client thread is alive now
+    echo::announce_connected();
+    echo::wait_start()?;
+    let t = Instant::now();
+    start.wait();
+    let mut all = Vec::with_capacity(n as usize * ECHO_ROUNDS);
+    for h in clients {
+        all.extend(h.join().map_err(|_| "client thread panicked")??);
+    }
+    EchoResult::new(n, t.elapsed(), all, rss_before, rss_idle, peak)
 }

@@ -18,9 +18,11 @@ use std::time::{Duration, Instant};
 
 use tokio::sync::{mpsc, watch, Notify};
 
+use crate::runners::Measured;
+
 use super::{
-    fib_serial, fib_spawns, ms_since, ns_per, rss_bytes, timer_delay, Kind, BUFFERED_CAP,
-    MUTEX_GOROUTINES, RING_SIZE,
+    echo, fib_serial, fib_spawns, ms_since, ns_per, process_threads, rss_bytes, timer_delay,
+    EchoResult, Kind, BUFFERED_CAP, ECHO_MSG, ECHO_ROUNDS, MUTEX_GOROUTINES, RING_SIZE, SOMAXCONN,
 };
 
 type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
@@ -53,6 +55,7 @@ pub fn run(kind: Kind, size: u64, procs: usize) -> Result<f64, String> {
         Kind::Memory => Box::pin(memory(size)),
         Kind::Mutex => Box::pin(mutex(size)),
         Kind::Timers => Box::pin(timers(size)),
+        Kind::Echo => return Err("echo: see echo_server".into()),
     };
     rt.block_on(async move { tokio::spawn(fut).await.map_err(|e| e.to_string())? })
 }
@@ -400,4 +403,175 @@ async fn timers(n: u64) -> Result<f64, String> {
         return Err("timers: lost wake-ups".into());
     }
     Ok(ms_since(start))
+}
+
+fn echo_runtime(procs: usize) -> Result<tokio::runtime::Runtime, String> {
+    if procs <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+    } else {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(procs)
+            .enable_all()
+            .build()
+    }
+    .map_err(|e| e.to_string())
+}
+
+/// The server side of the echo workload on tokio::net (see [`Kind::Echo`]
+/// and `echo.rs`): a task per accepted connection.
+pub fn echo_server(rt: &str, n: u64, procs: usize) -> Result<Measured, String> {
+    let rt_name = rt.to_string();
+    echo_runtime(procs)?.block_on(async move {
+        tokio::spawn(echo_server_run(rt_name, n, procs))
+            .await
+            .map_err(|e| e.to_string())?
+    })
+}
+
+/// The client side: `n` tasks, one connection each.
+pub fn echo_client(addr: std::net::SocketAddr, n: u64, procs: usize) -> Result<EchoResult, String> {
+    echo_runtime(procs)?.block_on(async move {
+        tokio::spawn(echo_client_run(addr, n))
+            .await
+            .map_err(|e| e.to_string())?
+    })
+}
+
+async fn echo_serve(mut c: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut buf = [0u8; 512];
+    loop {
+        match c.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(k) => {
+                if c.write_all(&buf[..k]).await.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// Runs a blocking call (a pipe to the other process) off the workers.
+async fn off_workers<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, String> + Send + 'static,
+) -> Result<T, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| e.to_string())?
+}
+
+/// Samples this process's OS threads every 2 ms into `peak` until `done`.
+fn thread_sampler(
+    peak: Arc<AtomicUsize>,
+    done: Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<()> {
+    peak.fetch_max(process_threads(), Ordering::Relaxed);
+    tokio::spawn(async move {
+        while !done.load(Ordering::Relaxed) {
+            peak.fetch_max(process_threads(), Ordering::Relaxed);
+            tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+        }
+    })
+}
+
+async fn echo_server_run(rt: String, n: u64, procs: usize) -> Result<Measured, String> {
+    use tokio::net::TcpListener;
+    let s = |e: std::io::Error| e.to_string();
+    let rss_before = rss_bytes();
+    // The kernel's largest backlog, as Go and weft use (tokio's bind gives
+    // 128 here: a burst of connects then overflows into the 1 s SYN retry).
+    let sock = tokio::net::TcpSocket::new_v4().map_err(s)?;
+    sock.set_reuseaddr(true).map_err(s)?;
+    sock.bind("127.0.0.1:0".parse().unwrap()).map_err(s)?;
+    let l: TcpListener = sock.listen(SOMAXCONN).map_err(s)?;
+    let addr = l.local_addr().map_err(s)?;
+    let mut child = off_workers(move || echo::Child::spawn(&rt, addr, n, procs)).await?;
+    let (acc_tx, mut acc_rx) = mpsc::unbounded_channel::<()>();
+    tokio::spawn(async move {
+        for _ in 0..n {
+            let c = match l.accept().await {
+                Ok((c, _)) => c,
+                Err(e) => {
+                    eprintln!("error: accept: {e}");
+                    std::process::exit(1);
+                }
+            };
+            let _ = c.set_nodelay(true);
+            let _ = acc_tx.send(());
+            tokio::spawn(echo_serve(c));
+        }
+    });
+    let mut child = off_workers(move || child.connected().map(|_| child)).await?;
+    for _ in 0..n {
+        acc_rx.recv().await.ok_or("the server failed to accept")?;
+    }
+    let kb = echo::kb_per(rss_before, rss_bytes(), n);
+    let peak = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = thread_sampler(peak.clone(), done.clone());
+    child.start()?;
+    let client = off_workers(move || child.finish()).await?;
+    done.store(true, Ordering::Relaxed);
+    sampler.await.map_err(|e| e.to_string())?;
+    Ok(echo::combine(client, kb, peak.load(Ordering::Relaxed)))
+}
+
+async fn echo_client_run(addr: std::net::SocketAddr, n: u64) -> Result<EchoResult, String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    let rss_before = rss_bytes();
+    let (conn_tx, mut conn_rx) = mpsc::unbounded_channel::<()>();
+    let start = Arc::new(tokio::sync::Semaphore::new(0));
+    let clients: Vec<_> = (0..n)
+        .map(|_| {
+            let (conn_tx, start) = (conn_tx.clone(), start.clone());
+            tokio::spawn(async move {
+                let mut c = match TcpStream::connect(addr).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        eprintln!("error: connect: {e}");
+                        std::process::exit(1);
+                    }
+                };
+                c.set_nodelay(true).map_err(|e| e.to_string())?;
+                let _ = conn_tx.send(());
+                start.acquire().await.map_err(|e| e.to_string())?.forget();
+                let mut lat = Vec::with_capacity(ECHO_ROUNDS);
+                let msg = [7u8; ECHO_MSG];
+                let mut back = [0u8; ECHO_MSG];
+                for _ in 0..ECHO_ROUNDS {
+                    let t = Instant::now();
+                    c.write_all(&msg).await.map_err(|e| format!("write: {e}"))?;
+                    c.read_exact(&mut back)
+                        .await
+                        .map_err(|e| format!("read: {e}"))?;
+                    lat.push(t.elapsed().as_nanos().min(u32::MAX as u128) as u32);
+                }
+                Ok::<_, String>(lat)
+            })
+        })
+        .collect();
+    for _ in 0..n {
+        conn_rx.recv().await.ok_or("a client failed to connect")?;
+    }
+    let rss_idle = rss_bytes();
+    echo::announce_connected();
+    off_workers(echo::wait_start).await?;
+    let peak = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = thread_sampler(peak.clone(), done.clone());
+    let t = Instant::now();
+    start.add_permits(n as usize);
+    let mut all = Vec::with_capacity(n as usize * ECHO_ROUNDS);
+    for h in clients {
+        all.extend(h.await.map_err(|e| e.to_string())??);
+    }
+    let elapsed = t.elapsed();
+    done.store(true, Ordering::Relaxed);
+    sampler.await.map_err(|e| e.to_string())?;
+    let peak = peak.load(Ordering::Relaxed);
+    EchoResult::new(n, elapsed, all, rss_before, rss_idle, peak)
 }

@@ -10,16 +10,21 @@
 //! channel, an `Arc<weft::sync::WaitGroup>` where Go shares a
 //! `sync.WaitGroup`. Only the "(spawn+join)" rows join handles.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use weft::sync::WaitGroup;
 use weft::Sender;
 
+use std::io::{Read, Write};
+use std::net::SocketAddr;
+
+use crate::runners::Measured;
+
 use super::{
-    fib_serial, fib_spawns, ms_since, ns_per, rss_bytes, timer_delay, Kind, BUFFERED_CAP,
-    MUTEX_GOROUTINES, RING_SIZE,
+    echo, fib_serial, fib_spawns, ms_since, ns_per, process_threads, rss_bytes, timer_delay,
+    EchoResult, Kind, BUFFERED_CAP, ECHO_MSG, ECHO_ROUNDS, MUTEX_GOROUTINES, RING_SIZE,
 };
 
 /// Runs `kind` at `size` on weft and returns its figure.
@@ -39,6 +44,7 @@ pub fn run(kind: Kind, size: u64) -> Result<f64, String> {
         Kind::Select => weft::run(move || select(size)),
         Kind::Ring => weft::run(move || ring(size)),
         Kind::Mutex => weft::run(move || mutex(size)),
+        Kind::Echo => Err("echo: see echo_server".into()),
     }
 }
 
@@ -381,4 +387,130 @@ fn check(ok: bool, what: &str) -> Result<(), String> {
     } else {
         Err(what.to_string())
     }
+}
+
+/// The server side of the echo workload on `weft::net` (see
+/// [`Kind::Echo`] and `echo.rs`): accepts `n` connections, a goroutine
+/// each, while a child process runs the clients.
+pub fn echo_server(rt: &str, n: u64, procs: usize) -> Result<Measured, String> {
+    let rt = rt.to_string();
+    weft::run(move || echo_server_run(&rt, n, procs))
+}
+
+/// The client side: `n` goroutines, one connection each.
+pub fn echo_client(addr: SocketAddr, n: u64) -> Result<EchoResult, String> {
+    weft::run(move || echo_client_run(addr, n))
+}
+
+fn echo_serve(mut c: weft::net::TcpStream) {
+    let mut buf = [0u8; 512];
+    loop {
+        match c.read(&mut buf) {
+            Ok(0) | Err(_) => return,
+            Ok(k) => {
+                if c.write_all(&buf[..k]).is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}
+
+/// An error that would leave the other side waiting forever: report it
+/// and exit, as the Go program does.
+fn fatal(what: &str, e: std::io::Error) -> ! {
+    eprintln!("error: {what}: {e}");
+    std::process::exit(1)
+}
+
+/// Samples this process's OS threads every 2 ms into `peak` until `done`.
+fn thread_sampler(peak: Arc<AtomicUsize>, done: Arc<AtomicBool>) -> weft::JoinHandle<()> {
+    peak.fetch_max(process_threads(), Ordering::Relaxed);
+    weft::go!(move || {
+        while !done.load(Ordering::Relaxed) {
+            peak.fetch_max(process_threads(), Ordering::Relaxed);
+            weft::time::sleep(std::time::Duration::from_millis(2));
+        }
+    })
+}
+
+fn echo_server_run(rt: &str, n: u64, procs: usize) -> Result<Measured, String> {
+    use weft::net::TcpListener;
+    let rss_before = rss_bytes();
+    let l = TcpListener::bind("127.0.0.1:0").map_err(|e| e.to_string())?;
+    let addr = l.local_addr().map_err(|e| e.to_string())?;
+    let mut child = weft::blocking(|| echo::Child::spawn(rt, addr, n, procs))?;
+    let accepted = Arc::new(weft::sync::WaitGroup::new());
+    accepted.add(n as usize);
+    let acc = accepted.clone();
+    weft::go!(move || {
+        for _ in 0..n {
+            let (c, _) = l.accept().unwrap_or_else(|e| fatal("accept", e));
+            c.set_nodelay(true).unwrap_or_else(|e| fatal("nodelay", e));
+            acc.done();
+            weft::go!(move || echo_serve(c));
+        }
+    });
+    weft::blocking(|| child.connected())?;
+    accepted.wait();
+    let kb = echo::kb_per(rss_before, rss_bytes(), n);
+    let (peak, done) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let sampler = thread_sampler(peak.clone(), done.clone());
+    child.start()?;
+    let client = weft::blocking(move || child.finish())?;
+    done.store(true, Ordering::Relaxed);
+    sampler.join().map_err(|e| e.to_string())?;
+    Ok(echo::combine(client, kb, peak.load(Ordering::Relaxed)))
+}
+
+fn echo_client_run(addr: SocketAddr, n: u64) -> Result<EchoResult, String> {
+    use weft::net::TcpStream;
+    let rss_before = rss_bytes();
+    let connected = Arc::new(weft::sync::WaitGroup::new());
+    connected.add(n as usize);
+    let (start_tx, start_rx) = weft::chan::<()>(0);
+    let clients: Vec<_> = (0..n)
+        .map(|_| {
+            let (connected, start) = (connected.clone(), start_rx.clone());
+            weft::go!(move || -> Result<Vec<u32>, String> {
+                let mut c = TcpStream::connect(addr).unwrap_or_else(|e| fatal("connect", e));
+                c.set_nodelay(true).map_err(|e| e.to_string())?;
+                connected.done();
+                let _ = start.recv(); // closed when the server says start
+                let mut lat = Vec::with_capacity(ECHO_ROUNDS);
+                let msg = [7u8; ECHO_MSG];
+                let mut back = [0u8; ECHO_MSG];
+                for _ in 0..ECHO_ROUNDS {
+                    let t = Instant::now();
+                    c.write_all(&msg).map_err(|e| format!("write: {e}"))?;
+                    c.read_exact(&mut back).map_err(|e| format!("read: {e}"))?;
+                    lat.push(t.elapsed().as_nanos().min(u32::MAX as u128) as u32);
+                }
+                Ok(lat)
+            })
+        })
+        .collect();
+    connected.wait();
+    let rss_idle = rss_bytes();
+    echo::announce_connected();
+    weft::blocking(echo::wait_start)?;
+    let (peak, done) = (
+        Arc::new(AtomicUsize::new(0)),
+        Arc::new(AtomicBool::new(false)),
+    );
+    let sampler = thread_sampler(peak.clone(), done.clone());
+    let start = Instant::now();
+    start_tx.close().map_err(|e| e.to_string())?;
+    let mut all = Vec::with_capacity(n as usize * ECHO_ROUNDS);
+    for h in clients {
+        all.extend(h.join().map_err(|e| e.to_string())??);
+    }
+    let elapsed = start.elapsed();
+    done.store(true, Ordering::Relaxed);
+    sampler.join().map_err(|e| e.to_string())?;
+    let peak = peak.load(Ordering::Relaxed);
+    EchoResult::new(n, elapsed, all, rss_before, rss_idle, peak)
 }

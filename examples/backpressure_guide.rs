@@ -10,8 +10,7 @@
 //! 10, prints each answer, and ends. The seed's handler takes 2 s; here
 //! 500 ms.
 //!
-//! Needs `weft::net` (lands with the netpoller; until then this file sits
-//! in `examples/pending/`, outside the build).
+//! Uses `weft::net` (sockets on the netpoller).
 //!
 //! Prints 12 lines in some order: ten `200 OK: done` and two
 //! `429 Too Many Requests: Too many requests`.
@@ -21,7 +20,7 @@ use std::time::Duration;
 
 use weft::{Receiver, Sender};
 
-#[path = "../common/http.rs"]
+#[path = "common/http.rs"]
 mod http;
 
 struct PressureGauge {
