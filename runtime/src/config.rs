@@ -12,8 +12,6 @@
 use std::fmt;
 use std::sync::Mutex;
 
-use crate::stack;
-
 /// Upper bound on [`Config::maxprocs`] and [`crate::set_maxprocs`]
 /// (Go's `_MaxGomaxprocs`).
 pub const MAX_PROCS: usize = 1024;
@@ -215,7 +213,7 @@ impl Config {
             })?;
         }
         if let Some(s) = self.stack_size {
-            stack::check_size(s).map_err(|reason| ConfigError::Invalid {
+            check_stack_size(s).map_err(|reason| ConfigError::Invalid {
                 setting: "stack_size",
                 reason,
             })?;
@@ -235,6 +233,30 @@ impl Config {
             return Err(ConfigError::AlreadyStarted);
         }
         *slot = Some(self.clone());
+        Ok(())
+    }
+}
+
+/// Default goroutine stack size: virtual memory, only touched pages are resident.
+pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
+
+/// The smallest stack a goroutine may ask for.
+pub const MIN_STACK_SIZE: usize = 16 * 1024;
+
+/// The largest stack a goroutine may ask for.
+pub const MAX_STACK_SIZE: usize = 1 << 30;
+
+/// Checks a requested stack size, naming the problem when it is unusable.
+pub(crate) fn check_stack_size(bytes: usize) -> Result<(), String> {
+    if bytes < MIN_STACK_SIZE {
+        Err(format!(
+            "{bytes} bytes is below the minimum stack size of {MIN_STACK_SIZE} bytes"
+        ))
+    } else if bytes > MAX_STACK_SIZE {
+        Err(format!(
+            "{bytes} bytes is above the maximum stack size of {MAX_STACK_SIZE} bytes"
+        ))
+    } else {
         Ok(())
     }
 }
@@ -277,13 +299,13 @@ fn resolve(c: &Config) -> Result<Settings, ConfigError> {
         Some(s) => s,
         None => match env("WEFT_STACK_SIZE") {
             Some(v) => parse_size(&v)
-                .and_then(|s| stack::check_size(s).map(|_| s))
+                .and_then(|s| check_stack_size(s).map(|_| s))
                 .map_err(|expected| ConfigError::Env {
                     var: "WEFT_STACK_SIZE",
                     value: v,
                     expected,
                 })?,
-            None => stack::DEFAULT_STACK_SIZE,
+            None => DEFAULT_STACK_SIZE,
         },
     };
     let spawn_policy = match c.spawn_policy {

@@ -14,14 +14,12 @@
 //! Must never: hold a registry lock while printing, or run from a signal
 //! handler (SIGQUIT only writes a byte to a pipe; a thread does the dump).
 
-use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::atomic::Ordering;
-use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::g::{GPtr, GStatus, GoId, WaitReason};
+use crate::g::{GStatus, GoId, WaitReason};
 use crate::sched::{self, allgs, Runtime};
 
 /// What a dump prints of one goroutine, copied out under the registry's
@@ -58,22 +56,6 @@ fn live_gs() -> Vec<Snapshot> {
     v
 }
 
-/// Where each goroutine last parked, with `WEFT_DEBUG=traceback=1`.
-fn park_traces() -> &'static Mutex<HashMap<u64, String>> {
-    static T: std::sync::OnceLock<Mutex<HashMap<u64, String>>> = std::sync::OnceLock::new();
-    T.get_or_init(Mutex::default)
-}
-
-/// Records where `g` is parking (`WEFT_DEBUG=traceback=1` only: a
-/// backtrace per park is slow).
-pub(crate) fn record_park_trace(g: GPtr) {
-    let bt = std::backtrace::Backtrace::force_capture().to_string();
-    park_traces()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(g.id().as_u64(), bt);
-}
-
 /// A dump of every live goroutine, in Go's shape, as a string.
 ///
 /// ```
@@ -88,7 +70,9 @@ pub(crate) fn record_park_trace(g: GPtr) {
 pub fn dump_goroutines() -> String {
     let _ = sched::runtime();
     let now = crate::clock::nanotime();
-    let traces = park_traces().lock().unwrap_or_else(|e| e.into_inner());
+    let traces = crate::park::park_traces()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
     let mut out = String::new();
     for g in live_gs() {
         let _ = write!(out, "goroutine {} [", g.id);

@@ -449,8 +449,10 @@ pub(crate) struct G {
     /// Requested stack size, or `None` for the runtime default.
     stack_size: Option<usize>,
     pub life: Life,
-    /// The joiner's wait record, valid while `Life` has `JOIN_WAITING`.
-    joiner: UnsafeCell<*const crate::park::Waiter>,
+    /// How to wake the joiner, valid while `Life` has `JOIN_WAITING`: its
+    /// wait record and the function that wakes it (the layer above the
+    /// scheduler provides both, so the record's type stays out of here).
+    joiner: UnsafeCell<Joiner>,
     result: ResultSlot,
     /// Drops the result stored in `result`, whatever its type (set with it).
     result_drop: UnsafeCell<unsafe fn(&G)>,
@@ -527,7 +529,10 @@ impl G {
             name,
             stack_size,
             life: Life::new(),
-            joiner: UnsafeCell::new(ptr::null()),
+            joiner: UnsafeCell::new(Joiner {
+                record: ptr::null(),
+                wake: no_joiner,
+            }),
             result: ResultSlot(UnsafeCell::new(MaybeUninit::uninit())),
             result_drop: UnsafeCell::new(no_result),
             reg_slot: std::sync::atomic::AtomicUsize::new(usize::MAX),
@@ -650,24 +655,42 @@ impl G {
         unsafe { self.result.take() }
     }
 
-    /// Stores the joiner's wait record before [`Life::announce_joiner`].
+    /// Stores how to wake the joiner before [`Life::announce_joiner`].
     ///
     /// # Safety
     /// Only the one joiner (the `JoinHandle`'s owner) calls this, before
     /// announcing itself.
-    pub unsafe fn set_joiner(&self, w: *const crate::park::Waiter) {
+    pub unsafe fn set_joiner(&self, j: Joiner) {
         // SAFETY: only the joiner writes, and only before the release in
         // `announce_joiner`; the finisher reads after acquiring it.
-        unsafe { *self.joiner.get() = w }
+        unsafe { *self.joiner.get() = j }
     }
 
-    /// The joiner's wait record, after [`Life::finish`] reported one.
-    pub fn joiner(&self) -> *const crate::park::Waiter {
+    /// Wakes the joiner, after [`Life::finish`] reported one.
+    ///
+    /// # Safety
+    /// `finish` reported a joiner, and this is the only call for it.
+    pub unsafe fn wake_joiner(&self) {
         // SAFETY: written before JOIN_WAITING was released, read after it
-        // was acquired by `Life::finish`; never written concurrently.
-        unsafe { *self.joiner.get() }
+        // was acquired by `Life::finish`; the joiner is still waiting.
+        unsafe {
+            let j = *self.joiner.get();
+            (j.wake)(j.record)
+        }
     }
 }
+
+/// A joiner's wait record and the function that wakes it.
+#[derive(Clone, Copy)]
+pub(crate) struct Joiner {
+    pub record: *const (),
+    /// # Safety
+    /// Called once, with `record`, while its owner waits.
+    pub wake: unsafe fn(*const ()),
+}
+
+/// The `Joiner::wake` of a record nobody joins.
+unsafe fn no_joiner(_: *const ()) {}
 
 /// The `result_drop` of a record with no result stored.
 unsafe fn no_result(_: &G) {}

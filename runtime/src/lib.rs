@@ -48,13 +48,14 @@ mod stats;
 pub mod sync;
 pub mod time;
 pub mod timer;
+mod waitq;
 
 pub use blocking::blocking;
 pub use config::{Config, ConfigError, SpawnPolicy};
+pub use config::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 pub use dump::dump_goroutines;
 pub use g::{GoId, WaitReason};
 pub use spawn::{run, spawn, yield_now, Builder, JoinError, JoinHandle};
-pub use stack::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 pub use stats::{stats, PStats, Stats};
 
 /// The number of processors: how many goroutines can run at once (Go's

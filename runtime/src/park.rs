@@ -103,7 +103,7 @@ pub fn park(reason: WaitReason, commit: impl FnOnce()) {
 fn park_g(g: GPtr, reason: WaitReason, commit: impl FnOnce()) {
     g.set_wait_reason(reason);
     if sched::debug().traceback {
-        crate::dump::record_park_trace(g);
+        record_park_trace(g);
     }
     let mut commit = Some(commit);
     let mut run = || {
@@ -113,6 +113,22 @@ fn park_g(g: GPtr, reason: WaitReason, commit: impl FnOnce()) {
     };
     // SAFETY: `g` is the goroutine running on this stack (`g::current`).
     unsafe { g.coro.suspend(Switch::Park(Commit::new(&mut run))) };
+}
+
+/// Where each goroutine last parked, by id, with `WEFT_DEBUG=traceback=1`
+/// (a backtrace per park is slow; the dump prints them).
+pub(crate) fn park_traces() -> &'static std::sync::Mutex<std::collections::HashMap<u64, String>> {
+    static T: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<u64, String>>> =
+        std::sync::OnceLock::new();
+    T.get_or_init(Default::default)
+}
+
+fn record_park_trace(g: GPtr) {
+    let bt = std::backtrace::Backtrace::force_capture().to_string();
+    park_traces()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(g.id().as_u64(), bt);
 }
 
 /// Wakes whoever `target` is: readies a parked goroutine (to this P's

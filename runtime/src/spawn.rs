@@ -16,7 +16,7 @@ use std::mem;
 use std::panic::{self, AssertUnwindSafe, Location};
 use std::sync::Once;
 
-use crate::g::{self, GPtr, GoId, Release, Switch, WaitReason};
+use crate::g::{self, GPtr, GoId, Joiner, Release, Switch, WaitReason};
 use crate::park::Waiter;
 use crate::sched;
 
@@ -95,7 +95,7 @@ impl Builder {
         T: Send + 'static,
     {
         if let Some(size) = self.stack_size {
-            crate::stack::check_size(size).map_err(|why| {
+            crate::config::check_stack_size(size).map_err(|why| {
                 io::Error::new(io::ErrorKind::InvalidInput, format!("stack_size: {why}"))
             })?;
         }
@@ -120,6 +120,20 @@ impl Builder {
             id,
             _result: PhantomData,
         })
+    }
+}
+
+/// Wakes a joiner's wait record (the finishing M calls this through
+/// `G::wake_joiner`).
+///
+/// # Safety
+/// `record` is a `Waiter` whose owner waits in `join`, woken once.
+unsafe fn wake_joiner(record: *const ()) {
+    let w = record.cast::<Waiter>();
+    // SAFETY: per the contract; only the finisher claims a joiner's record.
+    unsafe {
+        (*w).claim_exclusive(0);
+        Waiter::wake(w);
     }
 }
 
@@ -152,8 +166,14 @@ impl<T> JoinHandle<T> {
         let (g, id) = (self.g, self.id);
         if !g.life.is_finished() {
             let w = Waiter::new();
-            // SAFETY: we own the handle, so we are the one joiner.
-            unsafe { g.set_joiner(&w) };
+            // SAFETY: we own the handle, so we are the one joiner; `w` stays
+            // on this frame until its wake (we wait for it below).
+            unsafe {
+                g.set_joiner(Joiner {
+                    record: (&w as *const Waiter).cast(),
+                    wake: wake_joiner,
+                })
+            };
             if g.life.announce_joiner() {
                 w.wait(WaitReason::Join, || {});
             }

@@ -27,7 +27,7 @@
 //! recycled descriptor, a deadline timer racing an event) only makes a
 //! goroutine retry its operation and wait again.
 //!
-//! Waiters are `sync::waitq` nodes on the waiting goroutine's stack (no
+//! Waiters are `waitq` nodes on the waiting goroutine's stack (no
 //! allocation per wait); their protocol makes dequeue-then-wake safe.
 //!
 //! Must never: hold a direction lock while waking or parking, or free a
@@ -37,7 +37,7 @@ use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
-use crate::sync::waitq::{Waiter, WaiterPtr, WOKEN};
+use crate::waitq::{Waiter, WaiterPtr, WOKEN};
 use crate::{timer, WaitReason};
 
 /// The wake state a deadline timer leaves (beside waitq's `WOKEN`).

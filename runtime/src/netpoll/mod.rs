@@ -39,7 +39,7 @@ pub(crate) use sys::poll_fd;
 use desc::wake_all;
 use sys::{Epoll, Event, EventFd, BATCH};
 
-use crate::sync::waitq::WOKEN;
+use crate::waitq::WOKEN;
 
 struct Poller {
     epoll: Epoll,

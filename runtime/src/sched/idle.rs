@@ -400,9 +400,7 @@ pub(crate) fn stopm(handle: &Arc<MHandle>) -> Option<Wake> {
         // is free (then the woken goroutines run here).
         match rt.idle.take_idle_p() {
             Some(p) => return Some(Wake { p, spinning: None }),
-            None => {
-                crate::timer::run_due();
-            }
+            None => super::worker::fire_timers(),
         }
     }
 }

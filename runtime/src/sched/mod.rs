@@ -98,6 +98,11 @@ fn start() -> &'static Runtime {
     });
     if first {
         config::mark_started();
+        let _ = crate::stack::DESCRIBE.set(|f| {
+            if let Some(g) = g::current() {
+                f(g.id().as_u64(), g.name());
+            }
+        });
         // netpoll: raise RLIMIT_NOFILE soft -> hard, as Go does at start.
         crate::netpoll::raise_fd_limit();
         sysmon::start(rt);

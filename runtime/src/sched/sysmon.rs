@@ -10,7 +10,8 @@
 //!   inside `malloc` would deadlock the next one to allocate on that thread),
 //!   so it moves the *queue*, not the goroutine: the hog keeps its OS thread
 //!   and carries on without a P; everything else runs on the retaken P;
-//! - fires timers that are overdue because every M is busy.
+//! - wakes an M for timers that are overdue because every M is busy
+//!   (it never runs a timer callback itself: see `worker::fire_timers`).
 //!
 //! It polls every 20 µs while things happen and backs off to 10 ms when
 //! nothing does; when every P is idle and no `blocking()` call is in flight
@@ -102,7 +103,10 @@ fn run(rt: &'static Runtime) {
         // Back off unless this pass had to act (Go: `idle` counts passes
         // without a retake).
         let busy = retake(rt, &mut seen) | watch_ps(rt, &mut slices);
-        if crate::timer::run_due() > 0 {
+        // Timers fire on Ms only (`worker::fire_timers`): a callback that
+        // misbehaves must not stall sysmon. Overdue ones get an M woken.
+        if crate::timer::next_deadline().is_some_and(|d| d <= std::time::Instant::now()) {
+            idle::timers_changed(rt);
             quiet = 0;
         }
         // netpoll: poll when nobody has for 10 ms.

@@ -33,7 +33,6 @@ use super::pcell::PCell;
 use super::{free_g, runtime, Runtime};
 use crate::coro::Resumed;
 use crate::g::{self, GPtr, GStatus, Release, Switch};
-use crate::park::Waiter;
 use crate::stack::GoStack;
 
 /// Passes over the victims when stealing (Go: 4).
@@ -225,14 +224,9 @@ fn exit_g(rt: &'static Runtime, m: &'static MLocal, g: GPtr, stack: GoStack) {
     }
     if fin.joiner {
         // The joiner holds the handle and waits for us, so the record stays
-        // alive while we read its wait record's address.
-        // SAFETY: `Life::finish` reported a joiner: its record is in
-        // `joiner` and it is still waiting (it claimed nothing else).
-        unsafe {
-            let w = g.joiner();
-            (*w).claim_exclusive(0);
-            Waiter::wake(w);
-        }
+        // alive while we wake it.
+        // SAFETY: `Life::finish` reported a joiner; this is its one wake.
+        unsafe { g.wake_joiner() };
     }
     if release == Release::Recycle {
         free_g(g);
@@ -304,11 +298,20 @@ enum GiveUp {
     Sleep,
 }
 
+/// Runs the callbacks of the due timers: the one place timers fire. Only
+/// an M does it, in its scheduler loop (`find_runnable`) or, with the timer
+/// role, when it wakes from sleep for a deadline (`idle::stopm`); never
+/// sysmon, never a goroutine. A callback that readies a goroutine puts it
+/// on this M's P when it has one.
+pub(crate) fn fire_timers() {
+    crate::timer::run_due();
+}
+
 /// Steps 1–4, plus retiring a P above `maxprocs`.
 #[inline]
 fn try_local_and_global(rt: &'static Runtime, m: &'static MLocal) -> Option<GPtr> {
     // Due timers first: their callbacks may ready goroutines into our P.
-    crate::timer::run_due();
+    fire_timers();
     let mut guard = m.shared.p.lock();
     let p = guard.as_mut()?;
     if p.p.id >= rt.maxprocs() {

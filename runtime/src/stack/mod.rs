@@ -29,13 +29,17 @@
 mod signal;
 mod slab;
 
+use crate::config::MIN_STACK_SIZE;
+#[cfg(test)]
+use crate::config::{check_stack_size as check_size, DEFAULT_STACK_SIZE, MAX_STACK_SIZE};
+
 use std::io;
 use std::num::NonZeroUsize;
 use std::sync::Mutex;
 
 use corosensei::stack::{Stack, StackPointer};
 
-pub(crate) use signal::on_thread_start;
+pub(crate) use signal::{on_thread_start, DESCRIBE};
 
 /// Whether a goroutine's stack may be taken when it first runs rather than
 /// when it is spawned: only where carving cannot fail for a reason the
@@ -44,15 +48,6 @@ pub(crate) use signal::on_thread_start;
 pub(crate) fn can_defer() -> bool {
     slab::guard_mode() == slab::GuardMode::Madvise
 }
-
-/// Default goroutine stack size: virtual memory, only touched pages are resident.
-pub const DEFAULT_STACK_SIZE: usize = 256 * 1024;
-
-/// The smallest stack a goroutine may ask for.
-pub const MIN_STACK_SIZE: usize = 16 * 1024;
-
-/// The largest stack a goroutine may ask for.
-pub const MAX_STACK_SIZE: usize = 1 << 30;
 
 /// How many stacks a processor keeps for reuse before spilling half to the pool.
 const LOCAL_CACHE: usize = 64;
@@ -68,21 +63,6 @@ const HOT_LOW: usize = HOT_MAX / 2;
 
 /// Cold runs below this many are never compacted.
 const COMPACT_MIN: usize = 1024;
-
-/// Checks a requested stack size, naming the problem when it is unusable.
-pub(crate) fn check_size(bytes: usize) -> Result<(), String> {
-    if bytes < MIN_STACK_SIZE {
-        Err(format!(
-            "{bytes} bytes is below the minimum stack size of {MIN_STACK_SIZE} bytes"
-        ))
-    } else if bytes > MAX_STACK_SIZE {
-        Err(format!(
-            "{bytes} bytes is above the maximum stack size of {MAX_STACK_SIZE} bytes"
-        ))
-    } else {
-        Ok(())
-    }
-}
 
 /// `bytes` rounded up to whole pages: the usable size of its stacks.
 fn round_size(bytes: usize) -> usize {

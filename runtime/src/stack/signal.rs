@@ -185,22 +185,34 @@ unsafe fn chain(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_
     }
 }
 
+/// Names the goroutine running on this thread for the overflow report:
+/// calls its argument with the goroutine's id and name, if one runs. Set
+/// once by the scheduler at start (this layer knows stacks, not
+/// goroutines). Must be async-signal-safe: no lock, no allocation.
+pub(crate) type Describe = fn(&mut dyn FnMut(u64, Option<&str>));
+
+pub(crate) static DESCRIBE: std::sync::OnceLock<Describe> = std::sync::OnceLock::new();
+
 /// Prints the overflow report and aborts. Async-signal-safe.
 fn report_overflow(size: usize) -> ! {
     let mut buf = Buf::new();
     buf.push(b"fatal error: goroutine ");
-    // A lock-free peek at the current G (a thread-local read); we abort
-    // right after.
-    match crate::g::current() {
-        Some(g) => {
-            buf.num(g.id().as_u64());
-            if let Some(name) = g.name() {
+    // Who overflowed: the layer that knows goroutines tells us (a
+    // thread-local read and two fields); we abort right after.
+    let mut named = false;
+    if let Some(describe) = DESCRIBE.get() {
+        describe(&mut |id, name| {
+            named = true;
+            buf.num(id);
+            if let Some(name) = name {
                 buf.push(b" [");
                 buf.push(name.as_bytes());
                 buf.push(b"]");
             }
-        }
-        None => buf.push(b"?"),
+        });
+    }
+    if !named {
+        buf.push(b"?");
     }
     buf.push(b" overflowed its stack of ");
     buf.num(size as u64);

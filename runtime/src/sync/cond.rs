@@ -17,7 +17,7 @@ use std::fmt;
 use std::sync::Mutex as StdMutex;
 
 use super::mutex::MutexGuard;
-use super::waitq::{Waiter, WaiterPtr, WOKEN};
+use crate::waitq::{Waiter, WaiterPtr, WOKEN};
 use crate::WaitReason;
 
 /// A condition variable: goroutines wait on it for an event that another

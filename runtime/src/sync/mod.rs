@@ -18,7 +18,7 @@
 //! threads (the same `park` parks the thread). Two internal building blocks
 //! sit under the types (see `docs/sync.md` for the protocols):
 //!
-//! - `waitq`: a wait-queue node that lives on the waiting goroutine's own
+//! - `crate::waitq` (beside `park`, shared with the netpoller): a wait-queue node that lives on the waiting goroutine's own
 //!   stack (no allocation per wait), and the rule that makes that safe: a
 //!   waker touches the node only between popping it and storing its wake
 //!   state.
@@ -53,7 +53,6 @@ mod rwlock;
 mod sema;
 mod semaphore;
 mod waitgroup;
-pub(crate) mod waitq; // netpoll: I/O waiters are waitq nodes
 
 pub use cond::Cond;
 pub use mutex::{Mutex, MutexGuard};

@@ -27,7 +27,7 @@ use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::Mutex as StdMutex;
 
-use super::waitq::{Waiter, WaiterPtr, HANDOFF};
+use crate::waitq::{Waiter, WaiterPtr, HANDOFF};
 use crate::WaitReason;
 
 pub(crate) struct Sema {
@@ -110,7 +110,7 @@ impl Sema {
         drop(q);
         let handed = handoff && self.try_acquire();
         // SAFETY: we popped `w` under the queue lock and wake it once.
-        unsafe { w.wake(if handed { HANDOFF } else { super::waitq::WOKEN }) };
+        unsafe { w.wake(if handed { HANDOFF } else { crate::waitq::WOKEN }) };
         if handed {
             super::handoff_yield();
         }

@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Mutex as StdMutex;
 
-use super::waitq::{Waiter, WaiterPtr, WOKEN};
+use crate::waitq::{Waiter, WaiterPtr, WOKEN};
 use crate::WaitReason;
 
 /// A weighted semaphore: at most `size` units are held at once; each
