@@ -35,6 +35,11 @@ pub(crate) const BLOCKING_RETAKE: Duration = Duration::from_micros(20);
 /// P when other goroutines are waiting (Go: `forcePreemptNS`, 10 ms).
 pub(crate) const RUNNING_RETAKE: Duration = Duration::from_millis(10);
 
+/// How late a timer may be before sysmon wakes an M for it: running Ms
+/// fire timers on every scheduling pass, so a timer this late means every
+/// M is busy in one goroutine (or asleep without the timer role).
+const TIMER_LATE: Duration = Duration::from_millis(1);
+
 const MIN_DELAY: Duration = Duration::from_micros(20);
 const MAX_DELAY: Duration = Duration::from_millis(10);
 /// Quiet passes before the delay starts doubling (Go: 50 after 1 ms idle).
@@ -105,7 +110,9 @@ fn run(rt: &'static Runtime) {
         let busy = retake(rt, &mut seen) | watch_ps(rt, &mut slices);
         // Timers fire on Ms only (`worker::fire_timers`): a callback that
         // misbehaves must not stall sysmon. Overdue ones get an M woken.
-        if crate::timer::next_deadline().is_some_and(|d| d <= std::time::Instant::now()) {
+        if crate::timer::next_deadline()
+            .is_some_and(|d| d + TIMER_LATE <= std::time::Instant::now())
+        {
             idle::timers_changed(rt);
             quiet = 0;
         }
