@@ -37,6 +37,7 @@ use std::ptr;
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
 use crate::g::GRef;
+use crate::stack::asan::Fiber;
 use crate::stack::GoStack;
 
 /// Why a goroutine gave control back to its M.
@@ -80,6 +81,9 @@ pub(crate) struct CoroCell {
     coro: UnsafeCell<Body>,
     /// Set by the coroutine itself on first run; read only on its own stack.
     yielder: UnsafeCell<*const Yielder<(), Switch>>,
+    /// What AddressSanitizer is told at each switch (`stack/asan.rs`;
+    /// zero-sized without `cfg(weft_asan)`).
+    fiber: Fiber,
 }
 
 /// A goroutine's code, before and after it has a stack.
@@ -101,10 +105,15 @@ unsafe impl Send for CoroCell {}
 // in an `Arc`), but only the M that owns the G dereferences its contents.
 unsafe impl Sync for CoroCell {}
 
-fn coroutine(stack: GoStack, body: impl FnOnce() + Send + 'static) -> Coro {
+fn coroutine(fiber: &Fiber, stack: GoStack, body: impl FnOnce() + Send + 'static) -> Coro {
+    fiber.set_stack(&stack);
     Coroutine::with_stack(stack, move |y: &Yielder<(), Switch>, ()| {
-        register_yielder(y);
+        let fiber = register_yielder(y);
         body();
+        // SAFETY: `fiber` is in the G, which its M keeps alive while the G
+        // runs; the switch out of the finished coroutine comes next, and
+        // corosensei only returns through frames made before `entered`.
+        unsafe { (*fiber).finishing() };
     })
 }
 
@@ -112,9 +121,11 @@ impl CoroCell {
     /// Prepares a coroutine that will run `body` on `stack`. `body` must not
     /// unwind: the caller catches panics inside it.
     pub fn new(stack: GoStack, body: impl FnOnce() + Send + 'static) -> CoroCell {
+        let fiber = Fiber::default();
         CoroCell {
-            coro: UnsafeCell::new(Body::Live(coroutine(stack, body))),
+            coro: UnsafeCell::new(Body::Live(coroutine(&fiber, stack, body))),
             yielder: UnsafeCell::new(ptr::null()),
+            fiber,
         }
     }
 
@@ -127,6 +138,7 @@ impl CoroCell {
         CoroCell {
             coro: UnsafeCell::new(Body::Unbound(Box::new(body))),
             yielder: UnsafeCell::new(ptr::null()),
+            fiber: Fiber::default(),
         }
     }
 
@@ -149,7 +161,7 @@ impl CoroCell {
         let Body::Unbound(body) = mem::replace(slot, Body::Gone) else {
             unreachable!("weft: bound a stack to a goroutine that has one");
         };
-        *slot = Body::Live(coroutine(stack, body));
+        *slot = Body::Live(coroutine(&self.fiber, stack, body));
     }
 
     /// Runs the goroutine until it suspends or finishes.
@@ -164,7 +176,10 @@ impl CoroCell {
         let Body::Live(coro) = slot else {
             unreachable!("weft: resumed a goroutine without a live coroutine");
         };
-        match coro.resume(()) {
+        let on_m = self.fiber.resuming();
+        let result = coro.resume(());
+        Fiber::back_on_m(on_m);
+        match result {
             CoroutineResult::Yield(s) => Resumed::Switched(s),
             CoroutineResult::Return(()) => {
                 let Body::Live(coro) = mem::replace(slot, Body::Gone) else {
@@ -191,12 +206,16 @@ impl Drop for CoroCell {
     }
 }
 
-/// The first thing every goroutine does: remember where its `Yielder` is.
-fn register_yielder(y: &Yielder<(), Switch>) {
+/// The first thing every goroutine does: remember where its `Yielder` is
+/// (and tell the sanitizer it runs). Returns the G's [`Fiber`], for its last
+/// act.
+fn register_yielder(y: &Yielder<(), Switch>) -> *const Fiber {
     let g = crate::sched::current_g().expect("weft: coroutine started outside an M");
+    g.coro.fiber.entered();
     // SAFETY: we are on this goroutine's own stack (invariant 1): nobody else
     // reads or writes its `yielder` field now.
     unsafe { *g.coro.yielder.get() = y as *const _ };
+    &g.coro.fiber
 }
 
 /// Suspends the current goroutine, giving `s` to its M. Returns when an M
@@ -208,7 +227,9 @@ pub(crate) fn suspend(g: &GRef, s: Switch) {
     // `register_yielder` has stored the yielder's address, which stays valid
     // for the coroutine's whole life (it sits at the top of its stack).
     let y = unsafe { &**g.coro.yielder.get() };
+    let suspended = g.coro.fiber.suspending();
     y.suspend(s);
+    g.coro.fiber.resumed(suspended);
 }
 
 /// Wraps a commit closure for `Switch::Park`.
