@@ -2,8 +2,13 @@
 # The test suite: every crate's tests once, then the scheduler-sensitive
 # tests again under both spawn policies and under maxprocs 1 and 2.
 # Release mode: the scale tests (a million goroutines) need it.
+# `./test.sh asan` runs the suite under AddressSanitizer instead (nightly
+# toolchain): scripts/asan.sh, explained in docs/stacks.md.
 set -euo pipefail
 cd "$(dirname "$0")"
+if [ "${1:-}" = asan ]; then
+  exec scripts/asan.sh
+fi
 cargo test --workspace --release
 for spawn in continuation child; do
   for procs in 1 2; do
