@@ -10,9 +10,11 @@ for spawn in continuation child; do
   for procs in 1 2; do
     echo "== WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs"
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
-      -p weft-runtime --test matrix --test sync_matrix --test blocking
+      -p weft-runtime --test matrix --test sync_matrix --test blocking --test recycle --test net
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
-      -p weft-channels --test matrix
+      -p weft-channels --test matrix --test chan_races --test chan_dyn_select
+    WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
+      -p weft --test lib_context --test lib_errgroup --test lib_patterns
     # Go's own tests (tests/golang), without the slow_* ones: those ran
     # once above.
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \

@@ -7,6 +7,27 @@
 //! let h = weft::go!(move || 6 * 7);
 //! assert_eq!(h.join().unwrap(), 42);
 //! ```
+//!
+//! What is where (Go's names in brackets):
+//!
+//! - goroutines: [`go!`], [`spawn`], [`Builder`], [`JoinHandle`], [`run`],
+//!   [`yield_now`], [`maxprocs`] (`runtime.GOMAXPROCS`), [`num_goroutine`],
+//!   [`blocking`] for calls that block their thread, and
+//!   [`#[weft::main]`](main) / [`#[weft::test]`](test);
+//! - channels: [`chan`], [`Sender`], [`Receiver`], [`never()`] (the nil
+//!   channel), [`select!`], and [`Select`] for cases known at run time
+//!   (`reflect.Select`);
+//! - [`time`]: `sleep`, `after`, `tick`, `Timer`, `Ticker`, `after_func`;
+//! - [`sync`]: `Mutex`, `RwLock`, `WaitGroup`, `Cond`, `Once`, `Semaphore`,
+//!   `Pool`;
+//! - the library around them: [`context`], [`errgroup`], [`rate`]
+//!   (`golang.org/x/time/rate`) and [`patterns`] (the pipeline stages of
+//!   "Concurrency in Go");
+//! - observing the runtime: [`stats`], [`dump_goroutines`], and
+//!   [`runtime`] for the parking primitive and the timer core.
+//!
+//! docs/guide.md is the tour for a Go programmer, with the differences
+//! from Go in one table.
 
 pub use weft_channels::*;
 pub use weft_runtime::{
@@ -16,6 +37,36 @@ pub use weft_runtime::{
 };
 
 pub use weft_runtime::sync;
+
+pub use weft_macros::{main, test};
+
+// `::weft::...` paths (what `#[weft::main]` expands to) also resolve inside
+// this crate's own tests.
+extern crate self as weft;
+
+pub mod context;
+pub mod errgroup;
+#[doc(hidden)]
+pub mod __macro_support {
+    pub use crate::macro_support::configure;
+}
+mod macro_support;
+pub mod patterns;
+pub mod rate;
+
+/// docs/guide.md's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../docs/guide.md")]
+pub struct GuideDoctests;
+
+/// README.md's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
+
+/// Sockets that park goroutines, not threads: TCP, UDP and Unix-domain
+/// streams with std::net's methods on an epoll netpoller.
+pub use weft_runtime::net;
 
 /// Time: `sleep` (and, from the channels crate, `after`, `tick`, `Timer`,
 /// `Ticker`).

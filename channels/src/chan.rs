@@ -32,8 +32,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use std::time::{Duration, Instant};
 
-use weft_runtime::park::park;
-use weft_runtime::timer::{self, TimerId};
+use weft_runtime::park::{park, Waiter};
+use weft_runtime::timer;
 use weft_runtime::WaitReason;
 
 use crate::error::{
@@ -41,7 +41,10 @@ use crate::error::{
     TrySendError,
 };
 use crate::time::TimeChan;
-use crate::waiter::{Entry, Packet, Waiter, WaiterRef, TIMEOUT};
+use crate::waiter::{Claimed, Sudog, WaitQueue};
+
+/// The tag a deadline's timer claims a blocked operation with.
+pub(crate) const TIMEOUT: usize = weft_runtime::park::MAX_TAG;
 
 /// The shared part of a channel.
 pub(crate) struct Chan<T> {
@@ -63,36 +66,26 @@ pub(crate) struct Chan<T> {
 
 // SAFETY: `state` is only reached through `Chan::locked`/`Chan::state_mut`,
 // which require the lock, so at most one thread touches it at a time; the
-// values it holds move between threads, hence `T: Send`.
+// values it holds move between threads, hence `T: Send`. The queues' raw
+// pointers name entries on blocked goroutines' stacks, alive while linked
+// (waiter.rs).
 unsafe impl<T: Send> Sync for Chan<T> {}
 // SAFETY: as above; owning a `Chan<T>` owns `T`s, which are `Send`.
 unsafe impl<T: Send> Send for Chan<T> {}
 
 pub(crate) struct State<T> {
     pub(crate) buf: VecDeque<T>,
-    pub(crate) recvq: VecDeque<Entry<T>>,
-    pub(crate) sendq: VecDeque<Entry<T>>,
+    pub(crate) recvq: WaitQueue<T>,
+    pub(crate) sendq: WaitQueue<T>,
     pub(crate) closed: bool,
     /// Every `Receiver` is gone: sends fail.
     pub(crate) rx_gone: bool,
 }
 
-/// Pops the first waiter of `q` that can still be claimed, claimed; drops
-/// the stale ones (a select that another channel already won, a timed-out
-/// waiter).
-fn dequeue<T>(q: &mut VecDeque<Entry<T>>) -> Option<Entry<T>> {
-    while let Some(e) = q.pop_front() {
-        if e.claim() {
-            return Some(e);
-        }
-    }
-    None
-}
-
 /// What a send that found the channel ready did.
 pub(crate) enum Sent<T> {
-    /// The value is delivered; finish this receiver after unlocking.
-    Handed(Entry<T>),
+    /// The value is delivered; wake this receiver after unlocking.
+    Handed(Claimed<T>),
     /// The value is in the buffer.
     Buffered,
     /// Closed (or no receivers): the value comes back.
@@ -103,8 +96,8 @@ pub(crate) enum Sent<T> {
 
 /// What a receive that found the channel ready did.
 pub(crate) enum Recvd<T> {
-    /// A value; finish this sender (if any) after unlocking.
-    Value(T, Option<Entry<T>>),
+    /// A value; wake this sender (if any) after unlocking.
+    Value(T, Option<Claimed<T>>),
     Closed,
     Empty,
 }
@@ -115,10 +108,12 @@ impl<T> State<T> {
         if self.closed || self.rx_gone {
             return Sent::Closed(v);
         }
-        if let Some(e) = dequeue(&mut self.recvq) {
+        // SAFETY: the caller holds the channel lock (it has `&mut State`).
+        if let Some(c) = unsafe { self.recvq.dequeue() } {
             // A waiting receiver: hand the value straight to it.
-            *e.packet.slot() = Some(v);
-            return Sent::Handed(e);
+            // SAFETY: claimed, not yet woken.
+            unsafe { c.put(v) };
+            return Sent::Handed(c);
         }
         if self.buf.len() < cap {
             self.buf.push_back(v);
@@ -129,9 +124,10 @@ impl<T> State<T> {
 
     /// Go's `chanrecv` up to the point of blocking.
     pub(crate) fn try_recv(&mut self) -> Recvd<T> {
-        if let Some(e) = dequeue(&mut self.sendq) {
-            let sv = e.packet.slot().take();
-            let Some(sv) = sv else {
+        // SAFETY: the caller holds the channel lock (it has `&mut State`).
+        if let Some(c) = unsafe { self.sendq.dequeue() } {
+            // SAFETY: claimed, not yet woken.
+            let Some(sv) = (unsafe { c.take() }) else {
                 crate::throw("channel: a queued sender had no value");
             };
             // Buffered and full: take the head, move the sender's value to
@@ -143,7 +139,7 @@ impl<T> State<T> {
                 }
                 None => sv,
             };
-            return Recvd::Value(v, Some(e));
+            return Recvd::Value(v, Some(c));
         }
         if let Some(v) = self.buf.pop_front() {
             return Recvd::Value(v, None);
@@ -155,24 +151,23 @@ impl<T> State<T> {
         }
     }
 
-    /// Claims every waiter in both queues (close, last receiver gone).
-    fn claim_all(&mut self) -> Vec<Entry<T>> {
+    /// Claims every waiter in both queues (close, last receiver gone):
+    /// receivers find their slot empty, senders find their value still
+    /// there.
+    fn claim_all(&mut self) -> Vec<Claimed<T>> {
         let mut woken = Vec::new();
         for q in [&mut self.recvq, &mut self.sendq] {
-            while let Some(e) = dequeue(q) {
-                woken.push(e);
+            // SAFETY: the caller holds the channel lock.
+            while let Some(c) = unsafe { q.dequeue() } {
+                woken.push(c);
             }
         }
         woken
     }
-
-    /// Removes the entries of `packet` from both queues (a select's losing
-    /// cases, a timed-out waiter).
-    pub(crate) fn remove(&mut self, packet: &Arc<Packet<T>>) {
-        self.recvq.retain(|e| !Arc::ptr_eq(&e.packet, packet));
-        self.sendq.retain(|e| !Arc::ptr_eq(&e.packet, packet));
-    }
 }
+
+/// Picks a channel's queue of receivers or of senders.
+type Which<T> = fn(&mut State<T>) -> &mut WaitQueue<T>;
 
 impl<T> Chan<T> {
     fn new(cap: usize, time: Option<Box<TimeChan>>) -> Chan<T> {
@@ -180,8 +175,8 @@ impl<T> Chan<T> {
             lock: Mutex::new(()),
             state: UnsafeCell::new(State {
                 buf: VecDeque::with_capacity(cap.min(1024)),
-                recvq: VecDeque::new(),
-                sendq: VecDeque::new(),
+                recvq: WaitQueue::default(),
+                sendq: WaitQueue::default(),
                 closed: false,
                 rx_gone: false,
             }),
@@ -241,31 +236,34 @@ impl<T> Chan<T> {
         })
     }
 
-    /// Go's `chansend`, blocking until done or until `deadline`. The timer
-    /// only claims the waiter (no `T` crosses to it); the loser of the claim
-    /// race does nothing.
+    /// Go's `chansend`, blocking until done or until `deadline`.
     fn send_until(&self, v: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let g = self.lock();
         // SAFETY: `g` holds the lock; the reference is not used after `g`
-        // is handed to the park commit below.
+        // is handed to the park commit in `block`.
         let st = unsafe { self.state_mut() };
         match st.try_send(self.cap, v) {
-            Sent::Handed(e) => {
+            Sent::Handed(c) => {
                 drop(g);
-                e.finish();
+                c.wake();
                 Ok(())
             }
             Sent::Buffered => Ok(()),
             Sent::Closed(v) => Err(SendTimeoutError::Closed(v)),
             Sent::Full(v) if passed(deadline) => Err(SendTimeoutError::Timeout(v)),
             Sent::Full(v) => {
-                let (packet, timer) = queue_waiter(&mut st.sendq, Some(v), deadline);
-                let won = packet.waiter().wait(WaitReason::ChanSend, move || drop(g));
-                let timed_out = self.timed_out(won, &packet, timer);
-                // Claimed: taken by a receiver (slot empty), or woken by
-                // close / the last receiver's drop / the timer (value there).
-                let back = packet.slot().take();
-                match (back, timed_out) {
+                let mut slot = Some(v);
+                let timed_out = self.block(
+                    |st| &mut st.sendq,
+                    st,
+                    &mut slot,
+                    deadline,
+                    g,
+                    WaitReason::ChanSend,
+                );
+                // Taken by a receiver (slot empty), or woken by close, the
+                // last receiver's drop or the timer (value still there).
+                match (slot.take(), timed_out) {
                     (None, false) => Ok(()),
                     (Some(v), false) => Err(SendTimeoutError::Closed(v)),
                     (Some(v), true) => Err(SendTimeoutError::Timeout(v)),
@@ -275,13 +273,48 @@ impl<T> Chan<T> {
         }
     }
 
-    /// After a blocked operation's `wait`: whether its timer won the claim
-    /// (then its entry is taken out of the queue); otherwise the timer, if
-    /// any, is cancelled.
-    fn timed_out(&self, won: usize, packet: &Arc<Packet<T>>, timer: Option<TimerId>) -> bool {
-        let Some(timer) = timer else { return false };
-        if won == TIMEOUT {
-            self.locked(|st| st.remove(packet));
+    /// Queues the caller on `which` queue with its value slot, parks
+    /// (releasing `g` once off its stack), and returns whether the
+    /// deadline's timer woke it (then its entry has been unlinked).
+    ///
+    /// Without a deadline the wait record lives on this stack; with one it
+    /// is shared with the timer's callback, which may still run after we
+    /// return (it then finds the record claimed and does nothing).
+    fn block(
+        &self,
+        which: Which<T>,
+        st: &mut State<T>,
+        slot: &mut Option<T>,
+        deadline: Option<Instant>,
+        g: MutexGuard<'_, ()>,
+        reason: WaitReason,
+    ) -> bool {
+        let Some(at) = deadline else {
+            let w = Waiter::new();
+            let s = Sudog::new(&w, slot, 0);
+            // SAFETY: we hold the lock (`g`); `s` stays on this frame until
+            // a claimer unlinks it (nothing else wakes an untimed wait).
+            unsafe { which(st).push_back(&s) };
+            w.wait(reason, move || drop(g));
+            return false;
+        };
+        let w = Arc::new(Waiter::new());
+        let s = Sudog::new(&w, slot, 0);
+        // SAFETY: as above; on a timeout we unlink `s` ourselves below.
+        unsafe { which(st).push_back(&s) };
+        // Under the channel lock: `timer::add` only touches the timer heap
+        // and may wake an idle M; it never parks or takes a channel lock.
+        let claimer = w.clone();
+        let timer = timer::add(at, move || {
+            if claimer.try_claim(TIMEOUT) {
+                // SAFETY: claimed just now; the record is kept alive by
+                // `claimer` whatever its owner does.
+                unsafe { Waiter::wake(&*claimer) };
+            }
+        });
+        if w.wait(reason, move || drop(g)) == TIMEOUT {
+            // SAFETY: we hold the lock inside `locked`; `s` is alive.
+            self.locked(|st| unsafe { which(st).unlink(&s) });
             return true;
         }
         timer::cancel(&timer);
@@ -293,9 +326,9 @@ impl<T> Chan<T> {
         // SAFETY: `g` holds the lock while `st` is used.
         let st = unsafe { self.state_mut() };
         match st.try_send(self.cap, v) {
-            Sent::Handed(e) => {
+            Sent::Handed(c) => {
                 drop(g);
-                e.finish();
+                c.wake();
                 Ok(())
             }
             Sent::Buffered => Ok(()),
@@ -315,28 +348,32 @@ impl<T> Chan<T> {
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let g = self.lock();
         // SAFETY: `g` holds the lock; the reference is not used after `g`
-        // is handed to the park commit below.
+        // is handed to the park commit in `block`.
         let st = unsafe { self.state_mut() };
         match st.try_recv() {
-            Recvd::Value(v, e) => {
+            Recvd::Value(v, c) => {
                 drop(g);
-                if let Some(e) = e {
-                    e.finish();
+                if let Some(c) = c {
+                    c.wake();
                 }
                 Ok(v)
             }
             Recvd::Closed => Err(RecvTimeoutError::Closed),
             Recvd::Empty if passed(deadline) => Err(RecvTimeoutError::Timeout),
             Recvd::Empty => {
-                let (packet, timer) = queue_waiter(&mut st.recvq, None, deadline);
-                let won = packet
-                    .waiter()
-                    .wait(WaitReason::ChanReceive, move || drop(g));
-                if self.timed_out(won, &packet, timer) {
+                let mut slot = None;
+                let timed_out = self.block(
+                    |st| &mut st.recvq,
+                    st,
+                    &mut slot,
+                    deadline,
+                    g,
+                    WaitReason::ChanReceive,
+                );
+                if timed_out {
                     return Err(RecvTimeoutError::Timeout);
                 }
-                let v = packet.slot().take();
-                v.ok_or(RecvTimeoutError::Closed)
+                slot.ok_or(RecvTimeoutError::Closed)
             }
         }
     }
@@ -346,10 +383,10 @@ impl<T> Chan<T> {
         // SAFETY: `g` holds the lock while `st` is used.
         let st = unsafe { self.state_mut() };
         match st.try_recv() {
-            Recvd::Value(v, e) => {
+            Recvd::Value(v, c) => {
                 drop(g);
-                if let Some(e) = e {
-                    e.finish();
+                if let Some(c) = c {
+                    c.wake();
                 }
                 Ok(v)
             }
@@ -369,8 +406,8 @@ impl<T> Chan<T> {
             st.closed = true;
             st.claim_all()
         };
-        for e in woken {
-            e.finish();
+        for c in woken {
+            c.wake();
         }
         Ok(())
     }
@@ -385,8 +422,8 @@ impl<T> Chan<T> {
             st.rx_gone = true;
             (st.claim_all(), mem::take(&mut st.buf))
         };
-        for e in woken {
-            e.finish();
+        for c in woken {
+            c.wake();
         }
         drop(buf);
     }
@@ -406,36 +443,6 @@ impl<T> Chan<T> {
 /// Whether `deadline` is set and has passed.
 fn passed(deadline: Option<Instant>) -> bool {
     deadline.is_some_and(|d| Instant::now() >= d)
-}
-
-/// Queues a blocked operation (one packet, case 0) on `q`. With a deadline
-/// the waiter is shared with a timer that claims it as timed out then.
-/// Called under the channel lock: `timer::add` only touches the timer heap
-/// and may wake an idle M; it never parks or takes a channel lock.
-fn queue_waiter<T>(
-    q: &mut VecDeque<Entry<T>>,
-    value: Option<T>,
-    deadline: Option<Instant>,
-) -> (Arc<Packet<T>>, Option<TimerId>) {
-    let (waiter, timer) = match deadline {
-        None => (WaiterRef::Own(Waiter::new()), None),
-        Some(at) => {
-            let waiter = Arc::new(Waiter::new());
-            let claimer = waiter.clone();
-            let timer = timer::add(at, move || {
-                if claimer.try_claim(TIMEOUT) {
-                    claimer.finish();
-                }
-            });
-            (WaiterRef::Shared(waiter), Some(timer))
-        }
-    };
-    let packet = Arc::new(Packet::new(value, waiter));
-    q.push_back(Entry {
-        packet: packet.clone(),
-        case: 0,
-    });
-    (packet, timer)
 }
 
 /// Parks forever: an operation on a nil channel (`never()`).

@@ -30,7 +30,8 @@
 //!
 //! Layout: `chan` (the channel and its two halves), `waiter` (what a
 //! blocked operation leaves in a queue and the claim word that decides who
-//! completes it), `select` (the `select!` macro and its algorithm),
+//! completes it), `select` (the `select!` macro and its algorithm), `dyn_select`
+//! ([`Select`]: the same algorithm over cases added at run time),
 //! `time` (timer and ticker channels), `error`. How it all fits: `docs/channels.md`.
 //!
 //! Rules this crate keeps: a blocked operation parks its goroutine (or
@@ -42,6 +43,7 @@
 #![warn(missing_docs)]
 
 mod chan;
+mod dyn_select;
 mod error;
 mod rand;
 mod select;
@@ -49,6 +51,7 @@ pub mod time;
 mod waiter;
 
 pub use chan::{chan, never, never_sender, IntoIter, Iter, Receiver, Sender};
+pub use dyn_select::{Select, SelectTimeoutError, SelectedOperation, TrySelectError};
 pub use error::{
     CloseError, RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError,
     TrySendError,

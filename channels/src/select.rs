@@ -28,17 +28,19 @@
 //! Must never: park holding a lock other than through the commit, lock
 //! channels out of address order, or complete two cases.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Mutex, MutexGuard};
 
+use weft_runtime::park::Waiter;
 use weft_runtime::WaitReason;
 
 use crate::chan::{block_forever, Chan, Receiver, Recvd, Sender, Sent};
 use crate::error::{RecvError, SendError};
-use crate::waiter::{Entry, Packet, Waiter, WaiterRef};
+use crate::waiter::{Claimed, Sudog};
 
-/// The shared waiter of one blocked select, as the cases see it.
+/// The shared wait record of one blocked select, as the cases see it. It
+/// lives on the selecting goroutine's stack.
 #[doc(hidden)]
-pub struct SelectWaiter(Arc<Waiter>);
+pub struct SelectWaiter(Waiter);
 
 /// One case of a `select!`: the interface `select_run` drives. Not a
 /// public API; the macro uses it.
@@ -54,23 +56,26 @@ pub trait Case<'a> {
     /// The caller holds the lock returned by `chan_lock`.
     unsafe fn poll(&mut self) -> bool;
 
-    /// Queues this case on its channel under `case`.
+    /// Queues this case on its channel under `case`. The case must not move
+    /// until [`Case::dequeue`] (or a win) takes it out again.
     ///
     /// # Safety
-    /// The caller holds the lock returned by `chan_lock`.
+    /// The caller holds the lock returned by `chan_lock`, and `waiter` lives
+    /// until the select returns.
     unsafe fn enqueue(&mut self, waiter: &SelectWaiter, case: usize);
 
-    /// Removes this case's entry from its channel (a losing case).
+    /// Removes this case's entry from its channel, if still there (a
+    /// losing case).
     ///
     /// # Safety
     /// The caller holds the lock returned by `chan_lock`.
     unsafe fn dequeue(&mut self);
 
-    /// After `poll` succeeded and the locks are released: lets go the
+    /// After `poll` succeeded and the locks are released: wakes the
     /// counterpart the poll claimed, if any.
     fn after_unlock(&mut self);
 
-    /// This case won while queued: reads its result from its packet.
+    /// This case won while queued: reads its result from its slot.
     fn won(&mut self);
 }
 
@@ -126,8 +131,10 @@ impl<T, S: AsSender<T> + ?Sized> AsSender<T> for &mut S {
 #[doc(hidden)]
 pub struct RecvCase<'a, T> {
     chan: Option<&'a Chan<T>>,
-    packet: Option<Arc<Packet<T>>>,
-    wake: Option<Entry<T>>,
+    /// Filled by a sender that claims this case while it is queued.
+    slot: Option<T>,
+    sudog: Option<Sudog<T>>,
+    wake: Option<Claimed<T>>,
     result: Option<Result<T, RecvError>>,
 }
 
@@ -135,7 +142,8 @@ impl<'a, T> RecvCase<'a, T> {
     pub fn new<R: AsReceiver<T> + ?Sized>(rx: &'a R) -> Self {
         RecvCase {
             chan: rx.as_receiver().chan.as_deref(),
-            packet: None,
+            slot: None,
+            sudog: None,
             wake: None,
             result: None,
         }
@@ -158,9 +166,9 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
         // the reference dies before we return.
         let st = unsafe { c.state_mut() };
         match st.try_recv() {
-            Recvd::Value(v, e) => {
+            Recvd::Value(v, claimed) => {
                 self.result = Some(Ok(v));
-                self.wake = e;
+                self.wake = claimed;
                 true
             }
             Recvd::Closed => {
@@ -173,34 +181,28 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
 
     unsafe fn enqueue(&mut self, waiter: &SelectWaiter, case: usize) {
         let Some(c) = self.chan else { return };
-        let packet = Arc::new(Packet::new(None, WaiterRef::Shared(waiter.0.clone())));
-        // SAFETY: the caller holds this channel's lock (our contract).
-        let st = unsafe { c.state_mut() };
-        st.recvq.push_back(Entry {
-            packet: packet.clone(),
-            case,
-        });
-        self.packet = Some(packet);
+        let slot: *mut Option<T> = &mut self.slot;
+        let s = self.sudog.insert(Sudog::new(&waiter.0, slot, case));
+        // SAFETY: the caller holds this channel's lock; the case (and so
+        // `s`) stays put until it is dequeued or wins (our contract).
+        unsafe { c.state_mut().recvq.push_back(s) };
     }
 
     unsafe fn dequeue(&mut self) {
-        if let (Some(c), Some(p)) = (self.chan, &self.packet) {
-            // SAFETY: the caller holds this channel's lock (our contract).
-            unsafe { c.state_mut() }.remove(p);
+        if let (Some(c), Some(s)) = (self.chan, &self.sudog) {
+            // SAFETY: the caller holds this channel's lock; `s` is alive.
+            unsafe { c.state_mut().recvq.unlink(s) };
         }
     }
 
     fn after_unlock(&mut self) {
-        if let Some(e) = self.wake.take() {
-            e.finish();
+        if let Some(c) = self.wake.take() {
+            c.wake();
         }
     }
 
     fn won(&mut self) {
-        if let Some(p) = &self.packet {
-            let v = p.slot().take();
-            self.result = Some(v.ok_or(RecvError));
-        }
+        self.result = Some(self.slot.take().ok_or(RecvError));
     }
 }
 
@@ -208,9 +210,11 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
 #[doc(hidden)]
 pub struct SendCase<'a, T> {
     chan: Option<&'a Chan<T>>,
+    /// The value; a receiver that claims this case while it is queued
+    /// takes it from here.
     value: Option<T>,
-    packet: Option<Arc<Packet<T>>>,
-    wake: Option<Entry<T>>,
+    sudog: Option<Sudog<T>>,
+    wake: Option<Claimed<T>>,
     result: Option<Result<(), SendError<T>>>,
 }
 
@@ -219,7 +223,7 @@ impl<'a, T> SendCase<'a, T> {
         SendCase {
             chan: tx.as_sender().chan.as_deref(),
             value: Some(value),
-            packet: None,
+            sudog: None,
             wake: None,
             result: None,
         }
@@ -244,8 +248,8 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
         // the reference dies before we return.
         let st = unsafe { c.state_mut() };
         match st.try_send(c.cap(), v) {
-            Sent::Handed(e) => {
-                self.wake = Some(e);
+            Sent::Handed(claimed) => {
+                self.wake = Some(claimed);
                 self.result = Some(Ok(()));
                 true
             }
@@ -266,40 +270,32 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
 
     unsafe fn enqueue(&mut self, waiter: &SelectWaiter, case: usize) {
         let Some(c) = self.chan else { return };
-        let packet = Arc::new(Packet::new(
-            self.value.take(),
-            WaiterRef::Shared(waiter.0.clone()),
-        ));
-        // SAFETY: the caller holds this channel's lock (our contract).
-        let st = unsafe { c.state_mut() };
-        st.sendq.push_back(Entry {
-            packet: packet.clone(),
-            case,
-        });
-        self.packet = Some(packet);
+        let slot: *mut Option<T> = &mut self.value;
+        let s = self.sudog.insert(Sudog::new(&waiter.0, slot, case));
+        // SAFETY: the caller holds this channel's lock; the case (and so
+        // `s`) stays put until it is dequeued or wins (our contract).
+        unsafe { c.state_mut().sendq.push_back(s) };
     }
 
     unsafe fn dequeue(&mut self) {
-        if let (Some(c), Some(p)) = (self.chan, &self.packet) {
-            // SAFETY: the caller holds this channel's lock (our contract).
-            unsafe { c.state_mut() }.remove(p);
+        if let (Some(c), Some(s)) = (self.chan, &self.sudog) {
+            // SAFETY: the caller holds this channel's lock; `s` is alive.
+            unsafe { c.state_mut().sendq.unlink(s) };
         }
     }
 
     fn after_unlock(&mut self) {
-        if let Some(e) = self.wake.take() {
-            e.finish();
+        if let Some(c) = self.wake.take() {
+            c.wake();
         }
     }
 
     fn won(&mut self) {
-        if let Some(p) = &self.packet {
-            let back = p.slot().take();
-            self.result = Some(match back {
-                None => Ok(()),
-                Some(v) => Err(SendError(v)),
-            });
-        }
+        // Taken by a receiver (empty), or handed back by close (still here).
+        self.result = Some(match self.value.take() {
+            None => Ok(()),
+            Some(v) => Err(SendError(v)),
+        });
     }
 }
 
@@ -347,15 +343,17 @@ pub fn select_run<'a>(cases: &mut [&mut dyn Case<'a>], has_default: bool) {
         drop(guards);
         block_forever(WaitReason::Select);
     }
-    let waiter = SelectWaiter(Arc::new(Waiter::new()));
+    let waiter = SelectWaiter(Waiter::new());
     for &i in &order {
-        // SAFETY: `guards` holds every enabled case's channel lock.
+        // SAFETY: `guards` holds every enabled case's channel lock; the
+        // cases and `waiter` stay on this frame until we return.
         unsafe { cases[i].enqueue(&waiter, i) };
     }
     // Step 4 happens on the counterpart's side.
     let won = waiter.0.wait(WaitReason::Select, move || drop(guards));
 
-    // Step 5: remove the losers' entries.
+    // Step 5: take the losers' entries out of their queues (the winner's
+    // was taken out by its claimer), so nobody reaches them once we return.
     if order.len() > 1 {
         let guards = lock_all(&locks);
         for &i in &order {

@@ -1,152 +1,175 @@
-//! Waiters: what a blocked send, receive or select leaves in a channel's
-//! queue (Go's `sudog`), and the one state word that decides who completes
-//! it (Go's `selectDone` CAS plus `sudog.success`).
+//! Queue entries: what a blocked send, receive or select case leaves in a
+//! channel's queue (Go's `sudog` on a `waitq`), and the queue itself.
 //!
-//! Owns: [`Waiter`] (the claim word and the unpark handle of one blocked
-//! operation — shared by every case of a select), [`Packet`] (one case's
-//! value slot) and [`Entry`] (a packet queued on a channel under one case
-//! index).
+//! Owns: [`Sudog`] — one case of one blocked operation, living **on the
+//! blocked goroutine's stack** — and [`WaitQueue`], an intrusive
+//! doubly-linked list of them threaded through their `prev`/`next` fields.
+//! A blocked operation therefore allocates nothing, and a `select!`'s
+//! losing cases leave their queues in O(1).
 //!
-//! The claim word, `Waiter::state`:
+//! A `Sudog` points at the operation's [`Waiter`] (the runtime's wait
+//! record: its claim word decides which case, or which party, completes
+//! the operation; a select's cases share one) and at the value slot on the
+//! waiter's stack: `Some(v)` to be taken for a send, `None` to be filled
+//! for a receive.
 //!
-//! ```text
-//!   WAITING (0) --CAS by a waker holding the channel lock--> CLAIMED(case)
-//!               --CAS by a timer (recv_timeout/send_timeout)--> CLAIMED(TIMEOUT)
-//!   CLAIMED(case) --fetch_or(DONE) by the claimer, after the transfer--> DONE(case)
-//! ```
+//! Rules (the channel lock is the queue's lock):
+//! - links (`prev`, `next`, `linked`) are read and written only under the
+//!   lock of the channel whose queue holds the entry;
+//! - an entry is touched by others only while linked, or by the one party
+//!   that claimed its waiter (which moves the value and then wakes it);
+//! - the owner unlinks its still-linked entries (a select's losers, a
+//!   timed-out operation) under each channel's lock before its stack frame
+//!   goes away, so nobody can reach a dead entry.
 //!
-//! Exactly one CAS from `WAITING` succeeds, so exactly one party completes
-//! the operation; every other party that finds this waiter in a queue sees
-//! the CAS fail and drops its (stale) entry. The claimer moves the value
-//! through the packet's slot and only then sets `DONE` (release) and
-//! unparks; the waiter leaves its park loop only on seeing `DONE`
-//! (acquire), so it never reads a half-done transfer, and a spurious
-//! wake-up (a token left by an earlier unpark) just parks again.
-//!
-//! Must never: be claimed twice, or let the waiter return before `DONE`.
+//! Must never: be claimed twice (the waiter's CAS), be touched after its
+//! owner returned, or be linked into two queues.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::cell::Cell;
+use std::ptr;
 
-use weft_runtime::park::{park, unparker, Unparker};
-use weft_runtime::WaitReason;
+use weft_runtime::park::Waiter;
 
-const WAITING: usize = 0;
-const DONE: usize = 1;
-
-/// The case index a timer claims with (the `*_timeout` forms).
-pub(crate) const TIMEOUT: usize = usize::MAX >> 2;
-
-/// One blocked operation: a `send`, a `recv`, or a whole `select!`.
-pub(crate) struct Waiter {
-    /// `WAITING`, or `(case + 1) << 1`, or that `| DONE`.
-    state: AtomicUsize,
-    unparker: Unparker,
+/// One case of one blocked operation, on the blocked goroutine's stack.
+pub(crate) struct Sudog<T> {
+    waiter: *const Waiter,
+    /// The value slot on the owner's stack.
+    slot: *mut Option<T>,
+    /// The tag a claimer claims `waiter` with (a select's case index).
+    tag: usize,
+    prev: Cell<*const Sudog<T>>,
+    next: Cell<*const Sudog<T>>,
+    linked: Cell<bool>,
 }
 
-impl Waiter {
-    /// A waiter for the calling goroutine (or thread).
-    pub(crate) fn new() -> Waiter {
-        Waiter {
-            state: AtomicUsize::new(WAITING),
-            unparker: unparker(),
-        }
-    }
-
-    /// Tries to become the one party that completes this operation, as
-    /// `case`. Called with the lock of the channel that queues the entry
-    /// held (or by a timer).
-    pub(crate) fn try_claim(&self, case: usize) -> bool {
-        // AcqRel: acquire pairs with the waiter's own setup (its packet was
-        // published under the channel lock anyway); release orders nothing
-        // yet — the transfer is published by `finish`.
-        self.state
-            .compare_exchange(
-                WAITING,
-                (case + 1) << 1,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            )
-            .is_ok()
-    }
-
-    /// After a successful `try_claim` and the transfer: let the waiter go.
-    pub(crate) fn finish(&self) {
-        // Release: pairs with the acquire load in `wait`, so the waiter
-        // sees the value moved through its slot.
-        self.state.fetch_or(DONE, Ordering::Release);
-        self.unparker.unpark();
-    }
-
-    /// Parks until claimed and finished; returns the winning case. The
-    /// first park runs `commit` (which releases the channel locks that made
-    /// the entries visible) once the caller is off its stack.
-    pub(crate) fn wait(&self, reason: WaitReason, commit: impl FnOnce()) -> usize {
-        park(reason, commit);
-        loop {
-            // Acquire: pairs with the release in `finish`.
-            let s = self.state.load(Ordering::Acquire);
-            if s & DONE != 0 {
-                return (s >> 1) - 1;
-            }
-            park(reason, || {});
-        }
-    }
-}
-
-/// The waiter a packet belongs to: its own (a single send or receive) or
-/// the select's shared one.
-pub(crate) enum WaiterRef {
-    Own(Waiter),
-    Shared(Arc<Waiter>),
-}
-
-/// One case's value slot. For a receive the claimer puts the value in (it
-/// stays `None` when the channel closed); for a send it holds the value and
-/// the claimer takes it (it stays `Some` when the channel closed).
-pub(crate) struct Packet<T> {
-    slot: Mutex<Option<T>>,
-    waiter: WaiterRef,
-}
-
-impl<T> Packet<T> {
-    pub(crate) fn new(value: Option<T>, waiter: WaiterRef) -> Packet<T> {
-        Packet {
-            slot: Mutex::new(value),
+impl<T> Sudog<T> {
+    /// An entry for `waiter`, moving values through `slot`.
+    pub(crate) fn new(waiter: &Waiter, slot: *mut Option<T>, tag: usize) -> Sudog<T> {
+        Sudog {
             waiter,
+            slot,
+            tag,
+            prev: Cell::new(ptr::null()),
+            next: Cell::new(ptr::null()),
+            linked: Cell::new(false),
         }
-    }
-
-    pub(crate) fn waiter(&self) -> &Waiter {
-        match &self.waiter {
-            WaiterRef::Own(w) => w,
-            WaiterRef::Shared(w) => w,
-        }
-    }
-
-    /// The slot. Only the claimer (before `finish`) and the waiter (after
-    /// `DONE`) touch it, so the lock is never contended; it is here so the
-    /// hand-over needs no `unsafe`.
-    pub(crate) fn slot(&self) -> MutexGuard<'_, Option<T>> {
-        self.slot.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-/// A packet queued on one channel, under the case index it would win with.
-pub(crate) struct Entry<T> {
-    pub(crate) packet: Arc<Packet<T>>,
-    pub(crate) case: usize,
-}
+/// A claimed entry: the one party allowed to move its value and wake it.
+pub(crate) struct Claimed<T>(*const Sudog<T>);
 
-impl<T> Entry<T> {
-    /// Tries to claim this entry's waiter (see the module comment).
-    pub(crate) fn claim(&self) -> bool {
-        self.packet.waiter().try_claim(self.case)
+// SAFETY: a claimed entry is handed from the lock holder to the code that
+// finishes it right after, on the same thread or (for a select's case)
+// carried in the select's own frame; its owner waits for the wake.
+unsafe impl<T: Send> Send for Claimed<T> {}
+
+impl<T> Claimed<T> {
+    /// Puts a received value into the owner's slot.
+    ///
+    /// # Safety
+    /// Called before [`Claimed::wake`] (the owner is still waiting).
+    pub(crate) unsafe fn put(&self, v: T) {
+        // SAFETY: we claimed the entry, so its owner waits and its slot is
+        // ours to write until we wake it.
+        unsafe { *(*self.0).slot = Some(v) }
     }
 
-    /// Sets `DONE` and unparks the waiter. Call after releasing the
-    /// channel lock (Go readies the G after `unlock`, too).
-    pub(crate) fn finish(self) {
-        self.packet.waiter().finish();
+    /// Takes the value a blocked sender offered.
+    ///
+    /// # Safety
+    /// As for [`Claimed::put`].
+    pub(crate) unsafe fn take(&self) -> Option<T> {
+        // SAFETY: as for `put`.
+        unsafe { (*(*self.0).slot).take() }
+    }
+
+    /// Wakes the owner. Call after releasing the channel lock (Go readies
+    /// the G after `unlock`, too); the entry may be gone afterwards.
+    pub(crate) fn wake(self) {
+        // SAFETY: we claimed its waiter (`WaitQueue::dequeue`), the owner
+        // waits for this wake, and this is the only wake for the claim.
+        unsafe { Waiter::wake((*self.0).waiter) }
+    }
+}
+
+/// A channel's queue of blocked senders or receivers.
+pub(crate) struct WaitQueue<T> {
+    head: *const Sudog<T>,
+    tail: *const Sudog<T>,
+}
+
+impl<T> Default for WaitQueue<T> {
+    fn default() -> Self {
+        WaitQueue {
+            head: ptr::null(),
+            tail: ptr::null(),
+        }
+    }
+}
+
+impl<T> WaitQueue<T> {
+    /// Appends `s`.
+    ///
+    /// # Safety
+    /// The caller holds the queue's channel lock; `s` is not linked and
+    /// stays where it is until it is unlinked (by a dequeuer or its owner).
+    pub(crate) unsafe fn push_back(&mut self, s: &Sudog<T>) {
+        debug_assert!(!s.linked.get());
+        s.prev.set(self.tail);
+        s.next.set(ptr::null());
+        s.linked.set(true);
+        if self.tail.is_null() {
+            self.head = s;
+        } else {
+            // SAFETY: linked entries are alive (module rules).
+            unsafe { (*self.tail).next.set(s) };
+        }
+        self.tail = s;
+    }
+
+    /// Unlinks `s`, if it is linked.
+    ///
+    /// # Safety
+    /// The caller holds the queue's channel lock, and `s` is alive and, if
+    /// linked, linked in this queue.
+    pub(crate) unsafe fn unlink(&mut self, s: &Sudog<T>) {
+        if !s.linked.replace(false) {
+            return;
+        }
+        let (prev, next) = (s.prev.get(), s.next.get());
+        // SAFETY: the neighbours are linked, hence alive (module rules).
+        unsafe {
+            if prev.is_null() {
+                self.head = next;
+            } else {
+                (*prev).next.set(next);
+            }
+            if next.is_null() {
+                self.tail = prev;
+            } else {
+                (*next).prev.set(prev);
+            }
+        }
+    }
+
+    /// Pops the first entry whose waiter can still be claimed, claimed;
+    /// drops the stale ones on the way (a select another channel already
+    /// won, a timed-out waiter).
+    ///
+    /// # Safety
+    /// The caller holds the queue's channel lock.
+    pub(crate) unsafe fn dequeue(&mut self) -> Option<Claimed<T>> {
+        while !self.head.is_null() {
+            let s = self.head;
+            // SAFETY: linked, hence alive; we hold the lock.
+            unsafe {
+                self.unlink(&*s);
+                if (*(*s).waiter).try_claim((*s).tag) {
+                    return Some(Claimed(s));
+                }
+            }
+        }
+        None
     }
 }

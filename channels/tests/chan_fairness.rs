@@ -1,40 +1,17 @@
 //! select! chooses uniformly among ready cases: chi-square goodness of fit
 //! over 20,000 selects with 2, 3 and 4 always-ready cases.
-//!
-//! Critical values of the chi-square distribution at p = 0.001 (the test
-//! fails when the statistic exceeds them, i.e. a fair select fails it once
-//! in a thousand runs per check):
-//! df 1: 10.828, df 2: 13.816, df 3: 16.266.
+//! (The check and its critical values: `support/mod.rs`.)
 
 use weft_channels::{chan, select, Receiver, Sender};
 use weft_runtime as weft;
 
-const TRIALS: usize = 20_000;
-const CRITICAL_P001: [f64; 4] = [0.0, 10.828, 13.816, 16.266];
+mod support;
+use support::closed;
 
-fn chi_square(counts: &[usize]) -> f64 {
-    let expected = TRIALS as f64 / counts.len() as f64;
-    counts
-        .iter()
-        .map(|&c| (c as f64 - expected).powi(2) / expected)
-        .sum()
-}
+const TRIALS: usize = 20_000;
 
 fn assert_uniform(counts: &[usize]) {
-    assert_eq!(counts.iter().sum::<usize>(), TRIALS);
-    let x2 = chi_square(counts);
-    let crit = CRITICAL_P001[counts.len() - 1];
-    assert!(
-        x2 < crit,
-        "select is not uniform: counts {counts:?}, chi-square {x2:.2} >= {crit}"
-    );
-}
-
-/// Closed channels: always ready.
-fn closed() -> Receiver<u8> {
-    let (tx, rx) = chan(0);
-    tx.close().unwrap();
-    rx
+    support::assert_uniform("select", counts, TRIALS);
 }
 
 #[test]

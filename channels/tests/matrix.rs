@@ -8,26 +8,15 @@ use std::sync::Arc;
 use weft_channels::{chan, never, select, Receiver, Sender};
 use weft_runtime as weft;
 
+mod support;
+use support::{check_exactly_once, join_all};
+
 /// Messages per stress run: 1M in release, fewer in debug builds.
 const TOTAL: u64 = if cfg!(debug_assertions) {
     40_000
 } else {
     1_000_000
 };
-
-/// Checks that `got` holds every value of `0..total` exactly once.
-fn check_exactly_once(got: impl IntoIterator<Item = u64>, total: u64) {
-    let mut seen = vec![0u8; total as usize];
-    let mut n = 0;
-    for v in got {
-        assert!(v < total, "value {v} was never sent");
-        seen[v as usize] += 1;
-        n += 1;
-    }
-    let dup = seen.iter().position(|&c| c > 1);
-    assert_eq!(dup, None, "a value was received twice");
-    assert_eq!(n, total, "messages were lost");
-}
 
 fn mpmc(cap: usize, producers: u64, consumers: usize) {
     let got = weft::run(move || {
@@ -51,14 +40,7 @@ fn mpmc(cap: usize, producers: u64, consumers: usize) {
             })
             .collect();
         drop(rx);
-        for p in ps {
-            p.join().unwrap();
-        }
-        let mut all = Vec::new();
-        for c in cs {
-            all.extend(c.join().unwrap());
-        }
-        all
+        join_all(ps, cs)
     });
     check_exactly_once(got, TOTAL);
 }

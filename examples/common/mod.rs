@@ -1,6 +1,7 @@
-//! Helpers shared by the seed examples: printing times and durations the
-//! way Go's `fmt` does. Not an example itself (Cargo only builds
-//! `examples/*.rs` and `examples/*/main.rs`).
+//! Helpers shared by the seed examples: printing times, durations, slices
+//! and maps the way Go's `fmt` and `log` do, and Go's exit on a panic.
+//! Not an example itself (Cargo only builds `examples/*.rs` and
+//! `examples/*/main.rs`).
 
 #![allow(dead_code)] // each example uses only some of these
 
@@ -43,6 +44,21 @@ pub fn time_string(t: Instant) -> String {
     format!("{y:04}-{mo:02}-{d:02} {h:02}:{mi:02}:{s:02}{frac} +0000 UTC m=+{m:.9}")
 }
 
+/// Go's `Time.Second()` for an instant: the second within the minute
+/// (0..=59) of its wall-clock time.
+pub fn wall_second(t: Instant) -> u64 {
+    let now_wall = SystemTime::now();
+    let now = Instant::now();
+    let wall = match now.checked_duration_since(t) {
+        Some(ago) => now_wall - ago,
+        None => now_wall + t.duration_since(now),
+    };
+    wall.duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs()
+        % 60
+}
+
 /// Go's `Duration.String()` (`1.847s`, `59ms`, `0s`).
 pub fn duration_string(d: Duration) -> String {
     if d.is_zero() {
@@ -57,6 +73,65 @@ pub fn rand_intn(n: u64) -> u64 {
     use std::hash::{BuildHasher, RandomState};
     // Each RandomState has fresh keys: hashing anything gives a random u64.
     RandomState::new().hash_one(0u8) % n
+}
+
+/// Go's `fmt.Println` of a slice: `[1 2 3]`.
+pub fn fmt_slice<T: std::fmt::Display>(v: &[T]) -> String {
+    let items: Vec<String> = v.iter().map(ToString::to_string).collect();
+    format!("[{}]", items.join(" "))
+}
+
+/// Go's `fmt.Println` of a map (keys sorted, as Go prints them):
+/// `map[a:1 b:2]`.
+pub fn fmt_map<K: std::fmt::Display, V: std::fmt::Display>(
+    m: &std::collections::BTreeMap<K, V>,
+) -> String {
+    let items: Vec<String> = m.iter().map(|(k, v)| format!("{k}:{v}")).collect();
+    format!("map[{}]", items.join(" "))
+}
+
+/// Go's `log` with `log.Ltime | log.LUTC` flags: `15:04:05 msg` on stdout.
+pub fn log_time(msg: &str) {
+    let secs = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs();
+    let sod = secs % 86_400;
+    println!(
+        "{:02}:{:02}:{:02} {msg}",
+        sod / 3600,
+        sod % 3600 / 60,
+        sod % 60
+    );
+}
+
+/// Go's `defer f()`: runs `f` when the returned guard is dropped, at the
+/// end of the enclosing scope (guards drop in reverse order, as Go runs
+/// its deferred calls), also when the scope is left by a panic.
+///
+/// `let _done = common::defer(|| wg.done());` is `defer wg.Done()`.
+pub fn defer<F: FnOnce()>(f: F) -> Defer<F> {
+    Defer(Some(f))
+}
+
+/// The guard [`defer`] returns.
+pub struct Defer<F: FnOnce()>(Option<F>);
+
+impl<F: FnOnce()> Drop for Defer<F> {
+    fn drop(&mut self) {
+        if let Some(f) = self.0.take() {
+            f();
+        }
+    }
+}
+
+/// A program whose point is a panic exits as Go's does: a panicking
+/// goroutine ends the process with status 2 after the report.
+pub fn panics_exit_like_go() {
+    weft::Config::new()
+        .panic_abort(true)
+        .install()
+        .expect("configure the runtime before it starts");
 }
 
 /// Days since 1970-01-01 to (year, month, day) (H. Hinnant's algorithm).

@@ -21,7 +21,7 @@
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use crate::coro::{self, Switch};
+use crate::g::{self, GPtr, Switch};
 use crate::sched::{self, current_m};
 
 /// Runs `f`, which may block its OS thread (a file read, a DNS lookup, a
@@ -39,12 +39,17 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     let Some(m) = current_m() else {
         return f();
     };
-    if m.in_blocking.get() || m.curg.borrow().is_none() {
+    if m.in_blocking.get() {
         return f();
     }
+    let Some(me) = g::current() else {
+        return f();
+    };
     m.in_blocking.set(true);
+    // Inside, the goroutine behaves as a plain thread: no current G.
+    g::set_current(None);
     bump(&m.shared.blocking_seq);
-    let _exit = ExitBlocking;
+    let _exit = ExitBlocking(me);
     f()
 }
 
@@ -60,7 +65,7 @@ fn bump(seq: &AtomicU64) {
 }
 
 /// Leaves the blocking section when `f` returns or unwinds.
-struct ExitBlocking;
+struct ExitBlocking(GPtr);
 
 impl Drop for ExitBlocking {
     fn drop(&mut self) {
@@ -68,20 +73,18 @@ impl Drop for ExitBlocking {
         let m = current_m().expect("blocking() left on a thread that is not an M");
         bump(&m.shared.blocking_seq);
         m.in_blocking.set(false);
+        g::set_current(Some(self.0));
         if m.shared.p.lock().is_some() {
             return; // fast path: sysmon left our P alone
         }
         let rt = sched::runtime();
-        let idle_p = {
-            let mut st = rt.idle.state();
-            rt.idle.take_p(&mut st)
-        };
+        let idle_p = rt.idle.take_idle_p();
         if let Some(p) = idle_p {
             *m.shared.p.lock() = Some(p);
             return;
         }
         // No P free: queue ourselves; the M sleeps until it gets one.
-        let g = sched::current_g().expect("blocking() left outside its goroutine");
-        coro::suspend(&g, Switch::Requeue);
+        // SAFETY: `self.0` is the goroutine running on this stack.
+        unsafe { self.0.coro.suspend(Switch::Requeue) };
     }
 }

@@ -116,6 +116,15 @@ pub struct DebugSettings {
     pub traceback: bool,
 }
 
+impl DebugSettings {
+    /// Everything off (what `WEFT_DEBUG` unset means).
+    pub const DEFAULT: DebugSettings = DebugSettings {
+        schedtrace_ms: 0,
+        scheddetail: false,
+        traceback: false,
+    };
+}
+
 /// Runtime configuration, installed before first use.
 ///
 /// Anything left unset comes from the environment (`WEFT_MAXPROCS`, else
@@ -149,6 +158,15 @@ pub(crate) struct Settings {
 }
 
 static INSTALLED: Mutex<Option<Config>> = Mutex::new(None);
+
+/// Set once the runtime has read its settings: later installs are refused.
+static STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// The runtime has started with the settings it read (called once, by the
+/// scheduler's start).
+pub(crate) fn mark_started() {
+    STARTED.store(true, std::sync::atomic::Ordering::SeqCst);
+}
 
 impl Config {
     /// An empty configuration: everything from the environment or defaults.
@@ -213,7 +231,7 @@ impl Config {
         self.validate()?;
         resolve(self)?;
         let mut slot = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
-        if crate::sched::started() {
+        if STARTED.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(ConfigError::AlreadyStarted);
         }
         *slot = Some(self.clone());

@@ -1,8 +1,10 @@
-//! Stack switching: the goroutine's coroutine and the two ways across it.
+//! Stack switching: a goroutine's coroutine and the two ways across it.
 //!
 //! Owns: the corosensei `Coroutine` of every goroutine, and the only code
-//! that resumes one (`CoroCell::resume`, called by an M's scheduler loop) or
-//! suspends one (`suspend`, called on the goroutine's own stack).
+//! that resumes one ([`CoroCell::resume`], called by an M's scheduler loop)
+//! or suspends one ([`CoroCell::suspend`], called on the goroutine's own
+//! stack). It knows nothing of the scheduler: what a goroutine hands its M
+//! when it suspends is the type parameter `Y` (`g::Switch`).
 //!
 //! This is one of the few modules with `unsafe` code. The invariants it
 //! relies on, stated once:
@@ -17,15 +19,18 @@
 //!    coroutine's stack may have cached thread-local addresses. weft moves
 //!    suspended goroutines between OS threads on purpose. The runtime never
 //!    keeps a thread-local reference across a suspension point: it re-reads
-//!    the current M through the `#[inline(never)]` accessor in `sched` after
-//!    every switch. The user-facing rule (no `thread_local!` reference, std
+//!    the current M and G through `#[inline(never)]` accessors after every
+//!    switch. The user-facing rule (no `thread_local!` reference, std
 //!    `MutexGuard` or `RefCell` borrow held across a blocking call) is
 //!    documented on the crate.
-//! 3. **Commit closures.** `Switch::Park` carries a pointer to a closure on
-//!    the suspended goroutine's stack. The scheduler calls it after the switch
+//! 3. **Commit closures.** A [`Commit`] is a pointer to a closure on the
+//!    suspended goroutine's stack. The scheduler calls it after the switch
 //!    and before the G can be resumed (a G is resumed only by the M that
 //!    readies it, and readying a parking G waits for the commit, see
 //!    `park.rs`), so the closure is alive and nobody else touches it.
+//! 4. **Fixed address.** A started `CoroCell` never moves (it lives in a G
+//!    record, which is boxed and recycled in place): its coroutine stores
+//!    the address of its `Yielder` in the cell on first run.
 //!
 //! Must never: allocate on the switch path, let a panic unwind across a
 //! switch, or resume a coroutine from two threads.
@@ -36,104 +41,121 @@ use std::ptr;
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
-use crate::g::GRef;
 use crate::stack::GoStack;
-
-/// Why a goroutine gave control back to its M.
-pub(crate) enum Switch {
-    /// `yield_now`: requeue at the back of the local run queue.
-    Yield,
-    /// Park: run the commit closure, then wait for an unpark.
-    Park(Commit),
-    /// Continuation stealing: queue this goroutine, run the child now.
-    Spawn(GRef),
-    /// Back from `blocking()` and no P to run on: queue this goroutine on
-    /// the global queue; the M goes idle.
-    Requeue,
-}
 
 /// A commit closure living on a suspended goroutine's stack.
 pub(crate) struct Commit(*mut (dyn FnMut() + 'static));
 
 impl Commit {
+    /// Wraps a closure on the current goroutine's stack, which is about to
+    /// suspend with it.
+    pub fn new(f: &mut dyn FnMut()) -> Commit {
+        let p: *mut (dyn FnMut() + '_) = f;
+        // SAFETY: only the lifetime bound is erased; invariant 3 says the
+        // closure outlives every use of the pointer.
+        Commit(unsafe {
+            mem::transmute::<*mut (dyn FnMut() + '_), *mut (dyn FnMut() + 'static)>(p)
+        })
+    }
+
     /// Runs the closure.
     pub fn run(self) {
-        // SAFETY: invariant 3 in the module comment: the closure is on the
-        // stack of the goroutine that just suspended with this `Commit`, which
-        // cannot be resumed until after this call returns.
+        // SAFETY: invariant 3: the closure is on the stack of the goroutine
+        // that just suspended with this `Commit`, which cannot be resumed
+        // until after this call returns.
         unsafe { (*self.0)() }
     }
 }
 
-type Coro = Coroutine<(), Switch, (), GoStack>;
+type Coro<Y> = Coroutine<(), Y, (), GoStack>;
 
 /// What resuming a goroutine led to.
-pub(crate) enum Resumed {
-    /// It suspended itself for this reason.
-    Switched(Switch),
+pub(crate) enum Resumed<Y> {
+    /// It suspended itself, handing over this.
+    Switched(Y),
     /// It finished; here is its stack for reuse.
     Finished(GoStack),
 }
 
 /// A goroutine's coroutine plus the address of its `Yielder`.
-pub(crate) struct CoroCell {
-    coro: UnsafeCell<Body>,
+pub(crate) struct CoroCell<Y: 'static> {
+    coro: UnsafeCell<Body<Y>>,
     /// Set by the coroutine itself on first run; read only on its own stack.
-    yielder: UnsafeCell<*const Yielder<(), Switch>>,
+    yielder: UnsafeCell<*const Yielder<(), Y>>,
 }
 
 /// A goroutine's code, before and after it has a stack.
-enum Body {
-    /// Not run yet and no stack bound (see [`CoroCell::unbound`]).
+enum Body<Y: 'static> {
+    /// Not run yet and no stack bound (see [`CoroCell::start_unbound`]).
     Unbound(Box<dyn FnOnce() + Send>),
     /// A coroutine on its stack: started or not, not finished.
-    Live(Coro),
-    /// Finished; the stack went back to the pool.
+    Live(Coro<Y>),
+    /// No goroutine: a fresh or recycled record, or a finished goroutine
+    /// whose stack went back to the pool.
     Gone,
 }
 
-// SAFETY: invariant 1 (exclusive resume) and invariant 2 (migration) in the
-// module comment: the coroutine is touched by one thread at a time, handed
-// over through the run queues' synchronisation, and no thread-local address
-// is cached across a suspension point by runtime code.
-unsafe impl Send for CoroCell {}
+// SAFETY: invariant 1 (exclusive resume) and invariant 2 (migration): the
+// coroutine is touched by one thread at a time, handed over through the run
+// queues' synchronisation, and no thread-local address is cached across a
+// suspension point by runtime code.
+unsafe impl<Y> Send for CoroCell<Y> {}
 // SAFETY: as for `Send`: shared references to a `CoroCell` exist (the `G` is
-// in an `Arc`), but only the M that owns the G dereferences its contents.
-unsafe impl Sync for CoroCell {}
+// reachable from queues and wait records), but only the M that owns the G
+// dereferences its contents.
+unsafe impl<Y> Sync for CoroCell<Y> {}
 
-fn coroutine(stack: GoStack, body: impl FnOnce() + Send + 'static) -> Coro {
-    Coroutine::with_stack(stack, move |y: &Yielder<(), Switch>, ()| {
-        register_yielder(y);
-        body();
-    })
-}
-
-impl CoroCell {
-    /// Prepares a coroutine that will run `body` on `stack`. `body` must not
-    /// unwind: the caller catches panics inside it.
-    pub fn new(stack: GoStack, body: impl FnOnce() + Send + 'static) -> CoroCell {
+impl<Y: 'static> CoroCell<Y> {
+    /// A cell with no goroutine in it.
+    pub const fn empty() -> CoroCell<Y> {
         CoroCell {
-            coro: UnsafeCell::new(Body::Live(coroutine(stack, body))),
+            coro: UnsafeCell::new(Body::Gone),
             yielder: UnsafeCell::new(ptr::null()),
         }
     }
 
-    /// A goroutine that gets its stack only when an M first runs it
-    /// ([`CoroCell::bind`]). A queued goroutine then costs its closure, not
-    /// a stack: under child stealing a spawner can queue a million children
-    /// before any runs, and those that finish hand their stack straight to
-    /// the next, so the pool stays warm instead of touching fresh pages.
-    pub fn unbound(body: impl FnOnce() + Send + 'static) -> CoroCell {
-        CoroCell {
-            coro: UnsafeCell::new(Body::Unbound(Box::new(body))),
-            yielder: UnsafeCell::new(ptr::null()),
-        }
+    fn coroutine(&self, stack: GoStack, body: impl FnOnce() + Send + 'static) -> Coro<Y> {
+        let slot = SendPtr(self.yielder.get());
+        Coroutine::with_stack(stack, move |y: &Yielder<(), Y>, ()| {
+            let slot = slot;
+            // SAFETY: invariant 4: the cell has not moved since `start`;
+            // we are on this goroutine's own stack, the only place that
+            // reads or writes its yielder slot (invariant 1).
+            unsafe { *slot.0 = y as *const _ };
+            body();
+        })
+    }
+
+    /// Prepares the goroutine `body` on `stack`. `body` must not unwind:
+    /// the caller catches panics inside it.
+    ///
+    /// # Safety
+    /// The caller owns the G exclusively (it is not in any queue yet), the
+    /// cell is empty, and it will not move from here on (invariant 4).
+    pub unsafe fn start(&self, stack: GoStack, body: impl FnOnce() + Send + 'static) {
+        let coro = self.coroutine(stack, body);
+        // SAFETY: exclusive access by the caller's contract.
+        unsafe { *self.coro.get() = Body::Live(coro) };
+    }
+
+    /// Prepares a goroutine that gets its stack only when an M first runs
+    /// it ([`CoroCell::bind`]). A queued goroutine then costs its closure,
+    /// not a stack: under child stealing a spawner can queue a million
+    /// children before any runs, and those that finish hand their stack
+    /// straight to the next, so the pool stays warm.
+    ///
+    /// # Safety
+    /// As for [`CoroCell::start`].
+    pub unsafe fn start_unbound(&self, body: impl FnOnce() + Send + 'static) {
+        // SAFETY: exclusive access by the caller's contract.
+        unsafe { *self.coro.get() = Body::Unbound(Box::new(body)) };
     }
 
     /// Whether this goroutine still needs a stack ([`CoroCell::bind`]).
     ///
     /// # Safety
     /// As for [`CoroCell::resume`]: the caller is the M that owns the G.
+    #[inline]
     pub unsafe fn is_unbound(&self) -> bool {
         // SAFETY: exclusive access by the caller's contract.
         matches!(unsafe { &*self.coro.get() }, Body::Unbound(_))
@@ -147,43 +169,58 @@ impl CoroCell {
         // SAFETY: exclusive access by the caller's contract.
         let slot = unsafe { &mut *self.coro.get() };
         let Body::Unbound(body) = mem::replace(slot, Body::Gone) else {
-            unreachable!("weft: bound a stack to a goroutine that has one");
+            crate::throw("bound a stack to a goroutine that has one");
         };
-        *slot = Body::Live(coroutine(stack, body));
+        *slot = Body::Live(self.coroutine(stack, body));
     }
 
     /// Runs the goroutine until it suspends or finishes.
     ///
     /// # Safety
-    /// The caller is the M that owns this goroutine (invariant 1), has bound
-    /// it a stack, and has made it the current G of this thread, so that
-    /// `register_yielder` and `suspend` find this cell.
-    pub unsafe fn resume(&self) -> Resumed {
+    /// The caller is the M that owns this goroutine (invariant 1) and has
+    /// bound it a stack.
+    #[inline]
+    pub unsafe fn resume(&self) -> Resumed<Y> {
         // SAFETY: exclusive access by the caller's contract.
         let slot = unsafe { &mut *self.coro.get() };
         let Body::Live(coro) = slot else {
-            unreachable!("weft: resumed a goroutine without a live coroutine");
+            crate::throw("resumed a goroutine without a live coroutine");
         };
         match coro.resume(()) {
             CoroutineResult::Yield(s) => Resumed::Switched(s),
             CoroutineResult::Return(()) => {
                 let Body::Live(coro) = mem::replace(slot, Body::Gone) else {
-                    unreachable!("weft: goroutine vanished");
+                    crate::throw("goroutine vanished while running");
                 };
                 Resumed::Finished(coro.into_stack())
             }
         }
     }
+
+    /// Suspends the goroutine running on this stack, handing `y` to its M.
+    /// Returns when an M resumes it, possibly on another thread.
+    ///
+    /// # Safety
+    /// Called on this cell's own goroutine's stack.
+    #[inline]
+    pub unsafe fn suspend(&self, y: Y) {
+        // SAFETY: we run on this goroutine's stack (the caller's contract),
+        // so its coroutine is live and started and has stored its yielder's
+        // address, valid for the coroutine's whole life (it sits at the top
+        // of its stack).
+        let yielder = unsafe { &**self.yielder.get() };
+        yielder.suspend(y);
+    }
 }
 
-impl Drop for CoroCell {
+impl<Y: 'static> Drop for CoroCell<Y> {
     fn drop(&mut self) {
         if let Body::Live(coro) = mem::replace(self.coro.get_mut(), Body::Gone) {
             if coro.started() && !coro.done() {
-                // A goroutine parked forever whose last reference went away
-                // (Go leaks these too). Unwinding its stack here would run its
-                // destructors on whatever thread dropped it, in the middle of
-                // someone else's code; leak the stack instead.
+                // A goroutine parked forever whose record is being freed
+                // (Go leaks these too). Unwinding its stack here would run
+                // its destructors on whatever thread dropped it, in the
+                // middle of someone else's code; leak the stack instead.
                 let _leaked = ManuallyDrop::new(coro);
             }
             // Not started: dropping frees the closure.
@@ -191,30 +228,8 @@ impl Drop for CoroCell {
     }
 }
 
-/// The first thing every goroutine does: remember where its `Yielder` is.
-fn register_yielder(y: &Yielder<(), Switch>) {
-    let g = crate::sched::current_g().expect("weft: coroutine started outside an M");
-    // SAFETY: we are on this goroutine's own stack (invariant 1): nobody else
-    // reads or writes its `yielder` field now.
-    unsafe { *g.coro.yielder.get() = y as *const _ };
-}
-
-/// Suspends the current goroutine, giving `s` to its M. Returns when an M
-/// resumes it, possibly on another thread.
-///
-/// Must be called on a goroutine's stack with `g` the current G.
-pub(crate) fn suspend(g: &GRef, s: Switch) {
-    // SAFETY: we run on `g`'s stack, so its coroutine is live and started and
-    // `register_yielder` has stored the yielder's address, which stays valid
-    // for the coroutine's whole life (it sits at the top of its stack).
-    let y = unsafe { &**g.coro.yielder.get() };
-    y.suspend(s);
-}
-
-/// Wraps a commit closure for `Switch::Park`.
-pub(crate) fn commit(f: &mut dyn FnMut()) -> Commit {
-    let p: *mut (dyn FnMut() + '_) = f;
-    // SAFETY: only the lifetime bound is erased; invariant 3 says the closure
-    // outlives every use of the pointer.
-    Commit(unsafe { mem::transmute::<*mut (dyn FnMut() + '_), *mut (dyn FnMut() + 'static)>(p) })
-}
+/// The yielder slot's address, carried into the coroutine.
+struct SendPtr<T>(*mut T);
+// SAFETY: the pointer is only dereferenced on the coroutine's own stack
+// (invariant 1), wherever that runs.
+unsafe impl<T> Send for SendPtr<T> {}

@@ -35,11 +35,6 @@ pub(crate) fn check(rt: &'static Runtime) {
     crate::dump::deadlock_report(rt);
 }
 
-/// Threads the runtime runs besides its Ms (sysmon, SIGQUIT reader,
-/// schedtrace printer): each counts itself in when it starts.
-pub(crate) static AUX_THREADS: std::sync::atomic::AtomicUsize =
-    std::sync::atomic::AtomicUsize::new(0);
-
 /// How long the dead state must hold before it is reported.
 const SETTLE: std::time::Duration = std::time::Duration::from_millis(5);
 
@@ -50,31 +45,31 @@ fn suspect(rt: &Runtime) -> Option<(u64, u64, u64, u64, u64)> {
     }
     // Count threads: Ms alive + the runtime's own helpers (sysmon, the
     // SIGQUIT reader, schedtrace) + plain threads parked in weft.
-    let ms = rt.idle.state().nm;
+    let ms = rt.idle.threads();
     let (parked, thread_parks) = crate::park::threads_parked();
     let threads = process_threads()?;
-    if threads != ms + AUX_THREADS.load(Ordering::SeqCst) + parked {
+    if threads != ms + crate::sched::AUX_THREADS.load(Ordering::SeqCst) + parked {
         return None;
     }
-    let s = crate::stats::stats();
-    if s.goroutines == 0 && parked == 0 {
+    let spawned = rt.count(|c| &c.spawned);
+    let live = crate::sched::num_goroutine(rt);
+    if live == 0 && parked == 0 {
         return None;
     }
+    let (parks, unparks) = (rt.count(|c| &c.parks), rt.count(|c| &c.unparks));
     let timers = crate::timer::added();
-    quiescent(rt).then_some((s.spawned, s.parks, s.unparks, thread_parks, timers))
+    quiescent(rt).then_some((spawned, parks, unparks, thread_parks, timers))
 }
 
 fn quiescent(rt: &Runtime) -> bool {
-    let all_idle = rt.idle.npidle.load(Ordering::SeqCst) == rt.maxprocs()
-        && rt.idle.nmspinning.load(Ordering::SeqCst) == 0;
+    let all_idle = rt.idle.all_idle(rt.maxprocs());
     all_idle
         && no_goroutine_running(rt)
         && rt.blocking_calls() == 0
         && crate::timer::pending() == 0
+        && crate::netpoll::waiters() == 0 // netpoll: I/O waiters are alive
         && rt.global.is_empty()
-        && rt
-            .all_ps()
-            .all(|p| p.stealer.is_empty() && p.runnext.is_empty())
+        && rt.all_ps().all(|p| !p.has_work())
 }
 
 /// No M is running a goroutine. (One may run without a P: sysmon retakes

@@ -1,10 +1,9 @@
 //! Watching the runtime: the goroutine registry, goroutine dumps (on
 //! request and on SIGQUIT), the deadlock report, and `schedtrace` lines.
 //!
-//! Owns: the registry of live goroutines (Go's `allgs`): 64 shards, each a
-//! small slab behind a mutex, indexed by goroutine id, so a spawn and an
-//! exit each take one uncontended lock; and the text formats, which follow
-//! Go's:
+//! Owns: the text formats, which follow Go's, and the park traces of
+//! `WEFT_DEBUG=traceback=1`. The goroutines come from the scheduler's
+//! registry of G records (`sched::allgs`), copied out under its lock:
 //!
 //! ```text
 //! goroutine 7 [chan receive, 2 minutes]:
@@ -15,69 +14,64 @@
 //! Must never: hold a registry lock while printing, or run from a signal
 //! handler (SIGQUIT only writes a byte to a pipe; a thread does the dump).
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::io::Write as _;
 use std::sync::atomic::Ordering;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 use std::time::Duration;
 
-use crate::g::{GRef, GStatus};
-use crate::sched::{self, Runtime};
+use crate::g::{GPtr, GStatus, GoId, WaitReason};
+use crate::sched::{self, allgs, Runtime};
 
-const SHARDS: usize = 64;
-
-#[derive(Default)]
-struct Shard {
-    slots: Vec<Option<GRef>>,
-    free: Vec<usize>,
-}
-
-fn registry() -> &'static [Mutex<Shard>; SHARDS] {
-    static R: OnceLock<[Mutex<Shard>; SHARDS]> = OnceLock::new();
-    R.get_or_init(|| std::array::from_fn(|_| Mutex::new(Shard::default())))
-}
-
-fn shard_of(g: &GRef) -> &'static Mutex<Shard> {
-    &registry()[(g.id.as_u64() as usize) % SHARDS]
-}
-
-/// Records a new goroutine.
-pub(crate) fn register(g: &GRef) {
-    let mut sh = shard_of(g).lock().unwrap_or_else(|e| e.into_inner());
-    let i = match sh.free.pop() {
-        Some(i) => {
-            sh.slots[i] = Some(g.clone());
-            i
-        }
-        None => {
-            sh.slots.push(Some(g.clone()));
-            sh.slots.len() - 1
-        }
-    };
-    g.reg_slot.store(i, Ordering::Relaxed);
-}
-
-/// Forgets a finished goroutine.
-pub(crate) fn unregister(g: &GRef) {
-    let i = g.reg_slot.load(Ordering::Relaxed);
-    let mut sh = shard_of(g).lock().unwrap_or_else(|e| e.into_inner());
-    if let Some(slot) = sh.slots.get_mut(i) {
-        if slot.as_ref().is_some_and(|x| std::sync::Arc::ptr_eq(x, g)) {
-            *slot = None;
-            sh.free.push(i);
-        }
-    }
+/// What a dump prints of one goroutine, copied out under the registry's
+/// shard lock (the record may be recycled the moment the lock is dropped).
+struct Snapshot {
+    id: GoId,
+    status: GStatus,
+    reason: WaitReason,
+    since: u64,
+    name: Option<String>,
+    site: String,
 }
 
 /// Every live goroutine, by id.
-fn all_gs() -> Vec<GRef> {
+fn live_gs() -> Vec<Snapshot> {
     let mut v = Vec::new();
-    for sh in registry() {
-        let sh = sh.lock().unwrap_or_else(|e| e.into_inner());
-        v.extend(sh.slots.iter().flatten().cloned());
-    }
-    v.sort_by_key(|g| g.id);
+    allgs::for_each(|g| {
+        let status = g.status();
+        if status == GStatus::Dead {
+            return;
+        }
+        v.push(Snapshot {
+            id: g.id(),
+            status,
+            reason: g.wait_reason(),
+            since: g.wait_since(),
+            name: g.name().map(str::to_owned),
+            site: g
+                .spawn_site()
+                .map_or_else(|| "?".to_owned(), |l| l.to_string()),
+        });
+    });
+    v.sort_by_key(|s| s.id);
     v
+}
+
+/// Where each goroutine last parked, with `WEFT_DEBUG=traceback=1`.
+fn park_traces() -> &'static Mutex<HashMap<u64, String>> {
+    static T: std::sync::OnceLock<Mutex<HashMap<u64, String>>> = std::sync::OnceLock::new();
+    T.get_or_init(Mutex::default)
+}
+
+/// Records where `g` is parking (`WEFT_DEBUG=traceback=1` only: a
+/// backtrace per park is slow).
+pub(crate) fn record_park_trace(g: GPtr) {
+    let bt = std::backtrace::Backtrace::force_capture().to_string();
+    park_traces()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .insert(g.id().as_u64(), bt);
 }
 
 /// A dump of every live goroutine, in Go's shape, as a string.
@@ -93,19 +87,16 @@ fn all_gs() -> Vec<GRef> {
 /// ```
 pub fn dump_goroutines() -> String {
     let _ = sched::runtime();
-    let now = sched::nanotime();
+    let now = crate::clock::nanotime();
+    let traces = park_traces().lock().unwrap_or_else(|e| e.into_inner());
     let mut out = String::new();
-    for g in all_gs() {
-        if g.status() == GStatus::Dead {
-            continue;
-        }
+    for g in live_gs() {
         let _ = write!(out, "goroutine {} [", g.id);
-        match g.status() {
+        match g.status {
             GStatus::Waiting => {
-                out.push_str(g.wait_reason().as_str());
-                let since = g.wait_since();
-                let mins = now.saturating_sub(since) / 60_000_000_000;
-                if since != 0 && mins >= 1 {
+                out.push_str(g.reason.as_str());
+                let mins = now.saturating_sub(g.since) / 60_000_000_000;
+                if g.since != 0 && mins >= 1 {
                     let _ = write!(out, ", {mins} minutes");
                 }
             }
@@ -117,17 +108,14 @@ pub fn dump_goroutines() -> String {
         if let Some(name) = &g.name {
             let _ = writeln!(out, "\tname: {name}");
         }
-        if let Some(trace) = g
-            .park_trace
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-        {
-            for line in trace.lines() {
-                let _ = writeln!(out, "\t{line}");
+        if g.status == GStatus::Waiting {
+            if let Some(trace) = traces.get(&g.id.as_u64()) {
+                for line in trace.lines() {
+                    let _ = writeln!(out, "\t{line}");
+                }
             }
         }
-        let _ = writeln!(out, "created by {}\n", g.spawn_site);
+        let _ = writeln!(out, "created by {}\n", g.site);
     }
     out
 }
@@ -168,15 +156,8 @@ pub(crate) fn sched_line(rt: &Runtime, elapsed: Duration, detail: bool) -> Strin
         for p in &s.procs {
             let _ = write!(
                 line,
-                "\n  P{}: runqsize={} schedtick={} spawned={} exited={} parks={} steals={}/{}",
-                p.id,
-                p.run_queue,
-                p.schedticks,
-                p.spawned,
-                p.exited,
-                p.parks,
-                p.steals,
-                p.steal_attempts
+                "\n  P{}: runqsize={} schedtick={} steals={}/{}",
+                p.id, p.run_queue, p.schedticks, p.steals, p.steal_attempts
             );
         }
         let ms = rt.all_ms.lock().unwrap_or_else(|e| e.into_inner()).clone();
@@ -194,14 +175,11 @@ pub(crate) fn sched_line(rt: &Runtime, elapsed: Duration, detail: bool) -> Strin
                 m.run_seq.load(Ordering::Relaxed) % 2 == 1
             );
         }
-        for g in all_gs() {
+        for g in live_gs() {
             let _ = write!(
                 line,
                 "\n  G{}: status={:?} waitreason={} created by {}",
-                g.id,
-                g.status(),
-                g.wait_reason(),
-                g.spawn_site
+                g.id, g.status, g.reason, g.site
             );
         }
     }
@@ -219,7 +197,7 @@ pub(crate) fn start_schedtrace(rt: &'static Runtime) {
     let _ = std::thread::Builder::new()
         .name("weft-schedtrace".into())
         .spawn(move || {
-            crate::deadlock::AUX_THREADS.fetch_add(1, Ordering::SeqCst);
+            crate::sched::AUX_THREADS.fetch_add(1, Ordering::SeqCst);
             loop {
                 std::thread::sleep(Duration::from_millis(ms));
                 let line = sched_line(rt, start.elapsed(), detail);
@@ -254,7 +232,7 @@ pub(crate) fn install_sigquit() {
     let res = std::thread::Builder::new()
         .name("weft-sigquit".into())
         .spawn(move || {
-            crate::deadlock::AUX_THREADS.fetch_add(1, Ordering::SeqCst);
+            crate::sched::AUX_THREADS.fetch_add(1, Ordering::SeqCst);
             let mut b = [0u8];
             // SAFETY: `r` is the read end of the pipe made above, owned by
             // this thread; `b` is a valid 1-byte buffer.

@@ -1,26 +1,37 @@
-//! G: one goroutine's identity and state.
+//! G: one goroutine's record, and the three state words on it.
 //!
-//! Owns: the goroutine record shared (by `Arc`) between the run queues, the M
-//! running it and any `Unparker` that may wake it. The coroutine itself lives
-//! in a [`CoroCell`](crate::coro::CoroCell) that only the M running the G may
-//! touch (see `coro.rs`).
+//! Owns: the goroutine record (`G`), the raw handle the scheduler passes
+//! around (`GPtr`), the per-thread "current goroutine" pointer, and the
+//! protocols of the record's state words, each a small type with named
+//! transitions:
 //!
-//! The state words:
-//! - `status`: what a dump shows — runnable, running, waiting, dead. Written by
-//!   the scheduler only; read by anyone (relaxed: it is informational).
-//! - `park`: the park/unpark handshake, see [`crate::park`]. `EMPTY` while the
-//!   G runs or sits in a run queue; `NOTIFIED` when an unpark arrived before
-//!   the G finished parking; `PARKED` when the G is off its stack and only an
-//!   unpark can make it runnable.
+//! - [`ParkWord`]: the park/unpark handshake (`EMPTY`, `NOTIFIED`,
+//!   `PARKED`); see `park.rs` for the whole protocol.
+//! - [`Life`]: who still needs the record — the running goroutine, its
+//!   `JoinHandle`, public `Unparker`s — and whether a joiner waits. When the
+//!   last of them lets go, the record is *recycled* (Go's `gFree`): the next
+//!   spawn on that P reuses it, so a spawn allocates nothing in the steady
+//!   state.
+//! - the result slot, where a finished goroutine leaves its return value
+//!   (or panic) for `join`, inline when it is small.
 //!
-//! Must never: hold the coroutine outside `CoroCell`, or let a `G` be in two
-//! run queues at once (the `park` word guarantees a parked G is readied once).
+//! Records are recycled, never shared between two live goroutines: a record
+//! goes back to a free list only when `Life` says nobody refers to it any
+//! more. Raw `GPtr`s in run queues and wait records do not count as
+//! references: the run queues hold a goroutine that is alive by definition,
+//! and a wait record (`park::Waiter`) is touched by its waker only while its
+//! goroutine is still inside the wait (see `park.rs`).
+//!
+//! Must never: let two run queues hold one G, recycle a record that a
+//! `JoinHandle` or `Unparker` still names, or read the result slot before
+//! `Life` says the goroutine finished.
 
+use std::cell::{Cell, UnsafeCell};
 use std::fmt;
+use std::mem::{self, MaybeUninit};
 use std::panic::Location;
-use std::ptr;
+use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
-use std::sync::Arc;
 
 use crate::coro::CoroCell;
 
@@ -156,59 +167,413 @@ pub enum GStatus {
     Running = 1,
     /// Parked; see its wait reason.
     Waiting = 2,
-    /// Finished.
+    /// Finished (the record sits in a free list, or is about to).
     Dead = 3,
 }
 
-pub(crate) const PARK_EMPTY: u8 = 0;
-pub(crate) const PARK_NOTIFIED: u8 = 1;
-pub(crate) const PARK_PARKED: u8 = 2;
+/// The park/unpark handshake of one goroutine (Go's `gopark`/`goready`
+/// with a token, so a wake-up that comes early is never lost).
+///
+/// ```text
+///   EMPTY --unpark--> NOTIFIED          (the G is running or parking: keep a token)
+///   EMPTY --publish_parked (M)--> PARKED (the G is off its stack, waiting)
+///   PARKED --unpark--> EMPTY            (the waker must ready the G: exactly once)
+///   NOTIFIED --publish_parked (M)--> EMPTY, refused: the M resumes the G itself
+/// ```
+pub(crate) struct ParkWord(AtomicU8);
 
-/// A goroutine.
-pub(crate) struct G {
-    pub id: GoId,
-    pub name: Option<Box<str>>,
-    pub spawn_site: &'static Location<'static>,
-    /// Requested stack size, or `None` for the runtime default.
-    pub stack_size: Option<usize>,
-    status: AtomicU8,
-    wait_reason: AtomicU8,
-    /// Nanoseconds since the runtime's epoch when the current wait began.
-    wait_since: AtomicU64,
-    /// The park/unpark handshake word (`PARK_*`).
-    pub park: AtomicU8,
-    /// The coroutine; only the M running this G touches it.
-    pub coro: CoroCell,
-    /// Where this G sits in the goroutine registry (`dump.rs`).
-    pub reg_slot: std::sync::atomic::AtomicUsize,
-    /// With `WEFT_DEBUG=traceback=1`: where the G last parked.
-    pub park_trace: std::sync::Mutex<Option<String>>,
+const PARK_EMPTY: u8 = 0;
+const PARK_NOTIFIED: u8 = 1;
+const PARK_PARKED: u8 = 2;
+
+impl ParkWord {
+    const fn new() -> ParkWord {
+        ParkWord(AtomicU8::new(PARK_EMPTY))
+    }
+
+    /// A waker's side. Returns `true` when the G was parked: the caller now
+    /// owns it and must make it runnable (exactly one waker gets `true`).
+    #[inline]
+    pub fn unpark(&self) -> bool {
+        let mut cur = self.0.load(Ordering::Acquire);
+        loop {
+            let next = match cur {
+                PARK_PARKED => PARK_EMPTY,
+                PARK_EMPTY => PARK_NOTIFIED,
+                _ => return false, // a token is already there
+            };
+            // AcqRel: release publishes what the waker did before waking
+            // (the resumed G acquires it through the run queue, or through
+            // `publish_parked`'s failed CAS); acquire pairs with the M's
+            // release in `publish_parked`.
+            match self
+                .0
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => return cur == PARK_PARKED,
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    /// The M's side, after the G switched away and its commit closure ran.
+    /// `true`: the G is parked (a later `unpark` readies it). `false`: an
+    /// unpark came first and left a token; it is consumed, and the M must
+    /// run the G again instead of parking it.
+    #[inline]
+    pub fn publish_parked(&self) -> bool {
+        match self
+            .0
+            .compare_exchange(PARK_EMPTY, PARK_PARKED, Ordering::AcqRel, Ordering::Acquire)
+        {
+            Ok(_) => true,
+            Err(_) => {
+                self.0.store(PARK_EMPTY, Ordering::Relaxed);
+                false
+            }
+        }
+    }
+
+    /// A fresh goroutine on a recycled record: forget any stale token.
+    fn reset(&self) {
+        self.0.store(PARK_EMPTY, Ordering::Relaxed);
+    }
 }
 
-/// A shared reference to a goroutine.
-pub(crate) type GRef = Arc<G>;
+/// The lifetime and join word of a record (see the module comment).
+///
+/// Bits: [`FINISHED`] (the goroutine's body returned and its result is
+/// stored), [`HANDLE_GONE`] (its `JoinHandle` was joined or dropped),
+/// [`JOIN_WAITING`] (a joiner parked; its wait record is in `G::joiner`),
+/// `DROPPING` (the finisher is dropping a result nobody will take), and
+/// above them the number of public `Unparker`s naming this G. The record is
+/// recycled by whichever party turns the word into `FINISHED | HANDLE_GONE`
+/// with no `Unparker` left and nothing being dropped.
+pub(crate) struct Life(AtomicU64);
+
+pub(crate) const FINISHED: u64 = 1;
+pub(crate) const HANDLE_GONE: u64 = 2;
+pub(crate) const JOIN_WAITING: u64 = 4;
+/// The finisher is dropping an orphaned result: not recyclable yet.
+const DROPPING: u64 = 8;
+const EXT_REF: u64 = 16;
+
+/// What [`Life::finish`] asks of the finishing M.
+pub(crate) struct Finish {
+    /// A joiner waits: wake its wait record (`G::joiner`).
+    pub joiner: bool,
+    /// The handle is gone: nobody will take the result; drop it
+    /// (`G::drop_result`).
+    pub orphaned: bool,
+    pub release: Release,
+}
+
+/// What a transition of [`Life`] asks of its caller.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Release {
+    /// Someone else still refers to the record.
+    Keep,
+    /// The caller was the last one: recycle the record.
+    Recycle,
+}
+
+impl Life {
+    const fn new() -> Life {
+        Life(AtomicU64::new(0))
+    }
+
+    fn reset(&self) {
+        self.0.store(0, Ordering::Relaxed);
+    }
+
+    fn release_if_done(word: u64) -> Release {
+        if word & (FINISHED | HANDLE_GONE | DROPPING) == FINISHED | HANDLE_GONE && word < EXT_REF {
+            Release::Recycle
+        } else {
+            Release::Keep
+        }
+    }
+
+    /// The goroutine finished and its result is stored. After this the
+    /// caller must not touch the record except as the returned [`Finish`]
+    /// allows.
+    pub fn finish(&self) -> Finish {
+        let mut cur = self.0.load(Ordering::Acquire);
+        loop {
+            // An orphaned result (the handle went first) is dropped by the
+            // finisher. If `Unparker`s still name the record, the last of
+            // them may recycle it the moment FINISHED is set: DROPPING
+            // keeps it from doing so until the result is gone.
+            let dropping = cur & HANDLE_GONE != 0 && cur >= EXT_REF;
+            let next = cur | FINISHED | if dropping { DROPPING } else { 0 };
+            // AcqRel: release publishes the result; acquire pairs with the
+            // joiner's release of its wait record pointer and with the
+            // handle's release when it let go.
+            match self
+                .0
+                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
+            {
+                Ok(_) => {
+                    return Finish {
+                        joiner: cur & JOIN_WAITING != 0,
+                        orphaned: cur & HANDLE_GONE != 0,
+                        release: Self::release_if_done(next),
+                    }
+                }
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    /// After [`Life::finish`] reported an orphaned result and the finisher
+    /// dropped it: lets the record be recycled again.
+    pub fn result_dropped(&self) -> Release {
+        let prev = self.0.fetch_and(!DROPPING, Ordering::AcqRel);
+        if prev & DROPPING == 0 {
+            return Release::Keep; // `finish` recycles (it saw no Unparker)
+        }
+        Self::release_if_done(prev & !DROPPING)
+    }
+
+    /// The handle lets go (joined, or dropped). Returns whether the
+    /// goroutine had finished (then the caller owns the stored result, if
+    /// it has not taken it) and what to do with the record.
+    pub fn drop_handle(&self) -> (bool, Release) {
+        let prev = self.0.fetch_or(HANDLE_GONE, Ordering::AcqRel);
+        (
+            prev & FINISHED != 0,
+            Self::release_if_done(prev | HANDLE_GONE),
+        )
+    }
+
+    /// Whether the goroutine has finished (acquire: its result is visible).
+    pub fn is_finished(&self) -> bool {
+        self.0.load(Ordering::Acquire) & FINISHED != 0
+    }
+
+    /// A joiner announces itself, its wait record already stored in
+    /// `G::joiner`. `false`: the goroutine finished first; take the result.
+    pub fn announce_joiner(&self) -> bool {
+        let mut cur = self.0.load(Ordering::Acquire);
+        loop {
+            if cur & FINISHED != 0 {
+                return false;
+            }
+            match self.0.compare_exchange_weak(
+                cur,
+                cur | JOIN_WAITING,
+                Ordering::AcqRel,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return true,
+                Err(now) => cur = now,
+            }
+        }
+    }
+
+    /// A public `Unparker` starts naming this record.
+    pub fn add_ext_ref(&self) {
+        self.0.fetch_add(EXT_REF, Ordering::Relaxed);
+    }
+
+    /// A public `Unparker` stops naming this record.
+    pub fn drop_ext_ref(&self) -> Release {
+        let prev = self.0.fetch_sub(EXT_REF, Ordering::AcqRel);
+        Self::release_if_done(prev - EXT_REF)
+    }
+}
+
+/// Bytes of a goroutine's result stored inline in its record; larger
+/// results are boxed.
+const RESULT_INLINE: usize = 4 * mem::size_of::<usize>();
+
+/// Where a finished goroutine leaves its result: `R` inline when it fits
+/// (`()`, numbers, small structs, a panic payload), else a `Box<R>`.
+struct ResultSlot(UnsafeCell<MaybeUninit<[usize; 4]>>);
+
+impl ResultSlot {
+    const fn fits<R>() -> bool {
+        mem::size_of::<R>() <= RESULT_INLINE && mem::align_of::<R>() <= mem::align_of::<usize>()
+    }
+
+    /// # Safety
+    /// The slot is empty and nobody else touches it until the caller
+    /// publishes it (through [`Life::finish`]).
+    unsafe fn put<R>(&self, r: R) {
+        let p = self.0.get().cast::<u8>();
+        // SAFETY: exclusive access (the caller's contract); the buffer is
+        // `RESULT_INLINE` bytes aligned to `usize`, and `fits` checks both
+        // for the inline case; a `Box` pointer always fits.
+        unsafe {
+            if Self::fits::<R>() {
+                ptr::write(p.cast::<R>(), r);
+            } else {
+                ptr::write(p.cast::<*mut R>(), Box::into_raw(Box::new(r)));
+            }
+        }
+    }
+
+    /// # Safety
+    /// The slot holds an `R` put by [`ResultSlot::put`], which the caller
+    /// owns (after [`Life`] said so) and takes once.
+    unsafe fn take<R>(&self) -> R {
+        let p = self.0.get().cast::<u8>();
+        // SAFETY: per the contract, an `R` (or a `Box<R>` pointer) is there
+        // and this is its only reader.
+        unsafe {
+            if Self::fits::<R>() {
+                ptr::read(p.cast::<R>())
+            } else {
+                *Box::from_raw(ptr::read(p.cast::<*mut R>()))
+            }
+        }
+    }
+}
+
+/// A goroutine record.
+pub(crate) struct G {
+    /// The park/unpark handshake.
+    pub park: ParkWord,
+    status: AtomicU8,
+    wait_reason: AtomicU8,
+    /// The coroutine; only the M running this G touches it.
+    pub coro: CoroCell<Switch>,
+    /// This incarnation's id (records are recycled; dumps read it racily).
+    id: AtomicU64,
+    spawn_site: AtomicPtr<Location<'static>>,
+    /// Nanoseconds on the coarse clock when the current wait began.
+    wait_since: AtomicU64,
+    /// Set at allocation, never changed: records with a name or a
+    /// non-default stack size are freed, not recycled.
+    name: Option<Box<str>>,
+    /// Requested stack size, or `None` for the runtime default.
+    stack_size: Option<usize>,
+    pub life: Life,
+    /// The joiner's wait record, valid while `Life` has `JOIN_WAITING`.
+    joiner: UnsafeCell<*const crate::park::Waiter>,
+    result: ResultSlot,
+    /// Drops the result stored in `result`, whatever its type (set with it).
+    result_drop: UnsafeCell<unsafe fn(&G)>,
+    /// Where this G sits in the goroutine registry (`dump.rs`).
+    pub reg_slot: std::sync::atomic::AtomicUsize,
+}
+
+// SAFETY: the non-`Sync` fields are `coro` (touched only by the M that owns
+// the G, coro.rs invariant 1), `joiner` (written by the one joiner before it
+// sets JOIN_WAITING with release, read by the finisher after acquiring it)
+// and `result` (written by the goroutine before `Life::finish` releases it,
+// read by the one party `Life` hands it to).
+unsafe impl Sync for G {}
+// SAFETY: as above; nothing in a G is tied to the thread that made it.
+unsafe impl Send for G {}
+
+/// A raw handle to a goroutine record: what run queues, `runnext` and wait
+/// records hold. Copying it takes no reference (see the module comment).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) struct GPtr(NonNull<G>);
+
+// SAFETY: a `GPtr` names a record that lives until `Life` recycles it; who
+// may dereference it when is the protocol of the module comment.
+unsafe impl Send for GPtr {}
+// SAFETY: as for `Send`.
+unsafe impl Sync for GPtr {}
+
+impl std::ops::Deref for GPtr {
+    type Target = G;
+    #[inline]
+    fn deref(&self) -> &G {
+        // SAFETY: a `GPtr` is only held while its record is alive (module
+        // comment): records are freed only by `G::free`, after `Life` said
+        // nobody refers to them.
+        unsafe { self.0.as_ref() }
+    }
+}
+
+impl fmt::Debug for GPtr {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "G({})", self.id())
+    }
+}
+
+impl GPtr {
+    pub fn as_ptr(self) -> *mut G {
+        self.0.as_ptr()
+    }
+
+    /// Frees a record that will not be recycled (it has a name or a custom
+    /// stack size, or a free list is full).
+    ///
+    /// # Safety
+    /// Nobody refers to the record any more (`Life` returned `Recycle`) and
+    /// it has left the registry.
+    pub unsafe fn free(self) {
+        // SAFETY: allocated by `G::alloc` with `Box::into_raw`; the contract
+        // says this is the last use.
+        drop(unsafe { Box::from_raw(self.0.as_ptr()) });
+    }
+}
 
 impl G {
-    pub fn new(
-        id: GoId,
-        name: Option<Box<str>>,
-        spawn_site: &'static Location<'static>,
-        stack_size: Option<usize>,
-        coro: CoroCell,
-    ) -> G {
-        G {
-            id,
-            name,
-            spawn_site,
-            stack_size,
-            status: AtomicU8::new(GStatus::Runnable as u8),
+    /// A fresh record (not yet registered, not yet started).
+    pub fn alloc(name: Option<Box<str>>, stack_size: Option<usize>) -> GPtr {
+        let g = Box::new(G {
+            park: ParkWord::new(),
+            status: AtomicU8::new(GStatus::Dead as u8),
             wait_reason: AtomicU8::new(WaitReason::None as u8),
+            coro: CoroCell::empty(),
+            id: AtomicU64::new(0),
+            spawn_site: AtomicPtr::new(ptr::null_mut()),
             wait_since: AtomicU64::new(0),
-            park: AtomicU8::new(PARK_EMPTY),
-            coro,
+            name,
+            stack_size,
+            life: Life::new(),
+            joiner: UnsafeCell::new(ptr::null()),
+            result: ResultSlot(UnsafeCell::new(MaybeUninit::uninit())),
+            result_drop: UnsafeCell::new(no_result),
             reg_slot: std::sync::atomic::AtomicUsize::new(usize::MAX),
-            park_trace: std::sync::Mutex::new(None),
-        }
+        });
+        GPtr(NonNull::from(Box::leak(g)))
+    }
+
+    /// Starts a new incarnation on this record: fresh id, spawn site and
+    /// state words. The caller (the spawner) owns the record exclusively.
+    pub fn begin(&self, id: GoId, site: &'static Location<'static>) {
+        self.id.store(id.0, Ordering::Relaxed);
+        self.spawn_site.store(
+            site as *const Location<'static> as *mut _,
+            Ordering::Relaxed,
+        );
+        self.park.reset();
+        self.life.reset();
+        self.wait_reason
+            .store(WaitReason::None as u8, Ordering::Relaxed);
+        self.status
+            .store(GStatus::Runnable as u8, Ordering::Relaxed);
+    }
+
+    /// Whether this record may go back to a free list for reuse (only
+    /// plain records: a name or a custom stack size stay with one
+    /// goroutine).
+    pub fn recyclable(&self) -> bool {
+        self.name.is_none() && self.stack_size.is_none()
+    }
+
+    pub fn id(&self) -> GoId {
+        GoId(self.id.load(Ordering::Relaxed))
+    }
+
+    pub fn name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    pub fn stack_size(&self) -> Option<usize> {
+        self.stack_size
+    }
+
+    pub fn spawn_site(&self) -> Option<&'static Location<'static>> {
+        let p = self.spawn_site.load(Ordering::Relaxed);
+        // SAFETY: only ever set from a `&'static Location`.
+        unsafe { p.as_ref() }
     }
 
     pub fn status(&self) -> GStatus {
@@ -220,6 +585,7 @@ impl G {
         }
     }
 
+    #[inline]
     pub fn set_status(&self, s: GStatus) {
         self.status.store(s as u8, Ordering::Relaxed);
     }
@@ -228,26 +594,108 @@ impl G {
         WaitReason::from_u8(self.wait_reason.load(Ordering::Relaxed))
     }
 
+    #[inline]
     pub fn set_wait_reason(&self, r: WaitReason) {
         self.wait_reason.store(r as u8, Ordering::Relaxed);
         if r != WaitReason::None {
-            self.wait_since.store(epoch_nanos(), Ordering::Relaxed);
+            self.wait_since
+                .store(crate::clock::coarse_now(), Ordering::Relaxed);
         }
     }
 
-    /// When the current wait began, as nanoseconds since the runtime's epoch.
+    /// When the current wait began, on the coarse clock.
     pub fn wait_since(&self) -> u64 {
         self.wait_since.load(Ordering::Relaxed)
     }
+
+    /// Stores the goroutine's result; called on its own stack as its body
+    /// ends, before [`Life::finish`].
+    ///
+    /// # Safety
+    /// Called once per incarnation, by the goroutine itself, with the `R`
+    /// its `JoinHandle` will take.
+    pub unsafe fn put_result<R>(&self, r: R) {
+        unsafe fn drop_as<R>(g: &G) {
+            // SAFETY: set together with an `R` in the slot (below); called
+            // once, by the one party `Life` gave the result to.
+            drop(unsafe { g.result.take::<R>() })
+        }
+        // SAFETY: the slot is empty (one call per incarnation) and only the
+        // goroutine touches it and `result_drop` until `Life::finish`
+        // publishes them.
+        unsafe {
+            self.result.put(r);
+            *self.result_drop.get() = drop_as::<R>;
+        }
+    }
+
+    /// Drops a result nobody will take (the handle went first).
+    ///
+    /// # Safety
+    /// [`Life::finish`] reported the result orphaned, and this is its only
+    /// call.
+    pub unsafe fn drop_result(&self) {
+        // SAFETY: per the contract the slot holds the result `result_drop`
+        // was set for, published by `finish`'s acquire.
+        unsafe { (*self.result_drop.get())(self) }
+    }
+
+    /// Takes the result stored by [`G::put_result`].
+    ///
+    /// # Safety
+    /// `Life` has shown the goroutine finished, the result is still there,
+    /// and `R` is the type it was stored as.
+    pub unsafe fn take_result<R>(&self) -> R {
+        // SAFETY: per the contract.
+        unsafe { self.result.take() }
+    }
+
+    /// Stores the joiner's wait record before [`Life::announce_joiner`].
+    ///
+    /// # Safety
+    /// Only the one joiner (the `JoinHandle`'s owner) calls this, before
+    /// announcing itself.
+    pub unsafe fn set_joiner(&self, w: *const crate::park::Waiter) {
+        // SAFETY: only the joiner writes, and only before the release in
+        // `announce_joiner`; the finisher reads after acquiring it.
+        unsafe { *self.joiner.get() = w }
+    }
+
+    /// The joiner's wait record, after [`Life::finish`] reported one.
+    pub fn joiner(&self) -> *const crate::park::Waiter {
+        // SAFETY: written before JOIN_WAITING was released, read after it
+        // was acquired by `Life::finish`; never written concurrently.
+        unsafe { *self.joiner.get() }
+    }
 }
 
-/// The wait's start on sysmon's coarse clock: one load, no clock read on
-/// the park path (dumps print waits in minutes, as Go does).
-fn epoch_nanos() -> u64 {
-    crate::sched::coarse_now()
+/// The `result_drop` of a record with no result stored.
+unsafe fn no_result(_: &G) {}
+
+thread_local! {
+    /// The goroutine running on this thread, if any. Cleared inside
+    /// `blocking()`, where the goroutine behaves as a plain thread.
+    static CURRENT: Cell<Option<GPtr>> = const { Cell::new(None) };
 }
 
-/// A slot holding at most one G, which other threads may take (a P's `runnext`).
+/// The goroutine running on this thread, if any.
+///
+/// `#[inline(never)]`: a goroutine may resume on another thread between two
+/// calls, and the compiler must not reuse the first thread's TLS address.
+#[inline(never)]
+pub(crate) fn current() -> Option<GPtr> {
+    CURRENT.with(|c| c.get())
+}
+
+/// Sets the goroutine running on this thread (the M, around a resume;
+/// `blocking()` around its call). Returns the previous value.
+#[inline(never)]
+pub(crate) fn set_current(g: Option<GPtr>) -> Option<GPtr> {
+    CURRENT.with(|c| c.replace(g))
+}
+
+/// A slot holding at most one G, which other threads may take (a P's
+/// `runnext`).
 pub(crate) struct GSlot(AtomicPtr<G>);
 
 impl GSlot {
@@ -256,20 +704,16 @@ impl GSlot {
     }
 
     /// Puts `g` in the slot, returning what was there.
-    pub fn swap(&self, g: Option<GRef>) -> Option<GRef> {
-        let new = g.map_or(ptr::null_mut(), |g| Arc::into_raw(g) as *mut G);
+    #[inline]
+    pub fn swap(&self, g: Option<GPtr>) -> Option<GPtr> {
+        let new = g.map_or(ptr::null_mut(), GPtr::as_ptr);
         let old = self.0.swap(new, Ordering::AcqRel);
-        if old.is_null() {
-            None
-        } else {
-            // SAFETY: every non-null pointer in the slot came from
-            // `Arc::into_raw` above, and the swap made us its only holder.
-            Some(unsafe { Arc::from_raw(old) })
-        }
+        NonNull::new(old).map(GPtr)
     }
 
     /// Takes the G, if any.
-    pub fn take(&self) -> Option<GRef> {
+    #[inline]
+    pub fn take(&self) -> Option<GPtr> {
         if self.0.load(Ordering::Relaxed).is_null() {
             return None;
         }
@@ -281,8 +725,15 @@ impl GSlot {
     }
 }
 
-impl Drop for GSlot {
-    fn drop(&mut self) {
-        drop(self.take());
-    }
+/// Why a goroutine gave control back to its M.
+pub(crate) enum Switch {
+    /// `yield_now`: requeue at the back of the local run queue.
+    Yield,
+    /// Park: run the commit closure, then wait for an unpark.
+    Park(crate::coro::Commit),
+    /// Continuation stealing: queue this goroutine, run the child now.
+    Spawn(GPtr),
+    /// Back from `blocking()` and no P to run on: queue this goroutine on
+    /// the global queue; the M goes idle.
+    Requeue,
 }

@@ -32,11 +32,14 @@
 #![warn(missing_docs)]
 
 mod blocking;
+mod clock;
 pub mod config;
 mod coro;
 mod deadlock;
 mod dump;
 pub mod g;
+pub mod net;
+mod netpoll;
 pub mod park;
 pub(crate) mod sched;
 mod spawn;
@@ -110,7 +113,7 @@ pub fn num_goroutine() -> usize {
 /// assert!(id.is_some());
 /// ```
 pub fn current_id() -> Option<GoId> {
-    sched::current_g().map(|g| g.id)
+    g::current().map(|g| g.id())
 }
 
 /// A fatal runtime error (Go's `throw`): prints `fatal error: ...` and

@@ -1,44 +1,64 @@
-//! The parking primitive: the one way anything in weft blocks.
+//! The parking primitive: the one way anything in weft blocks, and the one
+//! wait record everything that blocks leaves behind.
 //!
 //! Owns: [`park`] (suspend the current goroutine, or park the current plain
-//! thread) and [`Unparker`] (make it runnable again). Channels, `sync`,
-//! timers, `join` and I/O are all built on these two and nothing else.
+//! thread), [`Waiter`] (the record of one blocking operation: Go's `sudog`)
+//! and [`Unparker`] (a public handle that makes a goroutine or thread
+//! runnable again). Channels, `select!`, `sync`, timers, `join` and I/O are
+//! all built on these.
 //!
-//! The handshake (Go's `gopark`/`goready`, with a token so no wake-up is
-//! ever lost), on the G's `park` word:
+//! # The park handshake
+//!
+//! On the G's park word ([`crate::g::ParkWord`]), Go's `gopark`/`goready`
+//! with a token, so no wake-up is ever lost:
 //!
 //! ```text
 //!   parker (on the G's stack)        M, after the switch            waker (any thread)
 //!   -------------------------        ------------------------       ------------------
 //!   set wait reason
 //!   suspend(Switch::Park(commit)) -> run commit (e.g. unlock)
-//!                                    CAS EMPTY -> PARKED            CAS PARKED -> EMPTY, ready(g)
+//!                                    EMPTY -> PARKED                PARKED -> EMPTY: ready(g)
 //!                                      ok: G is parked                or EMPTY -> NOTIFIED
-//!                                      failed (NOTIFIED): run again   or NOTIFIED: nothing
+//!                                      NOTIFIED: run it again         or NOTIFIED: nothing
 //! ```
 //!
-//! A waker that comes before the M has published `PARKED` (it may come from
-//! inside the commit closure, or from another M that saw the waiter the
-//! commit just made visible) leaves `NOTIFIED`, and the M resumes the G
-//! itself instead of parking it. A waker that comes after sees `PARKED` and
-//! queues the G. Either way the G is resumed exactly once, and never while it
-//! is still on its stack.
+//! Like `std::thread::park`, a park may return without a matching wake
+//! (a token left by an earlier waker): callers re-check their condition.
 //!
-//! Like `std::thread::park`, a park may return without a matching
-//! `unpark` (a token left by an earlier waker): callers always re-check
-//! their condition in a loop.
+//! # Wait records
+//!
+//! A [`Waiter`] lives **on the waiting goroutine's stack** (it cannot move
+//! while the goroutine is parked, and it costs no allocation). Queues (a
+//! channel's, a mutex's) hold pointers to it. Its state word:
+//!
+//! ```text
+//!   WAITING --try_claim(tag) / claim_exclusive(tag)--> CLAIMED(tag)
+//!   CLAIMED(tag) --wake: unpark the waiter, THEN store--> DONE(tag)
+//! ```
+//!
+//! Exactly one party claims a record (a CAS, or popping it under the
+//! queue's lock); the claimer moves the value (if any) through pointers the
+//! record's owner gave it, wakes the owner, and stores `DONE` as its very
+//! last touch. The owner leaves [`Waiter::wait`] only on seeing `DONE`
+//! (acquire), so the claimer never touches a record — or a goroutine —
+//! that has moved on: that is what lets records live on stacks and
+//! goroutine records be recycled without reference counts. A spurious
+//! return from park that finds `CLAIMED` spins the few instructions until
+//! `DONE`; one that finds `WAITING` parks again.
 //!
 //! Must never: resume a G from the waker's side while its M may still be
-//! running its commit closure, or lose a wake-up.
+//! running its commit closure, lose a wake-up, or let a claimer touch a
+//! record after storing `DONE`.
 
 use std::fmt;
+use std::ptr::NonNull;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::thread::{self, Thread};
 
-use crate::coro::{self, Switch};
-use crate::g::{GRef, WaitReason, PARK_EMPTY, PARK_NOTIFIED, PARK_PARKED};
-use crate::sched::{self, p::PCounters};
+use crate::coro::Commit;
+use crate::g::{self, GPtr, Release, Switch, WaitReason};
+use crate::sched;
 
 /// Parks the current goroutine (or, on a plain OS thread, the thread) until
 /// an [`Unparker`] for it is used.
@@ -69,10 +89,10 @@ use crate::sched::{self, p::PCounters};
 /// assert_eq!(*slot.lock().unwrap(), Some(7));
 /// ```
 pub fn park(reason: WaitReason, commit: impl FnOnce()) {
-    match sched::current_g() {
-        Some(g) => park_g(&g, reason, commit),
+    match g::current() {
+        Some(g) => park_g(g, reason, commit),
         None => {
-            if sched::current_m().is_some_and(|m| !m.in_blocking.get()) {
+            if sched::on_m_outside_goroutine() {
                 crate::throw("park called on an M outside any goroutine");
             }
             park_thread(commit);
@@ -80,11 +100,10 @@ pub fn park(reason: WaitReason, commit: impl FnOnce()) {
     }
 }
 
-fn park_g(g: &GRef, reason: WaitReason, commit: impl FnOnce()) {
+fn park_g(g: GPtr, reason: WaitReason, commit: impl FnOnce()) {
     g.set_wait_reason(reason);
-    if sched::runtime().settings.debug.traceback {
-        let bt = std::backtrace::Backtrace::force_capture().to_string();
-        *g.park_trace.lock().unwrap_or_else(|e| e.into_inner()) = Some(bt);
+    if sched::debug().traceback {
+        crate::dump::record_park_trace(g);
     }
     let mut commit = Some(commit);
     let mut run = || {
@@ -92,19 +111,247 @@ fn park_g(g: &GRef, reason: WaitReason, commit: impl FnOnce()) {
             c();
         }
     };
-    coro::suspend(g, Switch::Park(coro::commit(&mut run)));
+    // SAFETY: `g` is the goroutine running on this stack (`g::current`).
+    unsafe { g.coro.suspend(Switch::Park(Commit::new(&mut run))) };
+}
+
+/// Wakes whoever `target` is: readies a parked goroutine (to this P's
+/// `runnext`) or unparks a thread. Returns whether the scheduler should
+/// look for an idle P ([`sched::kick`]) once the caller is done.
+#[inline]
+fn wake_target(target: Target) -> bool {
+    match target {
+        Target::G(g) => {
+            sched::count_unpark();
+            g.park.unpark() && sched::ready(g)
+        }
+        Target::Thread(t) => {
+            // SAFETY: the thread is still inside the wait this target was
+            // taken for (see `Waiter`), so its parker is alive.
+            unsafe { t.as_ref() }.unpark();
+            false
+        }
+    }
+}
+
+/// Who a [`Waiter`] wakes.
+#[derive(Clone, Copy)]
+enum Target {
+    G(GPtr),
+    /// A plain thread's parker (kept alive by its thread-local while the
+    /// thread waits).
+    Thread(NonNull<ThreadParker>),
+}
+
+impl Target {
+    fn current() -> Target {
+        match g::current() {
+            Some(g) => Target::G(g),
+            None => Target::Thread(THREAD_PARKER.with(|p| NonNull::from(&**p))),
+        }
+    }
+}
+
+const WAITING: usize = 0;
+const CLAIMED: usize = 1;
+const DONE: usize = 2;
+const STATE_BITS: usize = 2;
+
+/// The largest tag a [`Waiter`] can be claimed with.
+pub const MAX_TAG: usize = usize::MAX >> STATE_BITS;
+
+/// The record of one blocking operation (Go's `sudog`): who to wake, and
+/// the word that decides who completes the operation. See the module
+/// comment for the protocol.
+///
+/// It lives on the waiting goroutine's (or thread's) stack and must not
+/// move between being made visible to a claimer and [`Waiter::wait`]
+/// returning. A `select!` shares one record between all its cases; each
+/// case claims it with its own tag.
+///
+/// ```
+/// use weft::runtime::park::Waiter;
+/// use weft::WaitReason;
+/// use std::sync::Mutex;
+///
+/// // A one-slot queue of waiters, as a channel or a mutex keeps one.
+/// struct Ptr(*const Waiter);
+/// unsafe impl Send for Ptr {}
+/// static QUEUE: Mutex<Option<Ptr>> = Mutex::new(None);
+///
+/// let h = weft::spawn(|| {
+///     let w = Waiter::new();
+///     let mut q = QUEUE.lock().unwrap();
+///     *q = Some(Ptr(&w));
+///     w.wait(WaitReason::Park, move || drop(q)) // returns the tag it was woken with
+/// });
+/// loop {
+///     let popped = QUEUE.lock().unwrap().take();
+///     if let Some(Ptr(w)) = popped {
+///         // SAFETY: popped under the queue's lock: only we may claim it.
+///         unsafe {
+///             assert!((*w).try_claim(7));
+///             Waiter::wake(w);
+///         }
+///         break;
+///     }
+///     weft::yield_now();
+/// }
+/// assert_eq!(h.join().unwrap(), 7);
+/// ```
+pub struct Waiter {
+    state: AtomicUsize,
+    target: Target,
+}
+
+// SAFETY: a `Waiter` is shared with its claimer through a queue; its only
+// fields are an atomic and a target that is valid while the wait lasts (see
+// the module comment).
+unsafe impl Sync for Waiter {}
+// SAFETY: as above.
+unsafe impl Send for Waiter {}
+
+impl Waiter {
+    /// A record for the calling goroutine (or plain thread).
+    #[inline]
+    pub fn new() -> Waiter {
+        Waiter {
+            state: AtomicUsize::new(WAITING),
+            target: Target::current(),
+        }
+    }
+
+    /// Tries to become the one party that completes this operation, with
+    /// `tag` (at most [`MAX_TAG`]; a select uses the case's index). Exactly
+    /// one `try_claim` (or `claim_exclusive`) ever succeeds.
+    #[inline]
+    pub fn try_claim(&self, tag: usize) -> bool {
+        debug_assert!(tag <= MAX_TAG);
+        // Acquire: pairs with the release that made the record visible
+        // (a queue's lock); nothing to release yet — `wake` publishes.
+        self.state
+            .compare_exchange(
+                WAITING,
+                (tag << STATE_BITS) | CLAIMED,
+                Ordering::Acquire,
+                Ordering::Relaxed,
+            )
+            .is_ok()
+    }
+
+    /// Claims the record without a CAS.
+    ///
+    /// # Safety
+    /// Nobody else can claim it: it was in exactly one queue and the caller
+    /// removed it under that queue's lock.
+    #[inline]
+    pub unsafe fn claim_exclusive(&self, tag: usize) {
+        debug_assert!(tag <= MAX_TAG);
+        self.state
+            .store((tag << STATE_BITS) | CLAIMED, Ordering::Relaxed);
+    }
+
+    /// Whether someone has claimed this record (it may not be done yet).
+    pub fn is_claimed(&self) -> bool {
+        self.state.load(Ordering::Acquire) != WAITING
+    }
+
+    /// Completes a claimed operation: wakes the record's owner, then marks
+    /// the record `DONE`. After this call `this` may dangle: the owner may
+    /// have returned from its wait.
+    ///
+    /// # Safety
+    /// The caller claimed `this` (a successful [`Waiter::try_claim`] or
+    /// [`Waiter::claim_exclusive`]), the record is alive (its owner is still
+    /// in [`Waiter::wait`], which it cannot leave before `DONE`), and this
+    /// is the only call for that claim.
+    #[inline]
+    pub unsafe fn wake(this: *const Waiter) {
+        // SAFETY: alive and claimed by us (the contract): the owner cannot
+        // leave `wait` until our store below.
+        let (target, claimed) = unsafe {
+            let w = &*this;
+            (w.target, w.state.load(Ordering::Relaxed))
+        };
+        let kick = wake_target(target);
+        // SAFETY: as above; this store is our last touch of the record.
+        // Release: pairs with the acquire in `wait`, publishing the value
+        // the claimer moved.
+        unsafe {
+            (*this)
+                .state
+                .store(claimed ^ CLAIMED ^ DONE, Ordering::Release)
+        };
+        if kick {
+            sched::kick();
+        }
+    }
+
+    /// Parks until claimed and woken; returns the tag it was claimed with.
+    /// `commit` runs once the caller is off its stack (see [`park`]):
+    /// typically it releases the lock under which this record was queued.
+    pub fn wait(&self, reason: WaitReason, commit: impl FnOnce()) -> usize {
+        park(reason, commit);
+        loop {
+            // Acquire: pairs with the release in `wake`.
+            let s = self.state.load(Ordering::Acquire);
+            match s & (CLAIMED | DONE) {
+                DONE => return s >> STATE_BITS,
+                CLAIMED => {
+                    // Woken before the claimer finished (a stale token, or
+                    // stolen by another M the moment it was readied): the
+                    // claimer is a few instructions from `DONE`.
+                    let mut spins = 0u32;
+                    while self.state.load(Ordering::Acquire) & DONE == 0 {
+                        spins += 1;
+                        if spins < 64 {
+                            std::hint::spin_loop();
+                        } else {
+                            thread::yield_now();
+                        }
+                    }
+                }
+                _ => park(reason, || {}),
+            }
+        }
+    }
+
+    /// The tag, once [`Waiter::wait`] has returned or the record was seen
+    /// `DONE`; `None` while waiting.
+    pub fn done_tag(&self) -> Option<usize> {
+        let s = self.state.load(Ordering::Acquire);
+        (s & DONE != 0).then_some(s >> STATE_BITS)
+    }
+}
+
+impl Default for Waiter {
+    fn default() -> Self {
+        Waiter::new()
+    }
+}
+
+impl fmt::Debug for Waiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let s = self.state.load(Ordering::Relaxed);
+        let st = match s & (CLAIMED | DONE) {
+            WAITING => "waiting",
+            CLAIMED => "claimed",
+            _ => "done",
+        };
+        write!(f, "Waiter({st}, tag {})", s >> STATE_BITS)
+    }
 }
 
 /// A handle that makes a parked goroutine or thread runnable again.
 ///
 /// Cheap to clone and to send. Unparking something that is not parked
-/// leaves a token: its next [`park`] returns at once.
-#[derive(Clone)]
-pub struct Unparker(Target);
+/// leaves a token: its next [`park`] returns at once. Unparking a goroutine
+/// that has finished does nothing.
+pub struct Unparker(Handle);
 
-#[derive(Clone)]
-enum Target {
-    G(GRef),
+enum Handle {
+    /// A goroutine; this handle counts in its record's `Life`.
+    G(GPtr),
     Thread(Arc<ThreadParker>),
 }
 
@@ -116,9 +363,12 @@ enum Target {
 /// weft::runtime::park::park(weft::WaitReason::Park, || {}); // returns at once
 /// ```
 pub fn unparker() -> Unparker {
-    match sched::current_g() {
-        Some(g) => Unparker(Target::G(g)),
-        None => Unparker(Target::Thread(THREAD_PARKER.with(|p| p.clone()))),
+    match g::current() {
+        Some(g) => {
+            g.life.add_ext_ref();
+            Unparker(Handle::G(g))
+        }
+        None => Unparker(Handle::Thread(THREAD_PARKER.with(|p| p.clone()))),
     }
 }
 
@@ -128,57 +378,60 @@ impl Unparker {
     /// between two goroutines runs the receiver next on the same P.
     pub fn unpark(&self) {
         match &self.0 {
-            Target::G(g) => unpark_g(g),
-            Target::Thread(t) => t.unpark(),
+            Handle::G(g) => {
+                // The record is alive (we count in its `Life`); if the
+                // goroutine finished, its park word is never read again.
+                if wake_target(Target::G(*g)) {
+                    sched::kick();
+                }
+            }
+            Handle::Thread(t) => t.unpark(),
         }
     }
 
     /// Whether this handle wakes the same goroutine or thread as `other`.
     pub fn same(&self, other: &Unparker) -> bool {
         match (&self.0, &other.0) {
-            (Target::G(a), Target::G(b)) => Arc::ptr_eq(a, b),
-            (Target::Thread(a), Target::Thread(b)) => Arc::ptr_eq(a, b),
+            (Handle::G(a), Handle::G(b)) => a == b,
+            (Handle::Thread(a), Handle::Thread(b)) => Arc::ptr_eq(a, b),
             _ => false,
         }
     }
 
     /// Whether this handle wakes a goroutine (not a plain thread).
     pub fn is_goroutine(&self) -> bool {
-        matches!(self.0, Target::G(_))
+        matches!(self.0, Handle::G(_))
+    }
+}
+
+impl Clone for Unparker {
+    fn clone(&self) -> Unparker {
+        match &self.0 {
+            Handle::G(g) => {
+                g.life.add_ext_ref();
+                Unparker(Handle::G(*g))
+            }
+            Handle::Thread(t) => Unparker(Handle::Thread(t.clone())),
+        }
+    }
+}
+
+impl Drop for Unparker {
+    fn drop(&mut self) {
+        if let Handle::G(g) = self.0 {
+            if g.life.drop_ext_ref() == Release::Recycle {
+                sched::free_g(g);
+            }
+        }
     }
 }
 
 impl fmt::Debug for Unparker {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
-            Target::G(g) => write!(f, "Unparker(goroutine {})", g.id),
-            Target::Thread(t) => write!(f, "Unparker(thread {:?})", t.thread.id()),
+            Handle::G(g) => write!(f, "Unparker(goroutine {})", g.id()),
+            Handle::Thread(t) => write!(f, "Unparker(thread {:?})", t.thread.id()),
         }
-    }
-}
-
-fn unpark_g(g: &GRef) {
-    let mut cur = g.park.load(Ordering::Acquire);
-    loop {
-        let next = match cur {
-            PARK_PARKED => PARK_EMPTY,
-            PARK_EMPTY => PARK_NOTIFIED,
-            _ => return, // a token is already there
-        };
-        match g
-            .park
-            .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
-        {
-            Ok(_) => break,
-            Err(now) => cur = now,
-        }
-    }
-    if sched::with_p(|p| PCounters::bump(&p.p.counters.unparks, 1)).is_none() {
-        let rt = sched::runtime();
-        rt.unparks_outside.fetch_add(1, Ordering::Relaxed);
-    }
-    if cur == PARK_PARKED {
-        sched::ready(g.clone());
     }
 }
 
@@ -237,9 +490,9 @@ fn park_thread(commit: impl FnOnce()) {
         THREADS_PARKED.fetch_add(1, Ordering::SeqCst);
         if me.notified.load(Ordering::SeqCst) {
             me.uncount();
-        } else if sched::started() {
+        } else {
             // Perhaps the last thing that could run: let sysmon look.
-            sched::sysmon::wake(sched::runtime());
+            sched::on_thread_parked();
         }
     }
     while !me.notified.swap(false, Ordering::SeqCst) {
@@ -285,6 +538,32 @@ mod tests {
             }
             park(WaitReason::Park, || {});
         }
+        t.join().unwrap();
+    }
+
+    #[test]
+    fn waiter_between_threads() {
+        struct P(*const Waiter);
+        // SAFETY: test: the record outlives its use (see below).
+        unsafe impl Send for P {}
+        let q: Arc<Mutex<Option<P>>> = Arc::default();
+        let q2 = q.clone();
+        let t = thread::spawn(move || loop {
+            if let Some(P(w)) = q2.lock().unwrap().take() {
+                // SAFETY: popped under the lock; the owner waits for DONE.
+                unsafe {
+                    assert!((*w).try_claim(3));
+                    assert!(!(*w).try_claim(4));
+                    Waiter::wake(w);
+                }
+                return;
+            }
+            thread::yield_now();
+        });
+        let w = Waiter::new();
+        let mut g = Some(q.lock().unwrap());
+        **g.as_mut().unwrap() = Some(P(&w));
+        assert_eq!(w.wait(WaitReason::Park, move || drop(g.take())), 3);
         t.join().unwrap();
     }
 }

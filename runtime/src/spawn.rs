@@ -11,12 +11,13 @@
 use std::any::Any;
 use std::fmt;
 use std::io;
+use std::marker::PhantomData;
+use std::mem;
 use std::panic::{self, AssertUnwindSafe, Location};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::Once;
 
-use crate::coro::{self, Switch};
-use crate::g::{GoId, WaitReason};
-use crate::park::{park, unparker, Unparker};
+use crate::g::{self, GPtr, GoId, Release, Switch, WaitReason};
+use crate::park::Waiter;
 use crate::sched;
 
 /// Runs `f` in a new goroutine and returns a handle to join it.
@@ -99,51 +100,44 @@ impl Builder {
             })?;
         }
         let rt = sched::runtime();
-        let packet: Arc<Packet<T>> = Arc::new(Packet {
-            state: Mutex::new(PacketState {
-                result: None,
-                waiter: None,
-            }),
-        });
-        let theirs = packet.clone();
+        startup(rt);
         let body = move || {
             let result = panic::catch_unwind(AssertUnwindSafe(f));
             if result.is_err() && sched::runtime().settings.panic_abort {
                 std::process::exit(2);
             }
-            let mut st = theirs.state.lock().unwrap_or_else(|e| e.into_inner());
-            st.result = Some(result);
-            let waiter = st.waiter.take();
-            drop(st);
-            drop(theirs);
-            if let Some(w) = waiter {
-                w.unpark();
-            }
+            let me = g::current().unwrap_or_else(|| crate::throw("goroutine body off its M"));
+            // SAFETY: once per incarnation, by the goroutine itself, with the
+            // type its `JoinHandle<T>` takes.
+            unsafe { me.put_result::<std::thread::Result<T>>(result) };
         };
         let name = self.name.map(String::into_boxed_str);
         let g = sched::new_g(rt, name, site, self.stack_size, body)?;
-        let id = g.id;
+        let id = g.id();
         sched::start_g(rt, g);
-        Ok(JoinHandle { id, packet })
+        Ok(JoinHandle {
+            g,
+            id,
+            _result: PhantomData,
+        })
     }
-}
-
-struct Packet<T> {
-    state: Mutex<PacketState<T>>,
-}
-
-struct PacketState<T> {
-    result: Option<std::thread::Result<T>>,
-    waiter: Option<Unparker>,
 }
 
 /// An owned permission to wait for a goroutine's result.
 ///
 /// Dropping it detaches the goroutine, which runs on.
 pub struct JoinHandle<T> {
+    /// The record; it cannot be recycled while this handle lives (`Life`).
+    g: GPtr,
     id: GoId,
-    packet: Arc<Packet<T>>,
+    _result: PhantomData<std::thread::Result<T>>,
 }
+
+// SAFETY: the handle only names the record; the result it takes is a `T`,
+// which is `Send` where the handle is (spawn requires `T: Send`).
+unsafe impl<T: Send> Send for JoinHandle<T> {}
+// SAFETY: a shared handle allows only `id` and `is_finished` (atomics).
+unsafe impl<T: Send> Sync for JoinHandle<T> {}
 
 impl<T> JoinHandle<T> {
     /// Waits for the goroutine to finish: parks the calling goroutine, or
@@ -155,19 +149,25 @@ impl<T> JoinHandle<T> {
     /// assert_eq!(err.to_string(), "goroutine panicked: boom");
     /// ```
     pub fn join(self) -> Result<T, JoinError> {
-        let mut st = self.packet.state.lock().unwrap_or_else(|e| e.into_inner());
-        loop {
-            if let Some(r) = st.result.take() {
-                return r.map_err(|payload| JoinError {
-                    id: self.id,
-                    payload,
-                });
+        let (g, id) = (self.g, self.id);
+        if !g.life.is_finished() {
+            let w = Waiter::new();
+            // SAFETY: we own the handle, so we are the one joiner.
+            unsafe { g.set_joiner(&w) };
+            if g.life.announce_joiner() {
+                w.wait(WaitReason::Join, || {});
             }
-            st.waiter = Some(unparker());
-            let mut guard = Some(st);
-            park(WaitReason::Join, move || drop(guard.take()));
-            st = self.packet.state.lock().unwrap_or_else(|e| e.into_inner());
         }
+        // SAFETY: finished (acquired above, or by `wait`'s DONE), the
+        // result is there (only the handle takes it, and we own it), and it
+        // was stored as a `thread::Result<T>`.
+        let r = unsafe { g.take_result::<std::thread::Result<T>>() };
+        mem::forget(self);
+        let (_, release) = g.life.drop_handle();
+        if release == Release::Recycle {
+            sched::free_g(g);
+        }
+        r.map_err(|payload| JoinError { id, payload })
     }
 
     /// The goroutine's id.
@@ -177,8 +177,21 @@ impl<T> JoinHandle<T> {
 
     /// Whether the goroutine has finished (its result is ready).
     pub fn is_finished(&self) -> bool {
-        let st = self.packet.state.lock().unwrap_or_else(|e| e.into_inner());
-        st.result.is_some()
+        self.g.life.is_finished()
+    }
+}
+
+impl<T> Drop for JoinHandle<T> {
+    fn drop(&mut self) {
+        let (finished, release) = self.g.life.drop_handle();
+        if finished {
+            // SAFETY: finished before we let go: the result is ours to drop,
+            // stored as a `thread::Result<T>`.
+            drop(unsafe { self.g.take_result::<std::thread::Result<T>>() });
+        }
+        if release == Release::Recycle {
+            sched::free_g(self.g);
+        }
     }
 }
 
@@ -273,40 +286,55 @@ where
 /// weft::run(|| weft::yield_now());
 /// ```
 pub fn yield_now() {
-    match sched::current_g() {
-        Some(g) => coro::suspend(&g, Switch::Yield),
+    match g::current() {
+        // SAFETY: `g` is the goroutine running on this stack.
+        Some(g) => unsafe { g.coro.suspend(Switch::Yield) },
         None => std::thread::yield_now(),
+    }
+}
+
+/// Starts what runs beside the scheduler, once, before the first goroutine:
+/// the panic hook, the deadlock check (sysmon runs it), the `schedtrace`
+/// printer and the SIGQUIT dump. Every goroutine is born here, so nothing
+/// that needs them can run first.
+#[inline]
+fn startup(rt: &'static sched::Runtime) {
+    static ONCE: Once = Once::new();
+    if !ONCE.is_completed() {
+        ONCE.call_once(|| {
+            install_panic_hook();
+            let _ = sched::sysmon::IDLE_CHECK.set(crate::deadlock::check);
+            crate::dump::start_schedtrace(rt);
+            crate::dump::install_sigquit();
+        });
     }
 }
 
 /// Installs the panic hook that names the goroutine ("goroutine 7 [worker]
 /// panicked at src/main.rs:3:5"). Panics on plain threads go to the
 /// previous hook unchanged.
-pub(crate) fn install_panic_hook() {
-    static ONCE: Once = Once::new();
-    ONCE.call_once(|| {
+fn install_panic_hook() {
+    {
         let prev = panic::take_hook();
         panic::set_hook(Box::new(move |info| {
-            let Some(g) = sched::current_g() else {
+            let Some(g) = g::current() else {
                 prev(info);
                 return;
             };
             let msg = payload_str(info.payload()).unwrap_or("Box<dyn Any>");
-            let name = g
-                .name
-                .as_deref()
-                .map(|n| format!(" [{n}]"))
-                .unwrap_or_default();
+            let name = g.name().map(|n| format!(" [{n}]")).unwrap_or_default();
             let loc = info
                 .location()
                 .map(|l| format!(" at {}:{}:{}", l.file(), l.line(), l.column()))
                 .unwrap_or_default();
-            eprintln!("goroutine {}{name} panicked{loc}:\n{msg}", g.id);
+            eprintln!("goroutine {}{name} panicked{loc}:\n{msg}", g.id());
             if sched::runtime().settings.panic_abort {
-                eprintln!("\ngoroutine {} created by {}", g.id, g.spawn_site);
+                if let Some(site) = g.spawn_site() {
+                    eprintln!("\ngoroutine {} created by {site}", g.id());
+                }
             }
         }));
-    });
+    }
 }
 
 /// Spawns a goroutine, as Go's `go` statement does. Returns its

@@ -21,12 +21,6 @@ pub struct PStats {
     pub run_queue: usize,
     /// Times its M went through the scheduler loop (Go's `schedtick`).
     pub schedticks: u64,
-    /// Goroutines spawned while this P ran the spawner.
-    pub spawned: u64,
-    /// Goroutines that finished on this P.
-    pub exited: u64,
-    /// Parks completed on this P.
-    pub parks: u64,
     /// Steal attempts made by this P's M, successful steals, and goroutines
     /// moved by them.
     pub steal_attempts: u64,
@@ -86,31 +80,28 @@ pub struct Stats {
 pub fn stats() -> Stats {
     let rt = sched::runtime();
     let maxprocs = rt.maxprocs();
+    // Exits before spawns: a goroutine counted as finished was counted as
+    // spawned before, so `goroutines` never goes below the truth.
+    let finished = rt.count(|c| &c.exited);
     let mut s = Stats {
         maxprocs,
         global_queue: rt.global.len(),
-        spawned: rt.spawned_outside.load(Ordering::Relaxed),
-        unparks: rt.unparks_outside.load(Ordering::Relaxed),
-        finished: rt.exited_outside.load(Ordering::Relaxed),
+        finished,
+        spawned: rt.count(|c| &c.spawned),
+        parks: rt.count(|c| &c.parks),
+        unparks: rt.count(|c| &c.unparks),
         ..Stats::default()
     };
     for p in rt.all_ps() {
         let c = &p.counters;
         let ps = PStats {
             id: p.id,
-            run_queue: p.stealer.len() + usize::from(!p.runnext.is_empty()),
+            run_queue: p.queued(),
             schedticks: c.schedticks.load(Ordering::Relaxed),
-            spawned: c.spawned.load(Ordering::Relaxed),
-            exited: c.exited.load(Ordering::Relaxed),
-            parks: c.parks.load(Ordering::Relaxed),
             steal_attempts: c.steal_attempts.load(Ordering::Relaxed),
             steals: c.steals.load(Ordering::Relaxed),
             stolen: c.stolen_gs.load(Ordering::Relaxed),
         };
-        s.spawned += ps.spawned;
-        s.finished += ps.exited;
-        s.parks += ps.parks;
-        s.unparks += c.unparks.load(Ordering::Relaxed);
         s.steal_attempts += ps.steal_attempts;
         s.steals += ps.steals;
         s.stolen += ps.stolen;
@@ -119,10 +110,10 @@ pub fn stats() -> Stats {
         }
     }
     s.goroutines = s.spawned.saturating_sub(s.finished) as usize;
-    s.idle_procs = rt.idle.npidle.load(Ordering::SeqCst);
-    s.spinning_threads = rt.idle.nmspinning.load(Ordering::SeqCst);
-    s.idle_threads = rt.idle.nmidle.load(Ordering::SeqCst);
-    s.threads = rt.idle.state().nm;
+    s.idle_procs = rt.idle.idle_ps();
+    s.spinning_threads = rt.idle.spinning();
+    s.idle_threads = rt.idle.sleeping_ms();
+    s.threads = rt.idle.threads();
     s.blocking_calls = rt.blocking_calls();
     s.timers = crate::timer::pending();
     s

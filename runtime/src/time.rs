@@ -5,11 +5,9 @@
 //!
 //! Must never: block an M's OS thread while a goroutine sleeps.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::park::{park, unparker};
+use crate::park::Waiter;
 use crate::{timer, WaitReason};
 
 /// Pauses the current goroutine for at least `d` (Go's `time.Sleep`). The
@@ -50,13 +48,24 @@ pub fn sleep_until(deadline: Instant) {
         std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
         return;
     }
-    let fired = Arc::new(AtomicBool::new(false));
-    let (f, me) = (fired.clone(), unparker());
+    // The wait record lives on this stack: the timer is never cancelled,
+    // and the sleeper leaves only once the callback has finished with it.
+    let w = Waiter::new();
+    let record = Record(&w);
     timer::add(deadline, move || {
-        f.store(true, Ordering::Release);
-        me.unpark();
+        let record = record;
+        // SAFETY: only this callback claims the record, once, while its
+        // owner waits for it in `wait` below.
+        unsafe {
+            (*record.0).claim_exclusive(0);
+            Waiter::wake(record.0);
+        }
     });
-    while !fired.load(Ordering::Acquire) {
-        park(WaitReason::Sleep, || {});
-    }
+    w.wait(WaitReason::Sleep, || {});
 }
+
+/// A sleeper's wait record, carried to the timer callback.
+struct Record(*const Waiter);
+// SAFETY: the record is alive until the callback wakes it (the sleeper
+// waits for that), and `Waiter` is `Sync`.
+unsafe impl Send for Record {}

@@ -112,6 +112,26 @@ fn run_case(name: &str) {
             waiter.join().unwrap();
             println!("finished");
         }),
+        // Goroutines parked on sockets are alive: the data comes from
+        // another process (invisible to the detector's thread count), after
+        // 300 ms of everything in this one being asleep.
+        "socket_wait" => weft::run(|| {
+            use std::io::Read;
+            use std::os::fd::OwnedFd;
+            use std::process::{Command, Stdio};
+            let (mine, theirs) = std::os::unix::net::UnixStream::pair().unwrap();
+            let mut child = Command::new("sh")
+                .args(["-c", "sleep 0.3; printf x"])
+                .stdout(Stdio::from(OwnedFd::from(theirs)))
+                .spawn()
+                .unwrap();
+            let mut s = weft::net::UnixStream::from_std(mine).unwrap();
+            let mut buf = [0u8; 1];
+            assert_eq!(s.read(&mut buf).unwrap(), 1);
+            assert_eq!(&buf, b"x");
+            child.wait().unwrap();
+            println!("finished");
+        }),
         "normal" => {
             let v = weft::run(|| weft::spawn(|| 40).join().unwrap() + 2);
             println!("finished {v}");
@@ -148,5 +168,6 @@ fn main() {
     check_not_reported("in_blocking");
     check_not_reported("thread_wakes_later");
     check_not_reported("long_computation");
+    check_not_reported("socket_wait");
     check_not_reported("normal");
 }

@@ -9,9 +9,15 @@
 package main
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"math"
+	"net"
 	"os"
+	"os/exec"
 	"runtime"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -37,6 +43,8 @@ func main() {
 	switch name {
 	case "spawn":
 		v = spawn(n)
+	case "spawn-join":
+		v = spawnJoin(n)
 	case "yield":
 		v = yield(n)
 	case "pingpong":
@@ -47,9 +55,13 @@ func main() {
 		v = selectBench(n)
 	case "skynet":
 		v = skynetBench(n)
+	case "skynet-join":
+		v = skynetJoinBench(n)
 	case "ring":
 		v = ring(n)
-	case "fib":
+	case "fib", "fib-join":
+		// fib-join is the same program: a chan of capacity 1 per call,
+		// received once, is Go's future (what a join handle is elsewhere).
 		v = fibBench(n)
 	case "memory":
 		v = memory(n)
@@ -57,6 +69,8 @@ func main() {
 		v = mutex(n)
 	case "timers":
 		v = timers(n)
+	case "echo":
+		v = echo(n)
 	default:
 		fmt.Fprintf(os.Stderr, "unknown workload %q\n", name)
 		os.Exit(2)
@@ -77,6 +91,23 @@ func spawn(n int) float64 {
 		go func() { wg.Done() }()
 	}
 	wg.Wait()
+	return nsPer(start, n)
+}
+
+// spawnJoin: n goroutines, each joined through its own future, a chan
+// struct{} of capacity 1 received once (Go's spelling of spawn+join); ns
+// per goroutine.
+func spawnJoin(n int) float64 {
+	start := time.Now()
+	futs := make([]chan struct{}, n)
+	for i := range futs {
+		c := make(chan struct{}, 1)
+		futs[i] = c
+		go func() { c <- struct{}{} }()
+	}
+	for _, c := range futs {
+		<-c
+	}
 	return nsPer(start, n)
 }
 
@@ -184,12 +215,48 @@ func skynetBench(n int) float64 {
 	start := time.Now()
 	go skynet(c, 0, n, 10)
 	sum := <-c
+	return skynetMs(start, sum, n)
+}
+
+// skynetMs checks the sum of a skynet tree with n leaves and returns the
+// milliseconds since start.
+func skynetMs(start time.Time, sum, n int) float64 {
 	el := time.Since(start)
 	if want := n * (n - 1) / 2; sum != want {
 		fmt.Fprintf(os.Stderr, "skynet: sum %d, want %d\n", sum, want)
 		os.Exit(1)
 	}
 	return float64(el.Microseconds()) / 1000
+}
+
+// skynetJoin: the skynet tree by spawn+join in Go's spelling: each child
+// gets its own future, a chan int of capacity 1, received once.
+func skynetJoin(num, size int) int {
+	if size == 1 {
+		return num
+	}
+	sub := size / 10
+	var futs [10]chan int
+	for i := range futs {
+		c := make(chan int, 1)
+		futs[i] = c
+		go func(num int) { c <- skynetJoin(num, sub) }(num + i*sub)
+	}
+	sum := 0
+	for _, c := range futs {
+		sum += <-c
+	}
+	return sum
+}
+
+// skynetJoinBench: skynetJoin with n leaves, the root joined the same way;
+// ms.
+func skynetJoinBench(n int) float64 {
+	start := time.Now()
+	c := make(chan int, 1)
+	go func() { c <- skynetJoin(0, n) }()
+	sum := <-c
+	return skynetMs(start, sum, n)
 }
 
 // ring: ringSize goroutines in a ring of unbuffered channels pass one token
@@ -326,4 +393,208 @@ func timers(n int) float64 {
 		os.Exit(1)
 	}
 	return float64(time.Since(start).Microseconds()) / 1000
+}
+
+// echoRounds and echoMsg: each echo connection makes echoRounds round trips
+// of echoMsg bytes.
+const echoRounds = 100
+const echoMsg = 64
+
+func processThreads() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if strings.HasPrefix(l, "Threads:") {
+			n, _ := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(l, "Threads:")))
+			return n
+		}
+	}
+	return 0
+}
+
+func echoServe(c net.Conn) {
+	buf := make([]byte, 512)
+	for {
+		k, err := c.Read(buf)
+		if err != nil {
+			return
+		}
+		if _, err := c.Write(buf[:k]); err != nil {
+			return
+		}
+	}
+}
+
+// echoClientEnv names the server's address in the client process of an
+// echo run (the protocol of sched-bench/src/workloads/echo.rs).
+const echoClientEnv = "SCHED_BENCH_ECHO_CLIENT"
+
+func fatal(what string, err error) {
+	fmt.Fprintf(os.Stderr, "error: %s: %v\n", what, err)
+	os.Exit(1)
+}
+
+// threadSampler records this process's peak OS thread count every 2 ms
+// until stop is closed; the returned channel closes when it has stopped.
+func threadSampler(peak *atomic.Int64, stop chan struct{}) chan struct{} {
+	peak.Store(int64(processThreads()))
+	sampled := make(chan struct{})
+	go func() {
+		defer close(sampled)
+		for {
+			select {
+			case <-stop:
+				return
+			case <-time.After(2 * time.Millisecond):
+				if t := int64(processThreads()); t > peak.Load() {
+					peak.Store(t)
+				}
+			}
+		}
+	}()
+	return sampled
+}
+
+// echo: the server side of a loopback TCP echo with n connections, a
+// goroutine per connection (net package; TCP_NODELAY is Go's default). The
+// clients run in a child process (this program again, with echoClientEnv
+// set): all n connect, then each makes echoRounds round trips of echoMsg
+// bytes. Prints the child's p99 (us), the peak OS threads of either
+// process and both ends' KB per idle connection as metric lines; returns
+// round trips per second.
+func echo(n int) float64 {
+	if addr := os.Getenv(echoClientEnv); addr != "" {
+		return echoClient(addr, n)
+	}
+	runtime.GC()
+	before := rssBytes()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		fatal("listen", err)
+	}
+	child := exec.Command(os.Args[0], "echo", strconv.Itoa(n))
+	child.Env = append(os.Environ(), echoClientEnv+"="+l.Addr().String())
+	stdin, _ := child.StdinPipe()
+	stdout, _ := child.StdoutPipe()
+	child.Stderr = os.Stderr
+	if err := child.Start(); err != nil {
+		fatal("echo client process", err)
+	}
+	out := bufio.NewReader(stdout)
+	var accepted sync.WaitGroup
+	accepted.Add(n)
+	go func() {
+		for i := 0; i < n; i++ {
+			c, err := l.Accept()
+			if err != nil {
+				fatal("accept", err)
+			}
+			accepted.Done()
+			go echoServe(c)
+		}
+	}()
+	if line, _ := out.ReadString('\n'); strings.TrimSpace(line) != "connected" {
+		fmt.Fprintf(os.Stderr, "error: echo client failed before connecting: %q\n", line)
+		os.Exit(1)
+	}
+	accepted.Wait()
+	kb := float64(rssBytes()-before) / float64(n) / 1024
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	sampled := threadSampler(&peak, stop)
+	io.WriteString(stdin, "start\n")
+	rest, _ := io.ReadAll(out)
+	if err := child.Wait(); err != nil {
+		fatal("echo client process", err)
+	}
+	close(stop)
+	<-sampled
+	value := 0.0
+	for _, line := range strings.Split(string(rest), "\n") {
+		k, v, ok := strings.Cut(line, "=")
+		if !ok {
+			continue
+		}
+		f, _ := strconv.ParseFloat(v, 64)
+		switch k {
+		case "value":
+			value = f
+		case "metric.p99_us":
+			fmt.Printf("metric.p99_us=%.3f\n", f)
+		case "metric.threads":
+			fmt.Printf("metric.threads=%.0f\n", math.Max(f, float64(peak.Load())))
+		case "metric.kb_per_conn":
+			fmt.Printf("metric.kb_per_conn=%.3f\n", f+kb)
+		}
+	}
+	if value == 0 {
+		fmt.Fprintf(os.Stderr, "error: echo client printed no figure: %q\n", rest)
+		os.Exit(1)
+	}
+	return value
+}
+
+// echoClient: the client side, n goroutines with a connection each.
+func echoClient(addr string, n int) float64 {
+	runtime.GC()
+	before := rssBytes()
+	var connected, done sync.WaitGroup
+	connected.Add(n)
+	done.Add(n)
+	start := make(chan struct{})
+	lats := make([][]uint32, n)
+	for i := 0; i < n; i++ {
+		go func(i int) {
+			defer done.Done()
+			c, err := net.Dial("tcp", addr)
+			if err != nil {
+				fatal("connect", err)
+			}
+			connected.Done()
+			<-start
+			lat := make([]uint32, 0, echoRounds)
+			msg := make([]byte, echoMsg)
+			back := make([]byte, echoMsg)
+			for r := 0; r < echoRounds; r++ {
+				t := time.Now()
+				if _, err := c.Write(msg); err != nil {
+					fatal("write", err)
+				}
+				if _, err := io.ReadFull(c, back); err != nil {
+					fatal("read", err)
+				}
+				lat = append(lat, uint32(time.Since(t).Nanoseconds()))
+			}
+			lats[i] = lat
+			c.Close()
+		}(i)
+	}
+	connected.Wait()
+	idle := rssBytes()
+	fmt.Println("connected")
+	if line, _ := bufio.NewReader(os.Stdin).ReadString('\n'); strings.TrimSpace(line) != "start" {
+		fmt.Fprintf(os.Stderr, "error: echo server went away: %q\n", line)
+		os.Exit(1)
+	}
+	var peak atomic.Int64
+	stop := make(chan struct{})
+	sampled := threadSampler(&peak, stop)
+	t0 := time.Now()
+	close(start)
+	done.Wait()
+	elapsed := time.Since(t0)
+	close(stop)
+	<-sampled
+	all := make([]uint32, 0, n*echoRounds)
+	for _, l := range lats {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
+	i := (len(all)*99+99)/100 - 1
+	fmt.Printf("metric.p99_us=%.3f\n", float64(all[i])/1e3)
+	fmt.Printf("metric.threads=%d\n", peak.Load())
+	fmt.Printf("metric.kb_per_conn=%.3f\n", float64(idle-before)/float64(n)/1024)
+	return float64(n*echoRounds) / elapsed.Seconds()
 }

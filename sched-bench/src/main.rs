@@ -21,14 +21,15 @@ use std::time::{Duration, Instant};
 
 use report::{Cell, Machine, Report, RowResult, Status};
 use runners::{Job, Runtime};
-use workloads::{Plan, Row, Scale};
+use workloads::{Kind, Metric, Plan, Row, Scale};
 
 const USAGE: &str = "\
 usage: sched-bench [--quick] [--only NAME[,NAME...]] [--json] [--runs N] [--timeout SECS] [--no-install]
 
   --quick        small sizes, one run each: the whole report in seconds
-  --only NAME    only these rows: a workload (spawn, yield, pingpong, buffered, select,
-                 skynet, ring, fib, memory, mutex, timers) or a row id (yield-p1)
+  --only NAME    only these rows: a workload (spawn, spawn-join, yield, pingpong, buffered,
+                 select, skynet, skynet-join, ring, fib, fib-join, memory, mutex, timers,
+                 echo) or a row id (yield-p1, echo-1000)
   --json         print the results as JSON on stdout instead of the table
   --runs N       runs per cell; the median is reported (default 3, --quick 1)
   --timeout S    kill a run after S seconds (default 60, --quick 20)
@@ -173,12 +174,13 @@ fn run_report(opts: &Options, rows: &[Row]) -> Report {
                     status,
                     value: None,
                     runs: Vec::new(),
+                    metric_runs: Vec::new(),
                     size,
                     note,
                 }
             })
             .collect();
-        let row_runs = row.kind.runs(runs);
+        let row_runs = row.kind.runs(runs, opts.runs.is_some());
         for run in 0..row_runs {
             for cell in cells.iter_mut().filter(|c| c.status == Status::Ok) {
                 let Some(size) = cell.size else { continue };
@@ -188,7 +190,7 @@ fn run_report(opts: &Options, rows: &[Row]) -> Report {
                     size,
                     procs: row_procs,
                     go_bin: go.bin.as_deref(),
-                    timeout,
+                    timeout: row.kind.timeout(timeout),
                 };
                 let res = runners::run_once(&job);
                 progress(&format!(
@@ -200,12 +202,15 @@ fn run_report(opts: &Options, rows: &[Row]) -> Report {
                     run + 1,
                     row_runs,
                     match &res {
-                        Ok(v) => format!("{} {}", report::fmt_num(*v), row.kind.unit()),
+                        Ok(m) => format!("{} {}", report::fmt_num(m.value), row.unit()),
                         Err(e) => e.clone(),
                     }
                 ));
                 match res {
-                    Ok(v) => cell.runs.push(v),
+                    Ok(m) => {
+                        cell.runs.push(m.value);
+                        cell.metric_runs.extend(m.metrics);
+                    }
                     // A failed run is not retried: the cell says why.
                     Err(e) => cell.status = Status::Failed(e),
                 }
@@ -216,7 +221,19 @@ fn run_report(opts: &Options, rows: &[Row]) -> Report {
                 cell.value = runners::median(&cell.runs);
             }
         }
+        let derived: Vec<RowResult> = if row.kind == Kind::Echo {
+            Metric::ECHO
+                .iter()
+                .map(|&metric| RowResult {
+                    row: row.with_metric(metric, row_procs),
+                    cells: cells.iter().map(|c| c.metric_cell(metric)).collect(),
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         results.push(RowResult { row, cells });
+        results.extend(derived);
     }
     Report {
         machine,

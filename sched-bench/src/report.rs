@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use crate::go::GoStatus;
 use crate::runners::Runtime;
-use crate::workloads::{Goal, Row};
+use crate::workloads::{Goal, Metric, Row, CHILD_LIMIT};
 
 /// Where a cell stands.
 #[derive(Clone, Debug, PartialEq)]
@@ -51,6 +51,8 @@ pub struct Cell {
     pub value: Option<f64>,
     /// Every run's figure.
     pub runs: Vec<f64>,
+    /// Every run's other metrics (the echo rows'), in run order.
+    pub metric_runs: Vec<(Metric, f64)>,
     /// The size it ran at.
     pub size: Option<u64>,
     /// Why the size or method differs from the other runtimes'.
@@ -80,13 +82,27 @@ impl RowResult {
         }
     }
 
-    /// Whether weft (default spawn policy) meets GUIDE §5's goal:
+    /// Whether weft (default spawn policy) meets issue 14's goal:
     /// `None` when the row has no goal or a figure is missing.
     pub fn goal_met(&self) -> Option<bool> {
+        let weft = Runtime::WeftContinuation;
         match self.row.goal()? {
-            Goal::RatioToGo(r) => Some(self.ratio(Runtime::WeftContinuation, Runtime::Go)? <= r),
-            Goal::AtMost(v) => Some(self.value(Runtime::WeftContinuation)? <= v),
+            Goal::RatioToGo(r) => Some(self.ratio(weft, Runtime::Go)? <= r),
+            Goal::AtMost(v) => Some(self.value(weft)? <= v),
+            Goal::AtLeastGo => Some(self.value(weft)? >= self.value(Runtime::Go)?),
+            Goal::GoPlus(v) => Some(self.value(weft)? <= self.value(Runtime::Go)? + v),
         }
+    }
+
+    /// Whether weft under child stealing is within [`CHILD_LIMIT`] × Go
+    /// (issue 14: on every row): `None` when a figure is missing.
+    /// On a throughput row (round trips/s) "worse" is smaller: there Go's
+    /// figure may be at most [`CHILD_LIMIT`] × weft's.
+    pub fn child_within_limit(&self) -> Option<bool> {
+        if self.row.higher_is_better() {
+            return Some(self.ratio(Runtime::Go, Runtime::WeftChild)? <= CHILD_LIMIT);
+        }
+        Some(self.ratio(Runtime::WeftChild, Runtime::Go)? <= CHILD_LIMIT)
     }
 }
 
@@ -186,6 +202,29 @@ fn fmt_size(n: u64) -> String {
 }
 
 impl Cell {
+    /// The cell of the derived row showing `metric` of this cell's runs.
+    pub fn metric_cell(&self, metric: Metric) -> Cell {
+        let runs: Vec<f64> = self
+            .metric_runs
+            .iter()
+            .filter(|(m, _)| *m == metric)
+            .map(|(_, v)| *v)
+            .collect();
+        Cell {
+            rt: self.rt,
+            status: self.status.clone(),
+            value: if self.status == Status::Ok {
+                crate::runners::median(&runs)
+            } else {
+                None
+            },
+            runs,
+            metric_runs: Vec::new(),
+            size: self.size,
+            note: self.note.clone(),
+        }
+    }
+
     /// The short text of the cell: the figure, or its status.
     pub fn short(&self) -> String {
         match (&self.status, self.value) {
@@ -212,7 +251,7 @@ impl Report {
                 self.machine.cpu, self.machine.cores, self.machine.kernel, self.procs
             ),
             format!(
-                "median of {} run(s) per cell (memory: 1), each in a fresh process{} | Go: {} ({})",
+                "median of {} run(s) per cell (memory, echo: 1), each in a fresh process{} | Go: {} ({})",
                 self.runs,
                 if self.quick { " | --quick sizes" } else { "" },
                 self.go.version.as_deref().unwrap_or("missing"),
@@ -228,7 +267,8 @@ impl Report {
         head.extend([
             "weft/Go cont|child".into(),
             "weft/threads".into(),
-            "goal (GUIDE §5)".into(),
+            "goal (issue 14)".into(),
+            format!("child ≤ {CHILD_LIMIT}× Go"),
         ]);
         let mut rows = Vec::new();
         for r in &self.rows {
@@ -241,7 +281,7 @@ impl Report {
             let mut line = vec![
                 r.row.title(),
                 size.map_or_else(|| "–".into(), fmt_size),
-                r.row.kind.unit().to_string(),
+                r.row.unit().to_string(),
             ];
             line.extend(r.cells.iter().map(Cell::short));
             line.push(format!(
@@ -258,6 +298,7 @@ impl Report {
                 (Some(g), Some(false)) => format!("{g}: NOT met"),
                 (Some(g), None) => format!("{g}: unknown"),
             });
+            line.push(met_word(r.child_within_limit()).into());
             rows.push(line);
         }
         (head, rows)
@@ -266,15 +307,34 @@ impl Report {
     fn notes(&self) -> Vec<String> {
         let mut notes = vec![
             "weft (cont) = continuation stealing, the default spawn policy; weft (child) = Go's \
-             child stealing. Ratios < 1 mean weft is faster (or smaller)."
+             child stealing. Ratios < 1 mean weft is faster (or smaller), except for round \
+             trips/s, where > 1 is faster."
                 .to_string(),
-            "* the figure was taken differently or at another size; see below. skynet and fib \
-             use spawn+join in weft and tokio, channels in Go. tokio's smallest channel \
-             (capacity 1) stands in for unbuffered ones. weft's memory figure includes one \
-             JoinHandle and one Unparker per goroutine."
+            "TCP echo: a server with N connections and, in a child process of the same program \
+             on the same runtime, N clients (10,000 connections in one process would need \
+             20,000+ descriptors); a goroutine (task, thread) per connection on each side, \
+             TCP_NODELAY, the kernel's largest listen backlog. All N connect, then each makes \
+             100 round trips of 64 bytes. p99 is the clients'; peak OS threads is the larger \
+             process's (all of its threads); memory per idle connection is both processes' \
+             (RSS with all N connected and idle - RSS before) / N."
+                .to_string(),
+            "Every row runs the same program on every runtime, written as Go writes it \
+             (\"programs\" below); rows marked (spawn+join) join handles, and Go's side of \
+             them is Go's future, a channel of capacity 1 per goroutine received once. \
+             tokio's smallest channel (capacity 1) stands in for unbuffered ones. The goal \
+             column is issue 14's, for weft's default policy; the last column checks \
+             issue 14's rule that child stealing is no worse than 1.2× Go on every row. \
+             * the figure was taken at another size or differently; see below."
                 .to_string(),
         ];
-        for r in &self.rows {
+        for r in self.rows.iter().filter(|r| r.row.metric == Metric::Main) {
+            notes.push(format!(
+                "programs, {}: {}",
+                r.row.id(),
+                r.row.kind.programs()
+            ));
+        }
+        for r in self.rows.iter().filter(|r| r.row.metric == Metric::Main) {
             for c in &r.cells {
                 let what = match (&c.status, &c.note) {
                     (Status::Ok, Some(n)) => format!(
@@ -310,7 +370,7 @@ impl Report {
             let mut s = String::new();
             for (i, (c, w)) in cells.iter().zip(&widths).enumerate() {
                 let pad = w - c.chars().count();
-                if i < 3 || i == cells.len() - 1 {
+                if i < 3 || i + 2 >= cells.len() {
                     s.push_str(c);
                     s.push_str(&" ".repeat(pad));
                 } else {
@@ -364,7 +424,7 @@ impl Report {
             "|{}",
             head.iter()
                 .enumerate()
-                .map(|(i, _)| if (3..head.len() - 1).contains(&i) {
+                .map(|(i, _)| if (3..head.len() - 2).contains(&i) {
                     "---:|"
                 } else {
                     "---|"
@@ -414,11 +474,12 @@ impl Report {
                 o,
                 "    {{\"id\": {}, \"workload\": {}, \"title\": {}, \"unit\": {}, \"size_counts\": {}, \"procs\": {}, \
                  \"goal\": {}, \"goal_met\": {}, \"ratio_weft_go\": {}, \"ratio_weft_threads\": {}, \
+                 \"ratio_child_go\": {}, \"child_within_limit\": {}, \"programs\": {}, \
                  \"results\": {{",
                 json_str(&r.row.id()),
                 json_str(r.row.kind.name()),
                 json_str(&r.row.title()),
-                json_str(r.row.kind.unit()),
+                json_str(r.row.unit()),
                 json_str(r.row.kind.size_meaning()),
                 r.row.procs.unwrap_or(self.procs),
                 r.row
@@ -427,6 +488,10 @@ impl Report {
                 r.goal_met().map_or("null".into(), |b| b.to_string()),
                 json_num(r.ratio(Runtime::WeftContinuation, Runtime::Go)),
                 json_num(r.ratio(Runtime::WeftContinuation, Runtime::Threads)),
+                json_num(r.ratio(Runtime::WeftChild, Runtime::Go)),
+                r.child_within_limit()
+                    .map_or("null".into(), |b| b.to_string()),
+                programs_json(r.row.kind.programs()),
             );
             for (j, c) in r.cells.iter().enumerate() {
                 let reason = match &c.status {
@@ -459,11 +524,30 @@ impl Report {
     }
 }
 
+fn met_word(v: Option<bool>) -> &'static str {
+    match v {
+        Some(true) => "met",
+        Some(false) => "NOT met",
+        None => "–",
+    }
+}
+
 fn json_num(v: Option<f64>) -> String {
     match v {
         Some(v) if v.is_finite() => format!("{v:.3}"),
         _ => "null".into(),
     }
+}
+
+/// `{"weft": .., "go": .., "tokio": .., "threads": ..}`.
+fn programs_json(p: crate::workloads::Programs) -> String {
+    format!(
+        "{{\"weft\": {}, \"go\": {}, \"tokio\": {}, \"threads\": {}}}",
+        json_str(p.weft),
+        json_str(p.go),
+        json_str(p.tokio),
+        json_str(p.threads)
+    )
 }
 
 /// A JSON string literal.

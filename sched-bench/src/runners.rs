@@ -19,7 +19,7 @@ use std::process::{Command, Stdio};
 use std::str::FromStr;
 use std::time::{Duration, Instant};
 
-use crate::workloads::{self, Kind};
+use crate::workloads::{self, EchoResult, Kind, Metric};
 
 /// A runtime the report compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -90,9 +90,37 @@ impl FromStr for Runtime {
     }
 }
 
+/// What one run measured: the row's figure and, for the echo workload, the
+/// figures of its [`Metric`] rows (printed as `metric.KEY=V`).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Measured {
+    /// The row's figure, in its unit.
+    pub value: f64,
+    /// The other metrics of the same run.
+    pub metrics: Vec<(Metric, f64)>,
+}
+
+impl From<f64> for Measured {
+    fn from(value: f64) -> Measured {
+        Measured {
+            value,
+            metrics: Vec::new(),
+        }
+    }
+}
+
+impl From<EchoResult> for Measured {
+    fn from(e: EchoResult) -> Measured {
+        Measured {
+            value: e.round_trips_per_s,
+            metrics: e.metrics(),
+        }
+    }
+}
+
 /// The worker side: `sched-bench --worker RUNTIME WORKLOAD SIZE PROCS`.
-/// Runs one measurement in this process, prints `value=V` and returns the
-/// exit code.
+/// Runs one measurement in this process, prints `value=V` (and
+/// `metric.KEY=V` lines) and returns the exit code.
 pub fn worker_main(args: &[String]) -> i32 {
     let parsed = (|| -> Result<(Runtime, Kind, u64, usize), String> {
         let [rt, kind, size, procs] = args else {
@@ -110,8 +138,11 @@ pub fn worker_main(args: &[String]) -> i32 {
         }
     };
     match measure_here(rt, kind, size, procs) {
-        Ok(v) => {
-            println!("value={v:.3}");
+        Ok(m) => {
+            println!("value={:.3}", m.value);
+            for (k, v) in m.metrics {
+                println!("metric.{}={v:.3}", k.key());
+            }
             0
         }
         Err(e) => {
@@ -121,19 +152,64 @@ pub fn worker_main(args: &[String]) -> i32 {
     }
 }
 
-fn measure_here(rt: Runtime, kind: Kind, size: u64, procs: usize) -> Result<f64, String> {
+fn measure_here(rt: Runtime, kind: Kind, size: u64, procs: usize) -> Result<Measured, String> {
+    if kind == Kind::Echo {
+        return measure_echo(rt, size, procs);
+    }
+    measure_one(rt, kind, size, procs).map(Measured::from)
+}
+
+fn measure_echo(rt: Runtime, size: u64, procs: usize) -> Result<Measured, String> {
+    // In the child of an echo run (see `workloads/echo.rs`): the clients.
+    let client = match std::env::var(workloads::echo::CLIENT_ENV) {
+        Ok(a) => Some(
+            a.parse::<std::net::SocketAddr>()
+                .map_err(|e| format!("echo client address {a:?}: {e}"))?,
+        ),
+        Err(_) => None,
+    };
     match rt {
         Runtime::WeftContinuation | Runtime::WeftChild => {
-            let policy = if rt == Runtime::WeftChild {
-                weft::SpawnPolicy::ChildStealing
-            } else {
-                weft::SpawnPolicy::ContinuationStealing
-            };
-            weft::Config::new()
-                .maxprocs(procs)
-                .spawn_policy(policy)
-                .install()
-                .map_err(|e| e.to_string())?;
+            install_weft(rt, procs)?;
+            match client {
+                Some(addr) => workloads::weft::echo_client(addr, size).map(Measured::from),
+                None => workloads::weft::echo_server(rt.name(), size, procs),
+            }
+        }
+        Runtime::Tokio => match client {
+            Some(addr) => workloads::tokio::echo_client(addr, size, procs).map(Measured::from),
+            None => workloads::tokio::echo_server(rt.name(), size, procs),
+        },
+        Runtime::Threads => {
+            if procs < num_cpus() {
+                workloads::threads::pin_to(procs)?;
+            }
+            match client {
+                Some(addr) => workloads::threads::echo_client(addr, size).map(Measured::from),
+                None => workloads::threads::echo_server(rt.name(), size, procs),
+            }
+        }
+        Runtime::Go => Err("the Go workloads are in sched-bench/go".into()),
+    }
+}
+
+fn install_weft(rt: Runtime, procs: usize) -> Result<(), String> {
+    let policy = if rt == Runtime::WeftChild {
+        weft::SpawnPolicy::ChildStealing
+    } else {
+        weft::SpawnPolicy::ContinuationStealing
+    };
+    weft::Config::new()
+        .maxprocs(procs)
+        .spawn_policy(policy)
+        .install()
+        .map_err(|e| e.to_string())
+}
+
+fn measure_one(rt: Runtime, kind: Kind, size: u64, procs: usize) -> Result<f64, String> {
+    match rt {
+        Runtime::WeftContinuation | Runtime::WeftChild => {
+            install_weft(rt, procs)?;
             workloads::weft::run(kind, size)
         }
         Runtime::Tokio => workloads::tokio::run(kind, size, procs),
@@ -169,9 +245,39 @@ pub struct Job<'a> {
     pub timeout: Duration,
 }
 
-/// Runs one measurement in a child process and returns its figure, or a
+/// Lets this process and its children open `n` files: the soft limit is
+/// raised to the hard one, and the hard one to `n` when allowed (root).
+/// The echo rows hold two sockets per connection in one process, and every
+/// runtime's worker inherits the same limits. Failure changes nothing: the
+/// run then fails with its own error (too many open files).
+fn allow_open_files(n: u64) {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid rlimit for getrlimit to fill and setrlimit to read.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) != 0 {
+            return;
+        }
+        let want = lim.rlim_max.max(n as libc::rlim_t);
+        let raised = libc::rlimit {
+            rlim_cur: want,
+            rlim_max: want,
+        };
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &raised) != 0 {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
+}
+
+/// Runs one measurement in a child process and returns its figures, or a
 /// one-line reason it failed.
-pub fn run_once(job: &Job) -> Result<f64, String> {
+pub fn run_once(job: &Job) -> Result<Measured, String> {
+    if job.kind == Kind::Echo {
+        allow_open_files(2 * job.size + 1024);
+    }
     let mut cmd = match job.rt {
         Runtime::Go => {
             let bin = job.go_bin.ok_or("Go program not built")?;
@@ -225,18 +331,33 @@ pub fn run_once(job: &Job) -> Result<f64, String> {
     let Some(status) = status else {
         return Err(format!("timed out after {} s", job.timeout.as_secs()));
     };
-    if let Some(v) = out
-        .lines()
-        .rev()
-        .find_map(|l| l.strip_prefix("value="))
-        .and_then(|v| v.trim().parse::<f64>().ok())
-    {
-        if status.success() && v.is_finite() {
-            return Ok(v);
+    if let Some(m) = parse_output(&out) {
+        if status.success() {
+            return Ok(m);
         }
     }
     let why = root_cause(&err);
     Err(format!("failed ({status}): {why}"))
+}
+
+/// The figures a worker (or the Go program) printed: the last `value=V`
+/// and every `metric.KEY=V`; `None` without a finite value.
+pub fn parse_output(out: &str) -> Option<Measured> {
+    let value = out
+        .lines()
+        .rev()
+        .find_map(|l| l.strip_prefix("value="))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite())?;
+    let metrics = out
+        .lines()
+        .filter_map(|l| l.strip_prefix("metric."))
+        .filter_map(|l| {
+            let (k, v) = l.split_once('=')?;
+            Some((Metric::from_key(k)?, v.trim().parse::<f64>().ok()?))
+        })
+        .collect();
+    Some(Measured { value, metrics })
 }
 
 /// The line of a failed run's stderr that says what went wrong: the
@@ -287,6 +408,14 @@ mod tests {
         assert_eq!(root_cause(err), "weft: failed to spawn");
         assert_eq!(root_cause("x\nfatal error: boom\ny\n"), "fatal error: boom");
         assert_eq!(root_cause(""), "no output");
+    }
+
+    #[test]
+    fn worker_output_with_metrics() {
+        let m = parse_output("noise\nvalue=12.5\nmetric.p99_us=40\nmetric.bogus=1\n").unwrap();
+        assert_eq!(m.value, 12.5);
+        assert_eq!(m.metrics, vec![(Metric::P99, 40.0)]);
+        assert!(parse_output("value=inf\n").is_none());
     }
 
     #[test]

@@ -9,8 +9,9 @@ use std::process::Command;
 
 use serde_json::Value;
 
-const ROWS: [&str; 13] = [
+const ROWS: [&str; 28] = [
     "spawn",
+    "spawn-join",
     "yield-p1",
     "yield-p2",
     "pingpong-p1",
@@ -18,11 +19,25 @@ const ROWS: [&str; 13] = [
     "buffered",
     "select",
     "skynet",
+    "skynet-join",
     "ring",
     "fib",
+    "fib-join",
     "memory",
     "mutex",
     "timers",
+    "echo-100",
+    "echo-100-p99_us",
+    "echo-100-threads",
+    "echo-100-kb_per_conn",
+    "echo-1000",
+    "echo-1000-p99_us",
+    "echo-1000-threads",
+    "echo-1000-kb_per_conn",
+    "echo-10000",
+    "echo-10000-p99_us",
+    "echo-10000-threads",
+    "echo-10000-kb_per_conn",
 ];
 const RUNTIMES: [&str; 5] = ["weft-continuation", "weft-child", "go", "tokio", "threads"];
 
@@ -53,6 +68,26 @@ fn quick_json_report_is_well_formed() {
     for row in rows {
         let id = row["id"].as_str().unwrap();
         assert!(row["unit"].as_str().is_some_and(|u| !u.is_empty()), "{id}");
+        // Every row says what each runtime runs, and where threads do not
+        // run it, the program says so too.
+        for who in ["weft", "go", "tokio", "threads"] {
+            let p = row["programs"][who].as_str();
+            assert!(p.is_some_and(|p| !p.is_empty()), "{id}: programs.{who}");
+        }
+        if row["results"]["threads"]["status"] == "not-applicable" && !id.starts_with("yield") {
+            assert_eq!(row["programs"]["threads"], "n/a", "{id}");
+        }
+        // The spawn+join rows say so in their title.
+        assert_eq!(
+            id.ends_with("-join"),
+            row["title"].as_str().unwrap().contains("(spawn+join)"),
+            "{id}"
+        );
+        // The child-stealing check is there whenever both figures are.
+        let both = row["results"]["weft-child"]["status"] == "ok"
+            && row["results"]["go"]["status"] == "ok";
+        assert_eq!(row["child_within_limit"].is_boolean(), both, "{id}");
+        assert_eq!(row["ratio_child_go"].is_number(), both, "{id}");
         for rt in RUNTIMES {
             let cell = &row["results"][rt];
             let status = cell["status"]
@@ -64,7 +99,10 @@ fn quick_json_report_is_well_formed() {
                     let v = value
                         .as_f64()
                         .unwrap_or_else(|| panic!("{id}/{rt}: no value"));
-                    assert!(v.is_finite() && v > 0.0, "{id}/{rt}: {v}");
+                    // Memory per connection may round to nothing at --quick's
+                    // ten connections; every other figure is positive.
+                    let positive = v > 0.0 || (id.ends_with("kb_per_conn") && v == 0.0);
+                    assert!(v.is_finite() && positive, "{id}/{rt}: {v}");
                     assert!(!cell["runs"].as_array().unwrap().is_empty(), "{id}/{rt}");
                     assert!(cell["size"].as_u64().unwrap() > 0, "{id}/{rt}");
                 }
@@ -98,6 +136,7 @@ fn quick_json_report_is_well_formed() {
 
     let md = std::fs::read_to_string(out_dir.join("report.md")).unwrap();
     assert!(md.contains("| workload |"));
+    assert!(md.contains("programs, skynet: weft:"));
     let svg = std::fs::read_to_string(out_dir.join("report.svg")).unwrap();
     assert!(svg.starts_with("<svg") && svg.trim_end().ends_with("</svg>"));
     let _ = std::fs::remove_dir_all(&out_dir);

@@ -33,10 +33,28 @@ use std::time::{Duration, Instant};
 use super::p::POwned;
 use super::{runtime, Runtime};
 
-/// What an M is handed when it is woken: a P, and whether it starts spinning.
+/// What an M is handed when it is woken: a P, and the spinning token if it
+/// starts out spinning.
 pub(crate) struct Wake {
     pub p: POwned,
-    pub spinning: bool,
+    pub spinning: Option<Spinning>,
+}
+
+/// The proof that an M is counted in `nmspinning` (Go's `m.spinning`): an M
+/// holds one exactly while it is counted. Made only by [`Idle::try_spin`]
+/// and [`Idle::claim_spinner`], given up only through
+/// [`Idle::stop_spinning`] and [`Idle::drop_spinning`], so the count can
+/// never drift.
+#[must_use = "a spinning token must be given back to Idle"]
+pub(crate) struct Spinning(());
+
+/// Whether a transition leaves the caller owing a [`wakep`] (Go's
+/// `resetspinning`: the last spinner that found work wakes another).
+#[must_use]
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum MustWake {
+    Yes,
+    No,
 }
 
 /// The part of an M other threads can reach: where to hand it a P.
@@ -48,29 +66,34 @@ pub(crate) struct MHandle {
     timer_role: AtomicBool,
 }
 
+/// The lists behind `Idle::lock`.
 pub(crate) struct IdleState {
     /// Ps nobody is running, ready to be handed out.
-    pub ps: Vec<POwned>,
+    ps: Vec<POwned>,
     /// Ps with `id >= maxprocs`, kept for when `maxprocs` grows again.
     pub retired: Vec<POwned>,
     /// Ms asleep, waiting for a P.
-    pub ms: Vec<Arc<MHandle>>,
+    ms: Vec<Arc<MHandle>>,
     /// Ms alive.
-    pub nm: usize,
+    nm: usize,
     /// The last M id handed out.
     next_mid: usize,
     /// The sleeping M holding the timer role, if any.
     timer_sleeper: Option<Arc<MHandle>>,
 }
 
+/// Idle Ps, sleeping Ms and the spinning count: the protocol of this
+/// module as one type. Every field is private; the transitions are the
+/// methods.
 pub(crate) struct Idle {
-    pub lock: Mutex<IdleState>,
+    lock: Mutex<IdleState>,
     /// `lock`'s `ps.len()`, readable without the lock.
-    pub npidle: AtomicUsize,
-    /// Ms looking for work to steal (Go's `nmspinning`).
-    pub nmspinning: AtomicUsize,
+    npidle: AtomicUsize,
+    /// Ms looking for work to steal (Go's `nmspinning`): the number of
+    /// [`Spinning`] tokens alive.
+    nmspinning: AtomicUsize,
     /// Ms asleep in `stopm`.
-    pub nmidle: AtomicUsize,
+    nmidle: AtomicUsize,
 }
 
 impl Idle {
@@ -91,8 +114,29 @@ impl Idle {
         }
     }
 
+    /// The lists, locked: only for moving Ps and Ms between them.
     pub fn state(&self) -> MutexGuard<'_, IdleState> {
         self.lock.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Ps on the idle list.
+    pub fn idle_ps(&self) -> usize {
+        self.npidle.load(Ordering::SeqCst)
+    }
+
+    /// Ms counted as spinning.
+    pub fn spinning(&self) -> usize {
+        self.nmspinning.load(Ordering::SeqCst)
+    }
+
+    /// Ms asleep waiting for a P.
+    pub fn sleeping_ms(&self) -> usize {
+        self.nmidle.load(Ordering::SeqCst)
+    }
+
+    /// Ms alive.
+    pub fn threads(&self) -> usize {
+        self.state().nm
     }
 
     /// Puts a P on the idle list. The caller holds `lock`.
@@ -107,6 +151,82 @@ impl Idle {
         self.npidle.store(st.ps.len(), Ordering::SeqCst);
         Some(p)
     }
+
+    /// Takes an idle P, if any.
+    pub fn take_idle_p(&self) -> Option<POwned> {
+        let mut st = self.state();
+        self.take_p(&mut st)
+    }
+
+    /// Retires the idle Ps numbered `n` and above (maxprocs shrank): their
+    /// queues go to `global`.
+    pub fn retire_above(
+        &self,
+        st: &mut IdleState,
+        n: usize,
+        global: &crossbeam_deque::Injector<crate::g::GPtr>,
+    ) {
+        let mut i = 0;
+        while i < st.ps.len() {
+            if st.ps[i].p.id >= n {
+                let mut p = st.ps.swap_remove(i);
+                p.drain_into(global);
+                st.retired.push(p);
+            } else {
+                i += 1;
+            }
+        }
+        self.npidle.store(st.ps.len(), Ordering::SeqCst);
+    }
+
+    /// An M holding a P starts spinning, if few enough do already (at most
+    /// half the busy Ps: Go's rule, so spinning cannot eat the machine).
+    pub fn try_spin(&self, nprocs: usize) -> Option<Spinning> {
+        let busy = nprocs.saturating_sub(self.idle_ps());
+        if 2 * self.spinning() >= busy {
+            return None;
+        }
+        self.nmspinning.fetch_add(1, Ordering::SeqCst);
+        Some(Spinning(()))
+    }
+
+    /// A spinning M found work and stops spinning. If it was the last
+    /// spinner, it owes a [`wakep`], so that work queued meanwhile keeps
+    /// being looked at.
+    pub fn stop_spinning(&self, t: Spinning) -> MustWake {
+        let Spinning(()) = t;
+        if self.nmspinning.fetch_sub(1, Ordering::SeqCst) == 1 {
+            MustWake::Yes
+        } else {
+            MustWake::No
+        }
+    }
+
+    /// A spinning M stops spinning without having found work (it is going
+    /// to sleep, or its P was retired).
+    pub fn drop_spinning(&self, t: Spinning) {
+        let Spinning(()) = t;
+        self.nmspinning.fetch_sub(1, Ordering::SeqCst);
+    }
+
+    /// Claims the one "spinner to start" token when nobody spins: the
+    /// caller then starts an M with it ([`startm`]).
+    fn claim_spinner(&self) -> Option<Spinning> {
+        if self.spinning() != 0
+            || self
+                .nmspinning
+                .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
+                .is_err()
+        {
+            return None;
+        }
+        Some(Spinning(()))
+    }
+
+    /// An M whose P was retaken by sysmon counts as running no goroutine.
+    pub fn all_idle(&self, maxprocs: usize) -> bool {
+        self.idle_ps() == maxprocs && self.spinning() == 0
+    }
 }
 
 /// Makes sure some M will look at newly queued work (Go's `wakep`).
@@ -117,29 +237,22 @@ pub(crate) fn wakep(rt: &Runtime) {
     // StoreLoad: the caller's push of work must be visible before we read the
     // idle counters; pairs with the fence in `worker::give_up_p`.
     fence(Ordering::SeqCst);
-    if rt.idle.npidle.load(Ordering::SeqCst) == 0 {
+    if rt.idle.idle_ps() == 0 {
         return;
     }
-    if rt.idle.nmspinning.load(Ordering::SeqCst) != 0
-        || rt
-            .idle
-            .nmspinning
-            .compare_exchange(0, 1, Ordering::SeqCst, Ordering::SeqCst)
-            .is_err()
-    {
-        return;
+    if let Some(t) = rt.idle.claim_spinner() {
+        startm(rt, Some(t));
     }
-    startm(rt, true);
 }
 
-/// Runs an idle P on an idle (or new) M. With `spinning`, the caller has
-/// already counted the new M in `nmspinning`.
-pub(crate) fn startm(rt: &Runtime, spinning: bool) {
+/// Runs an idle P on an idle (or new) M, which starts spinning when given
+/// the token.
+fn startm(rt: &Runtime, spinning: Option<Spinning>) {
     let mut st = rt.idle.state();
     let Some(p) = rt.idle.take_p(&mut st) else {
         drop(st);
-        if spinning {
-            rt.idle.nmspinning.fetch_sub(1, Ordering::SeqCst);
+        if let Some(t) = spinning {
+            rt.idle.drop_spinning(t);
         }
         return;
     };
@@ -149,7 +262,7 @@ pub(crate) fn startm(rt: &Runtime, spinning: bool) {
 /// Runs `p` (taken from a stuck M by sysmon) on an idle or new M.
 pub(crate) fn startm_with(rt: &Runtime, p: POwned) {
     let st = rt.idle.state();
-    start_m_locked(rt, st, Wake { p, spinning: false });
+    start_m_locked(rt, st, Wake { p, spinning: None });
 }
 
 fn start_m_locked(rt: &Runtime, mut st: MutexGuard<'_, IdleState>, wake: Wake) {
@@ -201,6 +314,7 @@ impl MHandle {
     fn notify(&self) {
         let _slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
         self.cv.notify_one();
+        crate::netpoll::wake_m(self.id); // netpoll: it may sleep in epoll_wait
     }
 
     fn hand(&self, wake: Wake) {
@@ -209,6 +323,7 @@ impl MHandle {
         *slot = Some(wake);
         drop(slot);
         self.cv.notify_one();
+        crate::netpoll::wake_m(self.id); // netpoll: it may sleep in epoll_wait
     }
 }
 
@@ -239,7 +354,7 @@ pub(crate) fn timers_changed(rt: &Runtime) {
                 // `blocking`): start one; it finds no work and takes the
                 // timer role as it goes to sleep (Go's `wakeNetPoller`).
                 if let Some(p) = rt.idle.take_p(&mut st) {
-                    start_m_locked(rt, st, Wake { p, spinning: false });
+                    start_m_locked(rt, st, Wake { p, spinning: None });
                 }
                 return;
             };
@@ -283,12 +398,8 @@ pub(crate) fn stopm(handle: &Arc<MHandle>) -> Option<Wake> {
         }
         // A timer is due and we left the idle list: fire it, with a P if one
         // is free (then the woken goroutines run here).
-        let p = {
-            let mut st = rt.idle.state();
-            rt.idle.take_p(&mut st)
-        };
-        match p {
-            Some(p) => return Some(Wake { p, spinning: false }),
+        match rt.idle.take_idle_p() {
+            Some(p) => return Some(Wake { p, spinning: None }),
             None => {
                 crate::timer::run_due();
             }
@@ -321,17 +432,27 @@ fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Slept {
         } else {
             Some(idle_since + IDLE_M_EXIT)
         };
-        let Some(deadline) = deadline else {
-            slot = handle.cv.wait(slot).unwrap_or_else(|e| e.into_inner());
-            continue;
-        };
-        if deadline > now {
-            slot = handle
-                .cv
-                .wait_timeout(slot, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
-            continue;
+        if role && crate::netpoll::claim_poll(handle.id) {
+            // netpoll: the timer-role M sleeps in epoll_wait (timeout: the
+            // deadline) instead of on its condvar; woken through the eventfd.
+            let due;
+            (slot, due) = crate::netpoll::sleep(handle.id, slot, &handle.slot, deadline);
+            if !due {
+                continue;
+            }
+        } else {
+            let Some(deadline) = deadline else {
+                slot = handle.cv.wait(slot).unwrap_or_else(|e| e.into_inner());
+                continue;
+            };
+            if deadline > now {
+                slot = handle
+                    .cv
+                    .wait_timeout(slot, deadline - now)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0;
+                continue;
+            }
         }
         // Due. Leave the idle list, unless someone is handing us a P.
         drop(slot);

@@ -18,11 +18,13 @@
 //!
 //! Must never: touch a goroutine's stack, or hold a P itself.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
-use super::{idle, nanotime, MShared, Runtime};
+use super::{idle, MShared, Runtime};
+use crate::clock::{nanotime, tick_coarse};
 
 /// A P stuck in `blocking()` this long is handed to another M when there
 /// is work for it (Go: one sysmon tick, 20 µs).
@@ -52,12 +54,16 @@ fn sysmon() -> &'static Sysmon {
     })
 }
 
+/// What sysmon runs when every P is idle: the deadlock check, installed by
+/// the layer above the scheduler at start-up (`crate::deadlock`).
+pub(crate) static IDLE_CHECK: OnceLock<fn(&'static Runtime)> = OnceLock::new();
+
 /// Starts the sysmon thread (once, with the runtime).
 pub(crate) fn start(rt: &'static Runtime) {
     let res = std::thread::Builder::new()
         .name("weft-sysmon".into())
         .spawn(move || {
-            crate::deadlock::AUX_THREADS.fetch_add(1, Ordering::SeqCst);
+            super::AUX_THREADS.fetch_add(1, Ordering::SeqCst);
             run(rt)
         });
     if let Err(e) = res {
@@ -79,7 +85,7 @@ pub(crate) fn wake(_rt: &Runtime) {
 /// Called by an M about to sleep (Go's `mput`, which runs `checkdead`):
 /// when it was the last one running, let sysmon look for a deadlock.
 pub(crate) fn on_m_idle(rt: &'static Runtime) {
-    if rt.idle.npidle.load(Ordering::SeqCst) == rt.maxprocs() {
+    if rt.idle.idle_ps() == rt.maxprocs() {
         wake(rt);
     }
 }
@@ -88,14 +94,19 @@ fn run(rt: &'static Runtime) {
     let s = sysmon();
     let mut delay = MIN_DELAY;
     let mut quiet = 0u32;
-    let mut seen = Vec::new();
+    let mut seen = HashMap::new();
+    let mut slices = Vec::new();
     loop {
         std::thread::sleep(delay);
-        super::tick_coarse_clock();
+        tick_coarse();
         // Back off unless this pass had to act (Go: `idle` counts passes
         // without a retake).
-        let busy = retake(rt, &mut seen);
+        let busy = retake(rt, &mut seen) | watch_ps(rt, &mut slices);
         if crate::timer::run_due() > 0 {
+            quiet = 0;
+        }
+        // netpoll: poll when nobody has for 10 ms.
+        if crate::netpoll::sysmon_poll() {
             quiet = 0;
         }
         if busy {
@@ -107,10 +118,11 @@ fn run(rt: &'static Runtime) {
                 delay = (delay * 2).min(MAX_DELAY);
             }
         }
-        let all_idle =
-            rt.idle.npidle.load(Ordering::SeqCst) == rt.maxprocs() && rt.blocking_calls() == 0;
+        let all_idle = rt.idle.idle_ps() == rt.maxprocs() && rt.blocking_calls() == 0;
         if all_idle {
-            crate::deadlock::check(rt);
+            if let Some(check) = IDLE_CHECK.get() {
+                check(rt);
+            }
         }
         if all_idle && quiet > QUIET_PASSES {
             // Deep sleep until poked (`wake`). `sleeping` is set under the
@@ -121,7 +133,7 @@ fn run(rt: &'static Runtime) {
                 g = s.cv.wait(g).unwrap_or_else(|e| e.into_inner());
             }
             s.sleeping.store(false, Ordering::SeqCst);
-            super::tick_coarse_clock();
+            tick_coarse();
             delay = MIN_DELAY;
             quiet = 0;
         }
@@ -139,12 +151,14 @@ struct Seen {
 }
 
 /// One pass over the Ms; `true` if it retook a P.
-fn retake(rt: &'static Runtime, seen: &mut Vec<Seen>) -> bool {
+fn retake(rt: &'static Runtime, seen: &mut HashMap<usize, Seen>) -> bool {
     let ms: Vec<&'static MShared> = rt.all_ms.lock().unwrap_or_else(|e| e.into_inner()).clone();
     let now = nanotime();
-    seen.resize(ms.len(), Seen::default());
+    // Keyed by M id: Ms come and go (idle ones exit), so positions shift.
+    seen.retain(|id, _| ms.iter().any(|m| m.id == *id));
     let mut busy = false;
-    for (m, seen) in ms.into_iter().zip(seen.iter_mut()) {
+    for m in ms {
+        let seen = seen.entry(m.id).or_default();
         if m.exited.load(Ordering::Relaxed) {
             continue;
         }
@@ -177,18 +191,14 @@ fn retake(rt: &'static Runtime, seen: &mut Vec<Seen>) -> bool {
 fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) -> bool {
     let mut slot = m.p.lock();
     let needed = slot.as_ref().is_some_and(|p| {
-        always
-            || !p.local.is_empty()
-            || !p.p.runnext.is_empty()
-            || !rt.global.is_empty()
-            || crate::timer::pending() > 0
+        always || !p.is_idle() || !rt.global.is_empty() || crate::timer::pending() > 0
     });
     if !needed {
         return false;
     }
     let Some(p) = slot.take() else { return false };
     drop(slot);
-    let has_work = !p.local.is_empty() || !p.p.runnext.is_empty() || !rt.global.is_empty();
+    let has_work = !p.is_idle() || !rt.global.is_empty();
     if has_work || crate::timer::pending() > 0 {
         idle::startm_with(rt, p);
     } else {
@@ -198,4 +208,62 @@ fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) -> bool 
         idle::wakep(rt);
     }
     true
+}
+
+/// What sysmon last saw of a P: its time slice and when it first saw it,
+/// and its progress word at the last pass.
+#[derive(Clone, Copy, Default)]
+struct PSeen {
+    slice: u64,
+    since: u64,
+    progress: u64,
+}
+
+/// sysmon's pass over the Ps; `true` if it acted.
+///
+/// - **Stalled work** (the other half of `sched::ready`'s lazy wake-up):
+///   a goroutine readied into `runnext` does not wake an idle P, because
+///   the M that readied it usually runs it next. If instead that M's
+///   goroutine keeps running, the readied one would wait. So when a P has
+///   had queued work and made no progress across a whole pass while a P is
+///   idle and no M spins, wake one; it steals the waiting goroutine
+///   (`P::steal_runnext`). A pipeline stage that computes between sends
+///   thus gets its successor running on another P within a pass or two.
+/// - **Rotation**: asks every P whose time slice has lasted
+///   [`RUNNING_RETAKE`] while others wait in its queue to rotate at its
+///   next scheduling point (Go's `preemptone` after `forcePreemptNS`; weft
+///   cannot interrupt the goroutine, but goroutines that hand off through
+///   `runnext` inherit one slice, so a ping-ponging pair reaches a
+///   scheduling point often and rotates there).
+fn watch_ps(rt: &'static Runtime, seen: &mut Vec<PSeen>) -> bool {
+    let now = nanotime();
+    let mut acted = false;
+    let mut stalled = false;
+    for (i, p) in rt.all_ps().enumerate() {
+        if seen.len() <= i {
+            seen.push(PSeen::default());
+        }
+        let s = &mut seen[i];
+        let progress = p.progress();
+        let has_work = p.has_work();
+        if has_work && progress == s.progress {
+            stalled = true;
+        }
+        s.progress = progress;
+        let slice = p.slice();
+        if slice != s.slice {
+            (s.slice, s.since) = (slice, now);
+            continue;
+        }
+        if now.saturating_sub(s.since) >= RUNNING_RETAKE.as_nanos() as u64 && has_work {
+            p.request_preempt();
+            s.since = now;
+            acted = true;
+        }
+    }
+    if stalled && rt.idle.idle_ps() > 0 && rt.idle.spinning() == 0 {
+        idle::wakep(rt);
+        acted = true;
+    }
+    acted
 }

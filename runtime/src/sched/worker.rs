@@ -3,41 +3,44 @@
 //! Owns: the M loop (`schedule`), work finding in Go's order
 //! (`find_runnable`), and what happens after a goroutine switches back
 //! (`execute`): requeue after a yield, run the commit closure after a park,
-//! queue the parent and run the child after a spawn, recycle the stack after
-//! an exit.
+//! queue the parent and run the child after a spawn, recycle the record and
+//! stack after an exit.
 //!
 //! Work finding, in order:
-//! 1. every 61st tick, one G from the global queue (so it is never starved);
-//! 2. `runnext`, unless it has run [`RUNNEXT_LIMIT`] times in a row;
-//! 3. the local queue; then `runnext` regardless of the streak;
+//! 1. every 61st new slice, one G from the global queue (so it is never
+//!    starved);
+//! 2. `runnext` (inheriting the time slice), unless sysmon asked for a
+//!    rotation (`p.rs`);
+//! 3. the local queue, then the continuation stack;
 //! 4. a batch from the global queue;
 //! 5. spinning (at most half the busy Ps): steal half of a random victim's
-//!    queue, four passes over the Ps in random order, taking victims'
+//!    queues, four passes over the Ps in random order, taking victims'
 //!    `runnext` only on the last pass;
 //! 6. give the P back and sleep (`idle.rs` has the no-lost-wake-up protocol).
 //!
-//! Must never: run goroutine code on the M's own stack, hold a `RefCell`
-//! borrow of the M's P across a resume, or block while holding a P except in
-//! `stopm` (which releases it first).
+//! Must never: run goroutine code on the M's own stack, hold the P slot's
+//! lock across a resume or a wake-up of another M, or block while holding a
+//! P except in `stopm` (which releases it first).
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::sync::atomic::{fence, AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 
-use crossbeam_deque::Steal;
-
-use super::idle::{self, MHandle, Wake};
-use super::p::{PCounters, RUNNEXT_LIMIT};
-use super::pcell::{PCell, PGuard};
-use super::{runtime, set_current_m, MLocal, MShared, Runtime};
-use crate::coro::{Resumed, Switch};
-use crate::g::{GRef, GStatus, WaitReason, PARK_EMPTY, PARK_PARKED};
-
-/// Every this many ticks, the global queue goes first (Go: 61).
-const GLOBAL_FAIRNESS_TICK: u32 = 61;
+use super::idle::{self, MHandle, MustWake, Wake};
+use super::m::{set_current_m, MCounters, MLocal, MShared};
+use super::p::{bump, Source};
+use super::pcell::PCell;
+use super::{free_g, runtime, Runtime};
+use crate::coro::Resumed;
+use crate::g::{self, GPtr, GStatus, Release, Switch};
+use crate::park::Waiter;
+use crate::stack::GoStack;
 
 /// Passes over the victims when stealing (Go: 4).
 const STEAL_TRIES: usize = 4;
+
+/// How long a thief waits before taking a victim's `runnext` (Go: 3 µs).
+const RUNNEXT_GRACE: std::time::Duration = std::time::Duration::from_micros(3);
 
 /// Starts a new M running `wake.p`.
 pub(crate) fn spawn_m(id: usize, wake: Wake) {
@@ -57,11 +60,11 @@ fn m_main(handle: Arc<MHandle>, wake: Wake) {
         blocking_seq: AtomicU64::new(0),
         run_seq: AtomicU64::new(0),
         exited: AtomicBool::new(false),
+        counters: MCounters::default(),
     }));
     let m: &'static MLocal = Box::leak(Box::new(MLocal {
         handle,
         shared,
-        curg: RefCell::new(None),
         spinning: Cell::new(wake.spinning),
         in_blocking: Cell::new(false),
     }));
@@ -74,6 +77,11 @@ fn m_main(handle: Arc<MHandle>, wake: Wake) {
     crate::stack::on_thread_start();
     let _guard = AbortOnUnwind;
     schedule(rt, m);
+    // Leave the list sysmon and stats walk, folding our counters into the
+    // runtime's so no count is lost.
+    let mut ms = rt.all_ms.lock().unwrap_or_else(|e| e.into_inner());
+    ms.retain(|x| !std::ptr::eq(*x, shared));
+    rt.outside.absorb(&shared.counters);
     shared.exited.store(true, Ordering::SeqCst);
 }
 
@@ -91,7 +99,7 @@ impl Drop for AbortOnUnwind {
 
 /// The M loop. Returns only when the M has been idle long enough to exit.
 fn schedule(rt: &'static Runtime, m: &'static MLocal) {
-    let mut next: Option<GRef> = None;
+    let mut next: Option<GPtr> = None;
     loop {
         let g = match next.take() {
             Some(g) => g,
@@ -110,69 +118,58 @@ fn schedule(rt: &'static Runtime, m: &'static MLocal) {
 /// While `g` runs, sysmon may retake this M's P (the goroutine ran too long
 /// without a scheduling point); then what `g` left behind goes to the global
 /// queue and the M looks for a P again.
-fn execute(rt: &'static Runtime, m: &'static MLocal, g: GRef) -> Option<GRef> {
+fn execute(rt: &'static Runtime, m: &'static MLocal, g: GPtr) -> Option<GPtr> {
     g.set_status(GStatus::Running);
-    g.set_wait_reason(WaitReason::None);
-    let cell: *const crate::coro::CoroCell = &g.coro;
     // SAFETY: this M owns `g` (taken from a run queue or handed over by the
     // previous step of this loop: coro.rs invariant 1).
-    if unsafe { (*cell).is_unbound() } {
-        bind_stack(rt, &g);
+    if unsafe { g.coro.is_unbound() } {
+        bind_stack(rt, g);
     }
-    *m.curg.borrow_mut() = Some(g);
-    bump_run_seq(m);
-    // SAFETY: we took `g` from a run queue (or were handed it by the previous
-    // step of this loop), so this M owns it (coro.rs invariant 1), and we just
-    // made it the current G. `cell` points into `g`, which `m.curg` keeps
-    // alive until we take it back below.
-    let resumed = unsafe { (*cell).resume() };
-    bump_run_seq(m);
-    let g = m.curg.borrow_mut().take().expect("current G vanished");
-    let mut pg = m.shared.p.lock();
+    g::set_current(Some(g));
+    m.shared.bump_run_seq();
+    // SAFETY: as above; the G has a stack now.
+    let resumed = unsafe { g.coro.resume() };
+    m.shared.bump_run_seq();
+    g::set_current(None);
     match resumed {
-        Resumed::Switched(Switch::Yield) => {
-            g.set_status(GStatus::Runnable);
-            match pg.as_mut() {
-                Some(p) => p.push_back(g),
-                None => requeue_global(rt, pg, g),
-            }
-            None
-        }
         Resumed::Switched(Switch::Park(commit)) => {
             g.set_status(GStatus::Waiting);
-            if let Some(p) = pg.as_mut() {
-                PCounters::bump(&p.p.counters.parks, 1);
-            }
-            drop(pg);
+            bump(&m.shared.counters.parks, 1);
             commit.run();
-            // The G is off its stack and its waiter is registered. Either we
-            // publish PARKED (and an unpark will ready it), or an unpark came
-            // first and left NOTIFIED: then we run it again at once.
-            match g.park.compare_exchange(
-                PARK_EMPTY,
-                PARK_PARKED,
-                Ordering::AcqRel,
-                Ordering::Acquire,
-            ) {
-                Ok(_) => None,
-                Err(_) => {
-                    g.park.store(PARK_EMPTY, Ordering::Relaxed);
-                    if m.shared.p.lock().is_some() {
-                        Some(g)
-                    } else {
-                        requeue_global(rt, m.shared.p.lock(), g);
-                        None
-                    }
+            // The G is off its stack and its wait record is visible. Either
+            // we publish PARKED (and a waker readies it), or a waker came
+            // first and left a token: then we run it again at once.
+            if g.park.publish_parked() {
+                return None;
+            }
+            if m.shared.p.lock().is_some() {
+                Some(g)
+            } else {
+                requeue_global(rt, g);
+                None
+            }
+        }
+        Resumed::Switched(Switch::Yield) => {
+            g.set_status(GStatus::Runnable);
+            let mut pg = m.shared.p.lock();
+            match pg.as_mut() {
+                Some(p) => p.push_yield(g),
+                None => {
+                    drop(pg);
+                    requeue_global(rt, g);
                 }
             }
+            None
         }
         Resumed::Switched(Switch::Spawn(child)) => {
             // Continuation stealing: the parent's continuation is queued where
             // thieves can find it; the child runs now on this M.
             g.set_status(GStatus::Runnable);
+            let mut pg = m.shared.p.lock();
             match pg.as_mut() {
                 Some(p) => {
-                    p.push_runnext(g);
+                    p.push_cont(g);
+                    p.new_slice();
                     drop(pg);
                     idle::wakep(rt);
                     Some(child)
@@ -180,75 +177,107 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GRef) -> Option<GRef> {
                 None => {
                     drop(pg);
                     rt.global.push(child);
-                    requeue_global(rt, m.shared.p.lock(), g);
+                    requeue_global(rt, g);
                     None
                 }
             }
         }
         Resumed::Switched(Switch::Requeue) => {
             g.set_status(GStatus::Runnable);
-            requeue_global(rt, pg, g);
+            requeue_global(rt, g);
             None
         }
         Resumed::Finished(stack) => {
-            g.set_status(GStatus::Dead);
-            crate::dump::unregister(&g);
-            let size = g.stack_size.unwrap_or(rt.stacks.default_size());
-            match pg.as_mut() {
-                Some(p) => {
-                    rt.stacks.free(stack, size, Some(&mut p.stacks));
-                    PCounters::bump(&p.p.counters.exited, 1);
-                }
-                None => {
-                    drop(pg);
-                    rt.stacks.free(stack, size, None);
-                    rt.exited_outside.fetch_add(1, Ordering::Relaxed);
-                }
-            }
+            exit_g(rt, m, g, stack);
             None
         }
     }
 }
 
-/// Gives a goroutine spawned without a stack (`CoroCell::unbound`) its
-/// stack, from this P's cache when there is one, as it first runs.
-fn bind_stack(rt: &'static Runtime, g: &GRef) {
-    let stack = super::with_p(|p| rt.stacks.alloc(g.stack_size, Some(&mut p.stacks)))
-        .unwrap_or_else(|| rt.stacks.alloc(g.stack_size, None));
+/// A goroutine's body returned: its stack goes back to the cache, its
+/// joiner (if any) is woken, and its record is recycled once nobody refers
+/// to it.
+fn exit_g(rt: &'static Runtime, m: &'static MLocal, g: GPtr, stack: GoStack) {
+    g.set_status(GStatus::Dead);
+    bump(&m.shared.counters.exited, 1);
+    match g.stack_size() {
+        None => {
+            let spill = match m.shared.p.lock().as_mut() {
+                Some(p) => p.stacks.push(stack),
+                None => Some(vec![stack]),
+            };
+            if let Some(spill) = spill {
+                rt.stacks.give_back(spill);
+            }
+        }
+        Some(size) => rt.stacks.free(stack, size, None),
+    }
+    let fin = g.life.finish();
+    let mut release = fin.release;
+    if fin.orphaned {
+        // SAFETY: `finish` said the handle went first: the result is ours,
+        // and the record cannot be recycled under us (we recycle it, or
+        // DROPPING holds it until `result_dropped`).
+        unsafe { g.drop_result() };
+        if release == Release::Keep {
+            release = g.life.result_dropped();
+        }
+    }
+    if fin.joiner {
+        // The joiner holds the handle and waits for us, so the record stays
+        // alive while we read its wait record's address.
+        // SAFETY: `Life::finish` reported a joiner: its record is in
+        // `joiner` and it is still waiting (it claimed nothing else).
+        unsafe {
+            let w = g.joiner();
+            (*w).claim_exclusive(0);
+            Waiter::wake(w);
+        }
+    }
+    if release == Release::Recycle {
+        free_g(g);
+    }
+}
+
+/// Gives a goroutine spawned without a stack (`CoroCell::start_unbound`)
+/// its stack, from this P's cache when there is one, as it first runs.
+fn bind_stack(rt: &'static Runtime, g: GPtr) {
+    let size = g.stack_size();
+    let cached = match size {
+        None => super::current_m().and_then(|m| m.shared.p.lock().as_mut()?.stacks.pop()),
+        Some(_) => None,
+    };
+    let stack = match cached {
+        Some(s) => Ok(s),
+        None => super::alloc_stack(rt, size),
+    };
     match stack {
         // SAFETY: this M owns `g` (see `execute`), which is unbound.
         Ok(stack) => unsafe { g.coro.bind(stack) },
         Err(e) => crate::throw(&format!(
             "goroutine {} cannot get a stack to start on: {e}",
-            g.id.as_u64()
+            g.id()
         )),
     }
 }
 
-/// Marks a goroutine starting or stopping on `m` (only `m` writes it).
-#[inline]
-fn bump_run_seq(m: &MLocal) {
-    let seq = &m.shared.run_seq;
-    seq.store(
-        seq.load(Ordering::Relaxed).wrapping_add(1),
-        Ordering::Relaxed,
-    );
-}
-
 /// Queues `g` on the global queue (this M has no P) and wakes an M for it.
-fn requeue_global(rt: &'static Runtime, pg: PGuard<'_>, g: GRef) {
-    drop(pg);
+fn requeue_global(rt: &'static Runtime, g: GPtr) {
     rt.global.push(g);
     idle::wakep(rt);
 }
 
 /// Finds a runnable G, sleeping if there is none. Returns with `m` holding a
 /// P, or `None` when the M has been idle long enough to exit.
-fn find_runnable(rt: &'static Runtime, m: &'static MLocal) -> Option<GRef> {
+fn find_runnable(rt: &'static Runtime, m: &'static MLocal) -> Option<GPtr> {
     loop {
         if let Some(g) = try_local_and_global(rt, m) {
             stop_spinning(rt, m);
             return Some(g);
+        }
+        // netpoll: non-blocking poll before stealing; readied Gs go to our P.
+        if crate::netpoll::poll_ready() {
+            continue;
         }
         if let Some(g) = try_steal(rt, m) {
             stop_spinning(rt, m);
@@ -258,7 +287,7 @@ fn find_runnable(rt: &'static Runtime, m: &'static MLocal) -> Option<GRef> {
             // Work appeared while we gave the P up, and we hold a P again.
             GiveUp::Retry => continue,
             GiveUp::Sleep => {
-                debug_assert!(m.shared.p.lock().is_none() && !m.spinning.get());
+                debug_assert!(m.shared.p.lock().is_none());
                 let wake = idle::stopm(&m.handle)?;
                 *m.shared.p.lock() = Some(wake.p);
                 m.spinning.set(wake.spinning);
@@ -276,7 +305,8 @@ enum GiveUp {
 }
 
 /// Steps 1–4, plus retiring a P above `maxprocs`.
-fn try_local_and_global(rt: &'static Runtime, m: &'static MLocal) -> Option<GRef> {
+#[inline]
+fn try_local_and_global(rt: &'static Runtime, m: &'static MLocal) -> Option<GPtr> {
     // Due timers first: their callbacks may ready goroutines into our P.
     crate::timer::run_due();
     let mut guard = m.shared.p.lock();
@@ -286,63 +316,27 @@ fn try_local_and_global(rt: &'static Runtime, m: &'static MLocal) -> Option<GRef
         retire_p(rt, m);
         return None;
     }
-    p.schedtick = p.schedtick.wrapping_add(1);
-    PCounters::bump(&p.p.counters.schedticks, 1);
-    if p.schedtick % GLOBAL_FAIRNESS_TICK == 0 {
-        if let Some(g) = steal_one(&rt.global) {
-            return Some(g);
-        }
+    let (g, source) = p.next(&rt.global)?;
+    if let Source::NewSlice = source {
+        p.new_slice();
     }
-    if p.runnext_streak < RUNNEXT_LIMIT {
-        if let Some(g) = p.p.runnext.take() {
-            p.runnext_streak += 1;
-            return Some(g);
-        }
-    }
-    p.runnext_streak = 0;
-    if let Some(g) = p.local.pop() {
-        return Some(g);
-    }
-    if let Some(g) = p.p.runnext.take() {
-        return Some(g);
-    }
-    loop {
-        match rt.global.steal_batch_and_pop(&p.local) {
-            Steal::Success(g) => return Some(g),
-            Steal::Empty => return None,
-            Steal::Retry => continue,
-        }
-    }
-}
-
-fn steal_one(q: &crossbeam_deque::Injector<GRef>) -> Option<GRef> {
-    loop {
-        match q.steal() {
-            Steal::Success(g) => return Some(g),
-            Steal::Empty => return None,
-            Steal::Retry => continue,
-        }
-    }
+    Some(g)
 }
 
 /// Step 5: spin and steal, if few enough Ms are spinning already.
-fn try_steal(rt: &'static Runtime, m: &'static MLocal) -> Option<GRef> {
+fn try_steal(rt: &'static Runtime, m: &'static MLocal) -> Option<GPtr> {
     let mut guard = m.shared.p.lock();
     let p = guard.as_mut()?;
-    let nprocs = rt.maxprocs();
-    if !m.spinning.get() {
-        let busy = nprocs.saturating_sub(rt.idle.npidle.load(Ordering::SeqCst));
-        if 2 * rt.idle.nmspinning.load(Ordering::SeqCst) >= busy {
-            return None;
-        }
-        m.spinning.set(true);
-        rt.idle.nmspinning.fetch_add(1, Ordering::SeqCst);
-    }
+    let spinning = match m.spinning.take() {
+        Some(t) => t,
+        None => rt.idle.try_spin(rt.maxprocs())?,
+    };
+    m.spinning.set(Some(spinning));
     let n = rt.all_ps().count();
     if n <= 1 {
         return None;
     }
-    PCounters::bump(&p.p.counters.steal_attempts, 1);
+    bump(&p.p.counters.steal_attempts, 1);
     for pass in 0..STEAL_TRIES {
         let last = pass == STEAL_TRIES - 1;
         let start = (p.rand() % n as u64) as usize;
@@ -352,21 +346,17 @@ fn try_steal(rt: &'static Runtime, m: &'static MLocal) -> Option<GRef> {
                 continue;
             }
             let Some(victim) = rt.p(id) else { continue };
-            loop {
-                match victim.stealer.steal_batch_and_pop(&p.local) {
-                    Steal::Success(g) => {
-                        PCounters::bump(&p.p.counters.steals, 1);
-                        PCounters::bump(&p.p.counters.stolen_gs, 1 + p.local.len() as u64);
-                        return Some(g);
-                    }
-                    Steal::Empty => break,
-                    Steal::Retry => continue,
-                }
+            if let Some(g) = victim.steal_into(p.local_worker()) {
+                bump(&p.p.counters.steals, 1);
+                bump(&p.p.counters.stolen_gs, 1 + p.local_worker().len() as u64);
+                p.new_slice();
+                return Some(g);
             }
             if last {
-                if let Some(g) = victim.runnext.take() {
-                    PCounters::bump(&p.p.counters.steals, 1);
-                    PCounters::bump(&p.p.counters.stolen_gs, 1);
+                if let Some(g) = victim.steal_runnext(RUNNEXT_GRACE) {
+                    bump(&p.p.counters.steals, 1);
+                    bump(&p.p.counters.stolen_gs, 1);
+                    p.new_slice();
                     return Some(g);
                 }
             }
@@ -379,9 +369,8 @@ fn try_steal(rt: &'static Runtime, m: &'static MLocal) -> Option<GRef> {
 /// it wakes another so newly queued work keeps being looked at (Go's
 /// `resetspinning`).
 fn stop_spinning(rt: &'static Runtime, m: &'static MLocal) {
-    if m.spinning.replace(false) {
-        let prev = rt.idle.nmspinning.fetch_sub(1, Ordering::SeqCst);
-        if prev == 1 {
+    if let Some(t) = m.spinning.take() {
+        if rt.idle.stop_spinning(t) == MustWake::Yes {
             idle::wakep(rt);
         }
     }
@@ -404,17 +393,15 @@ fn give_up_p(rt: &'static Runtime, m: &'static MLocal) -> GiveUp {
         }
         rt.idle.put_p(&mut st, p);
     }
-    if m.spinning.get() {
-        drop_spinning(rt, m);
+    if let Some(t) = m.spinning.take() {
+        rt.idle.drop_spinning(t);
         // StoreLoad: pairs with the fence in `wakep`.
         fence(Ordering::SeqCst);
         if work_anywhere(rt) {
-            let mut st = rt.idle.state();
-            if let Some(p) = rt.idle.take_p(&mut st) {
-                drop(st);
+            if let Some(p) = rt.idle.take_idle_p() {
                 *m.shared.p.lock() = Some(p);
-                m.spinning.set(true);
-                rt.idle.nmspinning.fetch_add(1, Ordering::SeqCst);
+                // Spin again only if the cap allows; else just look once.
+                m.spinning.set(rt.idle.try_spin(rt.maxprocs()));
                 return GiveUp::Retry;
             }
         }
@@ -425,9 +412,7 @@ fn give_up_p(rt: &'static Runtime, m: &'static MLocal) -> GiveUp {
         // fence, then the load here pair with push, fence, load in `wakep`.
         fence(Ordering::SeqCst);
         if !rt.global.is_empty() {
-            let mut st = rt.idle.state();
-            if let Some(p) = rt.idle.take_p(&mut st) {
-                drop(st);
+            if let Some(p) = rt.idle.take_idle_p() {
                 *m.shared.p.lock() = Some(p);
                 return GiveUp::Retry;
             }
@@ -438,16 +423,13 @@ fn give_up_p(rt: &'static Runtime, m: &'static MLocal) -> GiveUp {
 
 /// Stops counting this M as spinning, without waking anyone.
 fn drop_spinning(rt: &Runtime, m: &MLocal) {
-    if m.spinning.replace(false) {
-        rt.idle.nmspinning.fetch_sub(1, Ordering::SeqCst);
+    if let Some(t) = m.spinning.take() {
+        rt.idle.drop_spinning(t);
     }
 }
 
 fn work_anywhere(rt: &Runtime) -> bool {
-    !rt.global.is_empty()
-        || rt
-            .all_ps()
-            .any(|p| !p.stealer.is_empty() || !p.runnext.is_empty())
+    !rt.global.is_empty() || rt.all_ps().any(|p| p.has_work())
 }
 
 /// Hands a P above `maxprocs` back: its queue goes to the global queue and

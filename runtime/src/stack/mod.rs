@@ -137,10 +137,36 @@ unsafe impl Stack for GoStack {
     }
 }
 
-/// A processor's private stack cache (default-size stacks only).
+/// A processor's private stack cache (default-size stacks only). Its
+/// methods never lock or make a system call: the P slot's spin lock is held
+/// around them.
 #[derive(Default)]
 pub(crate) struct LocalStacks {
     free: Vec<GoStack>,
+}
+
+impl LocalStacks {
+    /// A cached stack, if any.
+    #[inline]
+    pub(crate) fn pop(&mut self) -> Option<GoStack> {
+        let s = self.free.pop()?;
+        asan::forget_old_frames(&s);
+        Some(s)
+    }
+
+    /// Caches a finished goroutine's stack. Returns half the cache when it
+    /// is over its size, for the caller to [`StackPool::give_back`] once it
+    /// has dropped the P's lock.
+    #[inline]
+    pub(crate) fn push(&mut self, s: GoStack) -> Option<Vec<GoStack>> {
+        self.free.push(s);
+        (self.free.len() > LOCAL_CACHE).then(|| self.free.split_off(LOCAL_CACHE / 2))
+    }
+
+    /// Adds a batch taken with [`StackPool::take_batch`].
+    pub(crate) fn extend(&mut self, batch: Vec<GoStack>) {
+        self.free.extend(batch);
+    }
 }
 
 /// Free stacks and the carver of one stack size.
@@ -359,6 +385,19 @@ impl StackPool {
             }
             None => self.spill(vec![stack]),
         }
+    }
+
+    /// Up to half a P cache's worth of default-size stacks from the global
+    /// pool (none carved), for a P whose cache ran dry.
+    pub(crate) fn take_batch(&self) -> Vec<GoStack> {
+        let mut out = Vec::with_capacity(LOCAL_CACHE / 2);
+        lock(&self.default).take_into(&mut out, LOCAL_CACHE / 2);
+        out
+    }
+
+    /// Returns default-size stacks to the global pool (a P cache's spill).
+    pub(crate) fn give_back(&self, stacks: Vec<GoStack>) {
+        self.spill(stacks);
     }
 
     /// Puts stacks into the global default-size pool, trimming past `HOT_MAX`.

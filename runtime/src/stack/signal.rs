@@ -189,14 +189,12 @@ unsafe fn chain(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_
 fn report_overflow(size: usize) -> ! {
     let mut buf = Buf::new();
     buf.push(b"fatal error: goroutine ");
-    // A lock-free peek at the current G: we abort right after, and the M
-    // does not hold `curg` borrowed while a goroutine runs.
-    let m = crate::sched::current_m();
-    let g = m.and_then(|m| m.curg.try_borrow().ok());
-    match g.as_deref().and_then(|g| g.as_ref()) {
+    // A lock-free peek at the current G (a thread-local read); we abort
+    // right after.
+    match crate::g::current() {
         Some(g) => {
-            buf.num(g.id.0);
-            if let Some(name) = &g.name {
+            buf.num(g.id().as_u64());
+            if let Some(name) = g.name() {
                 buf.push(b" [");
                 buf.push(name.as_bytes());
                 buf.push(b"]");

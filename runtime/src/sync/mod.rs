@@ -53,7 +53,7 @@ mod rwlock;
 mod sema;
 mod semaphore;
 mod waitgroup;
-mod waitq;
+pub(crate) mod waitq; // netpoll: I/O waiters are waitq nodes
 
 pub use cond::Cond;
 pub use mutex::{Mutex, MutexGuard};
@@ -82,7 +82,7 @@ fn ncpu() -> usize {
 /// (Go's `goyield` in `semrelease1`). Not while unwinding: a goroutine must
 /// not switch in the middle of a panic (the panic count is per thread).
 fn handoff_yield() {
-    if crate::sched::current_g().is_some() && !std::thread::panicking() {
+    if crate::g::current().is_some() && !std::thread::panicking() {
         crate::yield_now();
     }
 }

@@ -242,16 +242,7 @@ fn can_spin(iter: u32) -> bool {
     if iter >= ACTIVE_SPIN || super::ncpu() <= 1 {
         return false;
     }
-    match crate::sched::with_p(|p| p.local.is_empty() && p.p.runnext.is_empty()) {
-        Some(queue_empty) => {
-            let rt = crate::sched::runtime();
-            let idle =
-                rt.idle.npidle.load(Ordering::Relaxed) + rt.idle.nmspinning.load(Ordering::Relaxed);
-            queue_empty && rt.maxprocs() > idle + 1
-        }
-        // A plain thread: spinning costs nobody a P.
-        None => crate::sched::current_m().is_none(),
-    }
+    crate::sched::can_spin()
 }
 
 /// A mutual-exclusion lock protecting a `T`, that parks goroutines while it

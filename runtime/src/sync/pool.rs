@@ -96,7 +96,7 @@ impl<T> Pool<T> {
     }
 
     fn local(&self) -> Option<&Local<T>> {
-        let id = crate::sched::with_p(|p| p.p.id)?;
+        let id = crate::sched::current_p_id()?;
         self.locals.get(id)
     }
 

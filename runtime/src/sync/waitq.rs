@@ -1,38 +1,34 @@
-//! Wait-queue nodes: how every `sync` type parks a goroutine and how a waker
-//! finds and readies it (Go's `sudog`, without the pool).
+//! Wait-queue nodes: how every `sync` type queues a parked goroutine and
+//! how a waker finds and readies it.
 //!
 //! Owns: [`Waiter`], a node that lives **on the waiting goroutine's stack**
-//! (or the waiting thread's), and [`WaiterPtr`], the raw pointer to it that
-//! a queue stores. No allocation per wait: a queue is a `VecDeque` of
-//! pointers behind a small std mutex, which is only ever held for a few
-//! instructions and never across a park except by handing its guard to the
-//! park's commit closure.
+//! (or the waiting thread's): the runtime's one wait record
+//! ([`park::Waiter`](crate::park::Waiter), the same record channels and
+//! `join` use) plus the weight a semaphore waiter asks for; and
+//! [`WaiterPtr`], the raw pointer to it that a queue stores. No allocation
+//! per wait: a queue is a `VecDeque` of pointers behind a small std mutex,
+//! which is only ever held for a few instructions and never across a park
+//! except by handing its guard to the park's commit closure.
 //!
-//! The protocol, and why a node on a stack is safe:
+//! The protocol (the wait record's, with the queue lock as the claim):
 //!
-//! 1. The waiter builds a `Waiter` (state `WAITING`, holding its own
-//!    [`Unparker`]), pushes a `WaiterPtr` to it while holding the queue
-//!    lock, and parks; the commit closure releases the queue lock.
-//! 2. A waker pops the pointer while holding the queue lock. From then on
-//!    it is the only one that may touch the node. It moves the `Unparker`
-//!    out, stores the wake state (`Release`) and — only after that store,
-//!    never touching the node again — unparks the waiter.
-//! 3. The waiter loops on `park` until it reads a non-`WAITING` state
-//!    (`Acquire`, pairs with the store in 2). A spurious return from `park`
-//!    just loops. So the node's frame outlives every access by the waker.
+//! 1. The waiter builds a `Waiter`, pushes a `WaiterPtr` to it while holding
+//!    the queue lock, and parks; the commit closure releases the queue lock.
+//! 2. A waker pops the pointer while holding the queue lock: from then on
+//!    it is the only one that may touch the node. It claims the record with
+//!    the wake state ([`WOKEN`] or [`HANDOFF`]) and wakes it; the record's
+//!    `DONE` store is its last touch.
+//! 3. The waiter returns from its wait only after `DONE`, so the node's
+//!    frame outlives every access by the waker.
 //!
 //! Must never: return from [`Waiter::wait`] before the state is set, or let
-//! a waker touch a node after storing its state.
+//! a waker touch a node after waking it.
 
-use std::cell::UnsafeCell;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicU8, Ordering};
 
-use crate::park::{park, unparker, Unparker};
+use crate::park;
 use crate::WaitReason;
 
-/// Not yet woken.
-const WAITING: u8 = 0;
 /// Woken: go and re-check (or, for queues that grant on wake, granted).
 pub(crate) const WOKEN: u8 = 1;
 /// Woken with the resource handed over directly (Go's `sudog.ticket = 1`).
@@ -40,9 +36,7 @@ pub(crate) const HANDOFF: u8 = 2;
 
 /// A wait-queue node. Lives on the waiter's stack; see the module comment.
 pub(crate) struct Waiter {
-    /// Taken by the waker (once, after popping the node).
-    unparker: UnsafeCell<Option<Unparker>>,
-    state: AtomicU8,
+    record: park::Waiter,
     /// What the waiter asks for (a semaphore weight); read by the waker
     /// while the node is still queued.
     weight: usize,
@@ -52,8 +46,7 @@ impl Waiter {
     /// A node for the current goroutine or thread.
     pub(crate) fn new(weight: usize) -> Waiter {
         Waiter {
-            unparker: UnsafeCell::new(Some(unparker())),
-            state: AtomicU8::new(WAITING),
+            record: park::Waiter::new(),
             weight,
         }
     }
@@ -64,20 +57,11 @@ impl Waiter {
         WaiterPtr(NonNull::from(self))
     }
 
-    /// Parks until a waker has set the state; returns it ([`WOKEN`] or
+    /// Parks until a waker has woken this node; returns how ([`WOKEN`] or
     /// [`HANDOFF`]). `commit` runs once the goroutine is off its stack: it
     /// releases the lock of the queue this node was just pushed to.
     pub(crate) fn wait(&self, reason: WaitReason, commit: impl FnOnce()) -> u8 {
-        park(reason, commit);
-        loop {
-            // Acquire: pairs with the Release store in `WaiterPtr::wake`, so
-            // everything the waker did before waking us is visible.
-            let s = self.state.load(Ordering::Acquire);
-            if s != WAITING {
-                return s;
-            }
-            park(reason, || {});
-        }
+        self.record.wait(reason, commit) as u8
     }
 }
 
@@ -85,10 +69,10 @@ impl Waiter {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct WaiterPtr(NonNull<Waiter>);
 
-// A `Waiter` holds an atomic, a plain `usize` and an `Unparker` (`Send`).
 // SAFETY: only whoever popped the pointer from its queue under the queue's
 // lock dereferences it, while the node is alive (its waiter cannot return
-// before the state is set); only that popper touches the fields.
+// before the record is DONE); the node's fields are an atomic wait record
+// and a plain `usize` never written after construction.
 unsafe impl Send for WaiterPtr {}
 
 impl WaiterPtr {
@@ -106,21 +90,15 @@ impl WaiterPtr {
     ///
     /// # Safety
     /// The caller must have removed this pointer from its queue (under the
-    /// queue's lock) and must call this at most once; the node is alive until
-    /// the state store below, and is not touched after it.
+    /// queue's lock) and must call this at most once; the node is not
+    /// touched after the wake.
     pub(crate) unsafe fn wake(self, how: u8) {
-        // SAFETY: we popped the node, so its waiter is still in `wait` and
-        // nobody else touches `unparker`; the frame is alive until the store.
-        let u = unsafe {
-            let w = self.0.as_ref();
-            let u = (*w.unparker.get()).take();
-            // Release: pairs with the Acquire load in `Waiter::wait`.
-            w.state.store(how, Ordering::Release);
-            u
-        };
-        // The node may be gone from here on: only the moved-out handle is used.
-        if let Some(u) = u {
-            u.unpark();
+        // SAFETY: we popped the node, so nobody else can claim it and its
+        // owner waits in `wait` until the record is DONE.
+        unsafe {
+            let record: *const park::Waiter = &self.0.as_ref().record;
+            (*record).claim_exclusive(how as usize);
+            park::Waiter::wake(record);
         }
     }
 }

@@ -1,0 +1,66 @@
+//! Checks shared by the channel test files: exactly-once delivery and
+//! the uniform choice of ready select cases.
+//!
+//! Critical values of the chi-square distribution at p = 0.001 (a check
+//! fails when the statistic exceeds them, i.e. a fair select fails it once
+//! in a thousand runs): df 1: 10.828, df 2: 13.816, df 3: 16.266.
+
+// Each test file uses a part of this module.
+#![allow(dead_code)]
+
+use weft_channels::{chan, Receiver};
+use weft_runtime::JoinHandle;
+
+const CRITICAL_P001: [f64; 4] = [0.0, 10.828, 13.816, 16.266];
+
+/// Asserts that `counts` (how often each of 2–4 always-ready cases was
+/// chosen over `trials` selects) fits a uniform choice.
+#[track_caller]
+pub fn assert_uniform(what: &str, counts: &[usize], trials: usize) {
+    assert_eq!(counts.iter().sum::<usize>(), trials);
+    let expected = trials as f64 / counts.len() as f64;
+    let x2: f64 = counts
+        .iter()
+        .map(|&c| (c as f64 - expected).powi(2) / expected)
+        .sum();
+    let crit = CRITICAL_P001[counts.len() - 1];
+    assert!(
+        x2 < crit,
+        "{what} is not uniform: counts {counts:?}, chi-square {x2:.2} >= {crit}"
+    );
+}
+
+/// A closed channel: always ready.
+pub fn closed() -> Receiver<u8> {
+    let (tx, rx) = chan(0);
+    tx.close().unwrap();
+    rx
+}
+
+/// Checks that `got` holds every value of `0..total` exactly once.
+#[track_caller]
+pub fn check_exactly_once(got: impl IntoIterator<Item = u64>, total: u64) {
+    let mut seen = vec![0u8; total as usize];
+    let mut n = 0;
+    for v in got {
+        assert!(v < total, "value {v} was never sent");
+        seen[v as usize] += 1;
+        n += 1;
+    }
+    let dup = seen.iter().position(|&c| c > 1);
+    assert_eq!(dup, None, "a value was received twice");
+    assert_eq!(n, total, "messages were lost");
+}
+
+/// Joins the producers, then gathers what every consumer received.
+#[track_caller]
+pub fn join_all(producers: Vec<JoinHandle<()>>, consumers: Vec<JoinHandle<Vec<u64>>>) -> Vec<u64> {
+    for p in producers {
+        p.join().unwrap();
+    }
+    let mut all = Vec::new();
+    for c in consumers {
+        all.extend(c.join().unwrap());
+    }
+    all
+}

@@ -1,0 +1,77 @@
+//! The registry of goroutine records (Go's `allgs`): what dumps and the
+//! deadlock report walk.
+//!
+//! Owns: the list of every G record that exists — live goroutines and
+//! recycled records waiting in free lists alike. A record is registered
+//! when it is *allocated* and unregistered when it is *freed*, not at every
+//! spawn and exit: recycling a record (the common case) touches no lock
+//! here. 64 shards, each a small slab behind a mutex.
+//!
+//! Must never: be locked on the spawn fast path, or hand out a record that
+//! has been freed (readers hold a shard lock while they look).
+
+use std::sync::atomic::Ordering;
+use std::sync::{Mutex, OnceLock};
+
+use crate::g::GPtr;
+
+const SHARDS: usize = 64;
+
+#[derive(Default)]
+struct Shard {
+    slots: Vec<Option<GPtr>>,
+    free: Vec<usize>,
+}
+
+fn registry() -> &'static [Mutex<Shard>; SHARDS] {
+    static R: OnceLock<[Mutex<Shard>; SHARDS]> = OnceLock::new();
+    R.get_or_init(|| std::array::from_fn(|_| Mutex::new(Shard::default())))
+}
+
+fn shard_of(g: GPtr) -> &'static Mutex<Shard> {
+    &registry()[(g.as_ptr() as usize / 64) % SHARDS]
+}
+
+fn lock(m: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Records a newly allocated goroutine record.
+pub(crate) fn register(g: GPtr) {
+    let mut sh = lock(shard_of(g));
+    let i = match sh.free.pop() {
+        Some(i) => {
+            sh.slots[i] = Some(g);
+            i
+        }
+        None => {
+            sh.slots.push(Some(g));
+            sh.slots.len() - 1
+        }
+    };
+    g.reg_slot.store(i, Ordering::Relaxed);
+}
+
+/// Forgets a record about to be freed.
+pub(crate) fn unregister(g: GPtr) {
+    let i = g.reg_slot.load(Ordering::Relaxed);
+    let mut sh = lock(shard_of(g));
+    if let Some(slot) = sh.slots.get_mut(i) {
+        if *slot == Some(g) {
+            *slot = None;
+            sh.free.push(i);
+        }
+    }
+}
+
+/// Calls `f` on every record, a shard at a time, with that shard locked
+/// (so no record is freed while `f` looks at it). `f` must not spawn,
+/// free a record, or block.
+pub(crate) fn for_each(mut f: impl FnMut(GPtr)) {
+    for sh in registry() {
+        let sh = lock(sh);
+        for g in sh.slots.iter().flatten() {
+            f(*g);
+        }
+    }
+}

@@ -1,0 +1,624 @@
+//! Go's `context` package: cancellation, deadlines and request-scoped
+//! values carried down a call graph.
+//!
+//! ```
+//! use std::time::Duration;
+//! use weft::context::{self, Error};
+//! use weft::select;
+//!
+//! let (ctx, _cancel) = context::with_timeout(&context::background(), Duration::from_millis(20));
+//! let outcome = select! {
+//!     recv(ctx.done()) -> _ => ctx.err(),
+//!     recv(weft::time::after(Duration::from_secs(60))) -> _ => None,
+//! };
+//! assert_eq!(outcome, Some(Error::DeadlineExceeded));
+//! assert_eq!(outcome.unwrap().to_string(), "context deadline exceeded");
+//! ```
+//!
+//! Owns: the tree of cancellable contexts. Each cancellable context has
+//! one node: its error (set once), its done channel (made on first use),
+//! its children, its deadline timer. Every node is changed only under its
+//! own lock, and no code holds two nodes' locks at once:
+//!
+//! - creating a child locks the parent: if the parent is already
+//!   cancelled the child is born cancelled with the parent's error,
+//!   otherwise the child is added to the parent's children — so a child
+//!   created while its parent is being cancelled is either in the set the
+//!   cancel takes, or sees the error;
+//! - cancelling sets the error and takes the children, the timer and the
+//!   done channel's sender under the node's lock, then (unlocked) stops
+//!   the timer, closes the done channel, cancels each child the same way
+//!   and removes the node from its parent's children.
+//!
+//! No goroutine per context: a deadline is a runtime timer
+//! (`weft::runtime::timer`) whose callback cancels the node, which only
+//! takes short locks, closes channels and cancels timers — it never
+//! parks. Cancelling releases the timer at once, so a cancelled context
+//! leaves no pending timer.
+//!
+//! Dropping a [`CancelFunc`] (its last clone) cancels its context, as Go's
+//! `defer cancel()` does; see [`CancelFunc`].
+//!
+//! Must never: hold two nodes' locks at once, park inside a timer
+//! callback, or set a node's error twice.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::fmt;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
+use std::time::{Duration, Instant};
+
+use weft_channels::{chan, never, Receiver, Sender};
+use weft_runtime::timer::{self, TimerId};
+
+/// Why a context was cancelled: what [`Context::err`] returns (Go's
+/// `context.Canceled` and `context.DeadlineExceeded`, with Go's messages).
+///
+/// ```
+/// use weft::context::Error;
+/// assert_eq!(Error::Canceled.to_string(), "context canceled");
+/// assert_eq!(Error::DeadlineExceeded.to_string(), "context deadline exceeded");
+/// assert!(Error::DeadlineExceeded.is_timeout());
+/// ```
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Error {
+    /// Cancelled by a [`CancelFunc`] (or a parent's).
+    Canceled,
+    /// Its deadline passed (or a parent's did).
+    DeadlineExceeded,
+}
+
+impl Error {
+    /// `true` for `DeadlineExceeded` (Go's `Timeout()` method).
+    pub fn is_timeout(&self) -> bool {
+        *self == Error::DeadlineExceeded
+    }
+
+    fn code(self) -> u8 {
+        match self {
+            Error::Canceled => CANCELED,
+            Error::DeadlineExceeded => DEADLINE,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Error::Canceled => "context canceled",
+            Error::DeadlineExceeded => "context deadline exceeded",
+        })
+    }
+}
+
+impl std::error::Error for Error {}
+
+const LIVE: u8 = 0;
+const CANCELED: u8 = 1;
+const DEADLINE: u8 = 2;
+
+/// A context: a cancellation signal, an optional deadline and values,
+/// handed down a call graph (Go's `context.Context`). Cheap to clone;
+/// `Send + Sync`.
+///
+/// Contexts form a tree: each is derived from a parent by [`with_cancel`],
+/// [`with_timeout`], [`with_deadline`] or [`with_value`], starting from
+/// [`background`]. Cancelling a context cancels all of its descendants.
+///
+/// ```
+/// use weft::context;
+/// let (parent, cancel) = context::with_cancel(&context::background());
+/// let (child, _child_cancel) = context::with_cancel(&parent);
+/// let waiter = weft::go!(move || {
+///     for _ in &child.done() {} // Go's <-ctx.Done()
+///     child.err()
+/// });
+/// cancel.cancel();
+/// assert_eq!(waiter.join().unwrap(), Some(context::Error::Canceled));
+/// ```
+#[derive(Clone)]
+pub struct Context(Option<Arc<Frame>>);
+
+/// One derivation step.
+struct Frame {
+    parent: Context,
+    kind: Kind,
+    /// The nearest cancellable node, this frame's own or an ancestor's.
+    node: Option<Arc<Node>>,
+    deadline: Option<Instant>,
+}
+
+enum Kind {
+    Cancel,
+    Deadline,
+    Value(&'static str, Box<dyn Any + Send + Sync>),
+}
+
+/// A cancellable context's shared state.
+struct Node {
+    /// `LIVE`, `CANCELED` or `DEADLINE`; written once, under `state`'s
+    /// lock, read without it.
+    err: AtomicU8,
+    state: Mutex<NodeState>,
+    /// The parent's node, to leave its children when cancelled first.
+    parent: Weak<Node>,
+}
+
+struct NodeState {
+    /// The done channel, made by the first `done()` (Go makes it lazily
+    /// too); the sender is dropped — closing it — on cancel.
+    done: Option<(Sender<()>, Receiver<()>)>,
+    /// Live children, by address.
+    children: HashMap<usize, Arc<Node>, BuildAddrHasher>,
+    timer: Option<TimerId>,
+}
+
+impl Node {
+    fn lock(&self) -> MutexGuard<'_, NodeState> {
+        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn key(self: &Arc<Self>) -> usize {
+        Arc::as_ptr(self) as usize
+    }
+
+    fn err(&self) -> Option<Error> {
+        // Acquire: pairs with the Release store in `cancel`.
+        match self.err.load(Ordering::Acquire) {
+            CANCELED => Some(Error::Canceled),
+            DEADLINE => Some(Error::DeadlineExceeded),
+            _ => None,
+        }
+    }
+
+    /// A node under `parent` (`None`: under a context that is never
+    /// cancelled). Born cancelled if the parent already is.
+    fn new(parent: Option<&Arc<Node>>) -> Arc<Node> {
+        let node = Arc::new(Node {
+            err: AtomicU8::new(LIVE),
+            state: Mutex::new(NodeState {
+                done: None,
+                children: HashMap::default(),
+                timer: None,
+            }),
+            parent: parent.map_or_else(Weak::new, Arc::downgrade),
+        });
+        if let Some(p) = parent {
+            let mut ps = p.lock();
+            match p.err() {
+                Some(e) => {
+                    drop(ps);
+                    node.cancel(e);
+                }
+                None => {
+                    ps.children.insert(node.key(), node.clone());
+                }
+            }
+        }
+        node
+    }
+
+    /// Cancels this node and its whole subtree with `err` (a no-op if it
+    /// is already cancelled), and leaves its parent's children.
+    fn cancel(self: &Arc<Self>, err: Error) {
+        if !self.cancel_one(err) {
+            return;
+        }
+        if let Some(p) = self.parent.upgrade() {
+            p.lock().children.remove(&self.key());
+        }
+    }
+
+    /// Cancels this node and its subtree, iteratively (a deep chain must
+    /// not overflow a goroutine's stack). Returns whether it was live.
+    fn cancel_one(self: &Arc<Self>, err: Error) -> bool {
+        let mut stack = vec![self.clone()];
+        let mut first = true;
+        while let Some(n) = stack.pop() {
+            let (done, children, timer) = {
+                let mut st = n.lock();
+                if n.err.load(Ordering::Relaxed) != LIVE {
+                    if first {
+                        return false;
+                    }
+                    continue;
+                }
+                // Release: a goroutine that sees the done channel closed,
+                // or this value, also sees everything before the cancel.
+                n.err.store(err.code(), Ordering::Release);
+                (
+                    st.done.take(),
+                    std::mem::take(&mut st.children),
+                    st.timer.take(),
+                )
+            };
+            first = false;
+            if let Some(t) = timer {
+                timer::cancel(&t);
+            }
+            drop(done); // the only sender: closes the done channel
+            stack.extend(children.into_values());
+        }
+        true
+    }
+
+    /// A receiver of the done channel: made on first use, or the shared
+    /// closed one once cancelled.
+    fn done(&self) -> Receiver<()> {
+        let mut st = self.lock();
+        if self.err().is_some() {
+            return closed();
+        }
+        st.done.get_or_insert_with(|| chan(0)).1.clone()
+    }
+
+    /// Arms the deadline timer of a fresh node.
+    fn arm(self: &Arc<Self>, at: Instant) {
+        if self.err().is_some() {
+            return; // born cancelled
+        }
+        if at <= Instant::now() {
+            self.cancel(Error::DeadlineExceeded);
+            return;
+        }
+        let weak = Arc::downgrade(self);
+        let id = timer::add(at, move || {
+            if let Some(n) = weak.upgrade() {
+                n.cancel(Error::DeadlineExceeded);
+            }
+        });
+        let mut st = self.lock();
+        if self.err().is_some() {
+            // Cancelled (by the parent) while the timer was being added.
+            drop(st);
+            timer::cancel(&id);
+        } else {
+            st.timer = Some(id);
+        }
+    }
+}
+
+/// The done channel of every context cancelled before its first `done()`
+/// (Go's `closedchan`).
+fn closed() -> Receiver<()> {
+    static CLOSED: OnceLock<Receiver<()>> = OnceLock::new();
+    CLOSED
+        .get_or_init(|| {
+            let (tx, rx) = chan(0);
+            drop(tx);
+            rx
+        })
+        .clone()
+}
+
+/// Children are keyed by their node's address: a multiplicative hash
+/// (Fibonacci hashing) is all such a key needs, and SipHash costs more
+/// than the rest of creating a context.
+#[derive(Clone, Copy, Default)]
+struct BuildAddrHasher;
+
+#[derive(Default)]
+struct AddrHasher(u64);
+
+impl BuildHasher for BuildAddrHasher {
+    type Hasher = AddrHasher;
+    fn build_hasher(&self) -> AddrHasher {
+        AddrHasher(0)
+    }
+}
+
+impl Hasher for AddrHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+        }
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (n as u64).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    }
+}
+
+/// The root context: never cancelled, no deadline, no values (Go's
+/// `context.Background()`; there is no separate `TODO`).
+///
+/// ```
+/// let bg = weft::context::background();
+/// assert_eq!(bg.err(), None);
+/// assert_eq!(bg.deadline(), None);
+/// assert!(bg.done().try_recv().is_err()); // never ready
+/// ```
+pub fn background() -> Context {
+    Context(None)
+}
+
+/// Cancels a context made by [`with_cancel`], [`with_timeout`] or
+/// [`with_deadline`] (Go's `context.CancelFunc`). Clone it to cancel from
+/// several places; cancelling again is a no-op.
+///
+/// **Dropping the last clone cancels the context** (with
+/// [`Error::Canceled`], unless it was cancelled already), as Go's
+/// `defer cancel()` would. Go leaks a context whose cancel function is
+/// lost (`go vet` warns about it); here the drop releases the deadline
+/// timer and the parent's reference instead, and nothing can wait for a
+/// cancel that can no longer happen. So keep the `CancelFunc` alive for as
+/// long as the context should live — `let (ctx, _cancel) = ...` keeps it to
+/// the end of the scope; `let (ctx, _) = ...` cancels at once.
+///
+/// ```
+/// use weft::context;
+/// let (ctx, cancel) = context::with_cancel(&context::background());
+/// drop(cancel);
+/// assert_eq!(ctx.err(), Some(context::Error::Canceled));
+/// ```
+#[derive(Clone)]
+pub struct CancelFunc(Arc<CancelOnDrop>);
+
+struct CancelOnDrop(Arc<Node>);
+
+impl Drop for CancelOnDrop {
+    fn drop(&mut self) {
+        self.0.cancel(Error::Canceled);
+    }
+}
+
+impl CancelFunc {
+    /// Cancels the context and every context derived from it: their
+    /// `done()` channels close and `err()` becomes `Some(Canceled)`
+    /// (unless already cancelled). Safe to call from many goroutines at
+    /// once.
+    ///
+    /// ```
+    /// use weft::context;
+    /// let (ctx, cancel) = context::with_cancel(&context::background());
+    /// cancel.cancel();
+    /// cancel.cancel(); // no-op
+    /// assert!(ctx.done().recv().is_err()); // closed
+    /// ```
+    pub fn cancel(&self) {
+        (self.0).0.cancel(Error::Canceled);
+    }
+}
+
+impl fmt::Debug for CancelFunc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelFunc")
+            .field("cancelled", &(self.0).0.err().is_some())
+            .finish()
+    }
+}
+
+fn derive(parent: &Context, kind: Kind, deadline: Option<Instant>) -> (Context, CancelFunc) {
+    let node = Node::new(parent.node());
+    let ctx = Context(Some(Arc::new(Frame {
+        parent: parent.clone(),
+        kind,
+        node: Some(node.clone()),
+        deadline,
+    })));
+    (ctx, CancelFunc(Arc::new(CancelOnDrop(node))))
+}
+
+/// A child of `parent` that is cancelled by the returned [`CancelFunc`]
+/// or when `parent` is (Go's `context.WithCancel`). If `parent` is
+/// already cancelled, so is the child.
+///
+/// ```
+/// use weft::context;
+/// let (ctx, cancel) = context::with_cancel(&context::background());
+/// assert_eq!(ctx.err(), None);
+/// cancel.cancel();
+/// assert_eq!(ctx.err(), Some(context::Error::Canceled));
+/// ```
+pub fn with_cancel(parent: &Context) -> (Context, CancelFunc) {
+    let deadline = parent.deadline();
+    derive(parent, Kind::Cancel, deadline)
+}
+
+/// A child of `parent` that is cancelled with
+/// [`Error::DeadlineExceeded`] at `deadline`, by the returned
+/// [`CancelFunc`], or when `parent` is (Go's `context.WithDeadline`). A
+/// deadline later than the parent's changes nothing (the parent's comes
+/// first); one already past gives a context born cancelled.
+///
+/// ```
+/// use std::time::{Duration, Instant};
+/// use weft::context;
+/// let at = Instant::now() + Duration::from_millis(5);
+/// let (ctx, _cancel) = context::with_deadline(&context::background(), at);
+/// assert_eq!(ctx.deadline(), Some(at));
+/// let _ = ctx.done().recv(); // closed at the deadline
+/// assert_eq!(ctx.err(), Some(context::Error::DeadlineExceeded));
+/// ```
+pub fn with_deadline(parent: &Context, deadline: Instant) -> (Context, CancelFunc) {
+    if parent.deadline().is_some_and(|d| d <= deadline) {
+        return with_cancel(parent);
+    }
+    let (ctx, cancel) = derive(parent, Kind::Deadline, Some(deadline));
+    if let Some(n) = ctx.node() {
+        n.arm(deadline);
+    }
+    (ctx, cancel)
+}
+
+/// `with_deadline(parent, now + timeout)` (Go's `context.WithTimeout`).
+///
+/// ```
+/// use std::time::Duration;
+/// use weft::context;
+/// let (ctx, cancel) = context::with_timeout(&context::background(), Duration::from_secs(60));
+/// assert!(ctx.deadline().is_some());
+/// cancel.cancel(); // releases the timer at once
+/// assert_eq!(ctx.err(), Some(context::Error::Canceled));
+/// ```
+pub fn with_timeout(parent: &Context, timeout: Duration) -> (Context, CancelFunc) {
+    match Instant::now().checked_add(timeout) {
+        Some(at) => with_deadline(parent, at),
+        None => with_cancel(parent),
+    }
+}
+
+/// A child of `parent` that carries `value` under `key` (Go's
+/// `context.WithValue`); everything else comes from `parent`. Use it for
+/// request-scoped data, not for optional parameters.
+///
+/// ```
+/// use weft::context;
+/// let ctx = context::with_value(&context::background(), "userID", "jane".to_string());
+/// let ctx = context::with_value(&ctx, "authToken", 123u32);
+/// assert_eq!(ctx.value::<String>("userID").map(String::as_str), Some("jane"));
+/// assert_eq!(ctx.value::<u32>("authToken"), Some(&123));
+/// assert_eq!(ctx.value::<u32>("missing"), None);
+/// ```
+pub fn with_value<V: Any + Send + Sync>(parent: &Context, key: &'static str, value: V) -> Context {
+    Context(Some(Arc::new(Frame {
+        parent: parent.clone(),
+        kind: Kind::Value(key, Box::new(value)),
+        node: parent.node().cloned(),
+        deadline: parent.deadline(),
+    })))
+}
+
+impl Context {
+    fn node(&self) -> Option<&Arc<Node>> {
+        self.0.as_ref()?.node.as_ref()
+    }
+
+    /// Whether anything can ever cancel this context (`false` for
+    /// [`background`] and values over it).
+    pub(crate) fn can_be_cancelled(&self) -> bool {
+        self.node().is_some()
+    }
+
+    /// A channel that is closed when this context is cancelled (Go's
+    /// `ctx.Done()`): a `recv` on it returns `Err` then, and `for _ in
+    /// &ctx.done() {}` ends. Use it in `select!` beside other work. For a
+    /// context that can never be cancelled ([`background`], and values
+    /// over it) it is never ready, like Go's nil channel.
+    ///
+    /// Do not close it yourself (a `Receiver` can close its channel): that
+    /// would look like a cancellation with no `err()`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::{context, select};
+    /// let (ctx, cancel) = context::with_cancel(&context::background());
+    /// let (tx, rx) = weft::chan::<u32>(0);
+    /// let worker = weft::go!(move || {
+    ///     let mut n = 0;
+    ///     loop {
+    ///         select! {
+    ///             recv(ctx.done()) -> _ => return n,
+    ///             send(tx, n) -> _ => n += 1,
+    ///         }
+    ///     }
+    /// });
+    /// assert_eq!(rx.recv(), Ok(0));
+    /// assert_eq!(rx.recv(), Ok(1));
+    /// cancel.cancel();
+    /// assert!(worker.join().unwrap() >= 2);
+    /// ```
+    pub fn done(&self) -> Receiver<()> {
+        match self.node() {
+            Some(n) => n.done(),
+            None => never(),
+        }
+    }
+
+    /// `None` while the context is live; after cancellation, why (Go's
+    /// `ctx.Err()`). Once `done()` is closed this is `Some`.
+    ///
+    /// ```
+    /// let bg = weft::context::background();
+    /// assert_eq!(bg.err(), None);
+    /// ```
+    pub fn err(&self) -> Option<Error> {
+        self.node().and_then(|n| n.err())
+    }
+
+    /// When this context will be cancelled by a deadline, its own or an
+    /// ancestor's, whichever is first (Go's `ctx.Deadline()`).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use weft::context;
+    /// let (outer, _c1) = context::with_timeout(&context::background(), Duration::from_secs(1));
+    /// let (inner, _c2) = context::with_timeout(&outer, Duration::from_secs(60));
+    /// assert_eq!(inner.deadline(), outer.deadline()); // the earlier one
+    /// ```
+    pub fn deadline(&self) -> Option<Instant> {
+        self.0.as_ref()?.deadline
+    }
+
+    /// The value stored under `key` by the nearest [`with_value`] on the
+    /// way to the root (Go's `ctx.Value(key)`), if it is a `V`. A nearer
+    /// value of another type under the same key shadows it (`None`).
+    ///
+    /// ```
+    /// use weft::context;
+    /// let ctx = context::with_value(&context::background(), "n", 1u8);
+    /// let ctx = context::with_value(&ctx, "n", 2u8);
+    /// assert_eq!(ctx.value::<u8>("n"), Some(&2));
+    /// assert_eq!(ctx.value::<i64>("n"), None);
+    /// ```
+    pub fn value<V: Any>(&self, key: &str) -> Option<&V> {
+        let mut cur = self.0.as_deref();
+        while let Some(f) = cur {
+            if let Kind::Value(k, v) = &f.kind {
+                if *k == key {
+                    return v.downcast_ref::<V>();
+                }
+            }
+            cur = f.parent.0.as_deref();
+        }
+        None
+    }
+}
+
+impl Drop for Frame {
+    /// Unlinks the chain of parents this frame was the last owner of one
+    /// by one: a deep chain must not recurse (and overflow a goroutine's
+    /// stack) when it is dropped.
+    fn drop(&mut self) {
+        let mut next = self.parent.0.take();
+        while let Some(frame) = next {
+            match Arc::try_unwrap(frame) {
+                Ok(mut f) => next = f.parent.0.take(),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+impl Default for Context {
+    /// [`background`].
+    fn default() -> Self {
+        background()
+    }
+}
+
+impl fmt::Debug for Context {
+    /// Go's `String()`: the chain of derivations, e.g.
+    /// `context.Background.WithCancel.WithValue(key)`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut names = Vec::new();
+        let mut cur = self.0.as_deref();
+        while let Some(fr) = cur {
+            names.push(match &fr.kind {
+                Kind::Cancel => "WithCancel".to_string(),
+                Kind::Deadline => "WithDeadline".to_string(),
+                Kind::Value(k, _) => format!("WithValue({k})"),
+            });
+            cur = fr.parent.0.as_deref();
+        }
+        f.write_str("context.Background")?;
+        for n in names.iter().rev() {
+            write!(f, ".{n}")?;
+        }
+        Ok(())
+    }
+}
