@@ -2,7 +2,7 @@
 //!
 //! Ported: TestStopTheWorldDeadlock (without its `runtime.GC()` loop),
 //! TestYieldProgress, TestGoroutineParallelism, TestGoroutineParallelism2
-//! (its variant without the netpoller), TestTimerFairness,
+//! (its netpoll variants with a `weft::net` listener), TestTimerFairness,
 //! TestTimerFairness2 (Go's empty `syscall.Read` is a `weft::blocking`
 //! call), TestPreemption, TestNumGoroutine (Go's `runtime.Stack` is
 //! `weft::dump_goroutines()`), TestPingPongHog, TestPreemptionAfterSyscall
@@ -18,15 +18,14 @@
 //! TestYieldLocked, TestBlockLocked, TestLockOSThreadNesting,
 //! TestLockOSThreadExit, TestLockOSThreadAvoidsStatePropagation,
 //! TestLockOSThreadTemplateThreadRace, TestLockOSThreadVgetrandom.
-//! Follows when the netpoller (`weft::net`) lands: the netpoll variants of
-//! TestGoroutineParallelism2, TestNetpollBreak.
 //!
 //! Not ported: TestPreemptionGC, TestGCFairness, TestGCFairness2,
 //! TestPreemptSplitBig (they need a GC or Go's stack-split checks),
 //! TestAsyncPreempt (asynchronous preemption of a loop without calls: weft
 //! does not preempt), TestSchedLocalQueue, TestSchedLocalQueueSteal,
-//! TestSchedLocalQueueEmpty, TestStealOrder, TestGetgThreadSwitch (Go's
-//! internal run queue and `getg`, exported only to its own tests),
+//! TestSchedLocalQueueEmpty, TestStealOrder, TestGetgThreadSwitch,
+//! TestNetpollBreak (Go's internal run queue, `getg` and netpoll calls,
+//! exported only to its own tests),
 //! TestTraceSTW, TestTraceGCSTW, TestMexitSTW (Go's execution-trace format
 //! and stop-the-world; weft has neither). The benchmarks belong in
 //! sched-bench.
@@ -126,33 +125,43 @@ fn goroutine_parallelism() {
     });
 }
 
-/// Go's `testGoroutineParallelism2(t, load=true, netpoll=false)`: Ms that
-/// just went idle must wake for nested spawns.
-#[test]
-fn goroutine_parallelism2() {
+/// Go's `testGoroutineParallelism2`: as [`goroutine_parallelism`], with
+/// the goroutines spawned nested; with `load`, Ms that just went idle must
+/// wake for them; with `netpoll`, a listening socket keeps the netpoller
+/// active (it affects how idle Ms wait).
+fn goroutine_parallelism2_(load: bool, netpoll: bool) {
     const P: u32 = 4;
     const N: u32 = 10;
-    common::run_alone(|| {
+    common::run_alone(move || {
         let _procs = MaxProcs::set(P as usize);
+        let mut listeners = Vec::new(); // Go: `defer ln.Close()` in the loop
         for _ in 0..N {
-            // Create P goroutines and wait until they all run. When we run
-            // the actual test below, worker threads running the goroutines
-            // will start parking.
-            let (done, done_rx) = chan::<bool>(0);
-            let x = Arc::new(AtomicU32::new(0));
-            for _ in 0..P {
-                let (x, done) = (x.clone(), done.clone());
-                weft::go!(move || {
-                    if x.fetch_add(1, Ordering::SeqCst) + 1 == P {
-                        done.send(true).unwrap();
-                        return;
-                    }
-                    while x.load(Ordering::SeqCst) != P {
-                        std::hint::spin_loop();
-                    }
-                });
+            if load {
+                // Create P goroutines and wait until they all run. When we
+                // run the actual test below, worker threads running the
+                // goroutines will start parking.
+                let (done, done_rx) = chan::<bool>(0);
+                let x = Arc::new(AtomicU32::new(0));
+                for _ in 0..P {
+                    let (x, done) = (x.clone(), done.clone());
+                    weft::go!(move || {
+                        if x.fetch_add(1, Ordering::SeqCst) + 1 == P {
+                            done.send(true).unwrap();
+                            return;
+                        }
+                        while x.load(Ordering::SeqCst) != P {
+                            std::hint::spin_loop();
+                        }
+                    });
+                }
+                done_rx.recv().unwrap();
             }
-            done_rx.recv().unwrap();
+            if netpoll {
+                // Enable netpoller, affects scheduler behavior.
+                if let Ok(ln) = weft::net::TcpListener::bind("127.0.0.1:0") {
+                    listeners.push(ln);
+                }
+            }
 
             let (done, done_rx) = chan::<bool>(0);
             let x = Arc::new(AtomicU32::new(0));
@@ -175,6 +184,14 @@ fn goroutine_parallelism2() {
             }
         }
     });
+}
+
+/// Go runs (load, netpoll) = (true, false), (false, true), (true, true).
+#[test]
+fn goroutine_parallelism2() {
+    goroutine_parallelism2_(true, false);
+    goroutine_parallelism2_(false, true);
+    goroutine_parallelism2_(true, true);
 }
 
 /// A timer fires even while two goroutines keep a channel busy.
@@ -307,8 +324,11 @@ fn num_goroutine() {
 /// 1,000x more work per turn. Both pairs should hand off the P within a
 /// time slice to their buddy, so their counts stay within a factor of 20
 /// (if the scheduler isn't working right, the gap is ~1000x).
+///
+/// Issue 20 measured 1,006 here; at dc2bec5 this port saw 70–1,036. Since
+/// main's 7c10505 and 0859293 (a slice that runs out rotates the P's queue;
+/// runnext hand-offs) it passes: 0.66–2.8 under both spawn policies.
 #[test]
-#[ignore = "fails until a readied goroutine inherits the time slice of the one that readied it (runnext): issue 20, scheduler fix pending"]
 fn ping_pong_hog() {
     let (hog, light) = common::run_alone(|| {
         let _procs = MaxProcs::set(1);
