@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test suite: every crate's tests once, then the scheduler-sensitive
-# tests again under both spawn policies and under maxprocs 1 and 2.
+# tests (and Go's own, tests/golang) again under both spawn policies and
+# under maxprocs 1 and 2.
 # Release mode: the scale tests (a million goroutines) need it.
 # `./test.sh asan` runs the suite under AddressSanitizer instead (nightly
 # toolchain): scripts/asan.sh, explained in docs/stacks.md.
@@ -19,5 +20,9 @@ for spawn in continuation child; do
       -p weft-channels --test matrix --test chan_races --test chan_dyn_select
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
       -p weft --test lib_context --test lib_errgroup --test lib_patterns
+    # Go's own tests (tests/golang), without the slow_* ones: those ran
+    # once above.
+    WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
+      -p weft --test golang -- --skip slow_
   done
 done
