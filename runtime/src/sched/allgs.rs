@@ -64,6 +64,21 @@ pub(crate) fn unregister(g: GPtr) {
     }
 }
 
+/// Calls `f` on the record at `addr` if it is one (still registered),
+/// with its shard locked so it cannot be freed meanwhile. For looking up a
+/// record known only by an address that may be stale (sysmon's view of
+/// what an M runs).
+pub(crate) fn with_addr<R>(addr: usize, f: impl FnOnce(GPtr) -> R) -> Option<R> {
+    let sh = lock(&registry()[(addr / 64) % SHARDS]);
+    let g = sh
+        .slots
+        .iter()
+        .flatten()
+        .find(|g| g.as_ptr() as usize == addr)
+        .copied()?;
+    Some(f(g))
+}
+
 /// Calls `f` on every record, a shard at a time, with that shard locked
 /// (so no record is freed while `f` looks at it). `f` must not spawn,
 /// free a record, or block.
