@@ -443,11 +443,11 @@ pub(crate) struct G {
     spawn_site: AtomicPtr<Location<'static>>,
     /// Nanoseconds on the coarse clock when the current wait began.
     wait_since: AtomicU64,
-    /// Set at allocation, never changed: records with a name or a
-    /// non-default stack size are freed, not recycled.
-    name: Option<Box<str>>,
-    /// Requested stack size, or `None` for the runtime default.
-    stack_size: Option<usize>,
+    /// A name and a non-default stack size, set at allocation and never
+    /// changed: records that have them are freed, not recycled. Boxed, so
+    /// the common record (neither) is smaller: a million parked goroutines
+    /// pay for this pointer, not for the fields.
+    extra: Option<Box<Extra>>,
     pub life: Life,
     /// How to wake the joiner, valid while `Life` has `JOIN_WAITING`: its
     /// wait record and the function that wakes it (the layer above the
@@ -457,12 +457,10 @@ pub(crate) struct G {
     /// Drops the result stored in `result`, whatever its type (set with it).
     result_drop: UnsafeCell<unsafe fn(&G)>,
     /// Where this G sits in the goroutine registry (`dump.rs`).
-    pub reg_slot: std::sync::atomic::AtomicUsize,
-    /// `lock_os_thread` nesting (Go's `lockedExt`); only the goroutine
-    /// itself writes it. Zero at every spawn: a goroutine that exits locked
-    /// clears it on its way out (`sched::worker::exit_g`).
-    lock_depth: AtomicU32,
-    /// While `lock_depth > 0`: the M this goroutine is wired to (an
+    /// (`u32`: with the three one-byte words above it fills one word; the
+    /// registry never holds 4 G records.)
+    pub reg_slot: AtomicU32,
+    /// While locked (`lock_os_thread`): the M this goroutine is wired to (an
     /// erased `&'static sched::m::MLocal`; Go's `lockedm`). Read by any M
     /// that takes the goroutine from a run queue, which then hands it and
     /// its own P to that M. Null otherwise: one relaxed load in `execute`.
@@ -474,6 +472,15 @@ pub(crate) struct G {
     locals: UnsafeCell<*mut ()>,
 }
 
+#[cfg(test)]
+#[test]
+fn a_record_is_small() {
+    // A million parked goroutines each pay for one: keep it small (issue 14's memory goal is 4.2 KB per parked goroutine, and the
+    // stack's first page takes 4 KB of that).
+    let n = std::mem::size_of::<G>();
+    assert!(n <= 176, "G is {n} bytes");
+}
+
 // SAFETY: the non-`Sync` fields are `coro` (touched only by the M that owns
 // the G, coro.rs invariant 1), `joiner` (written by the one joiner before it
 // sets JOIN_WAITING with release, read by the finisher after acquiring it),
@@ -483,6 +490,12 @@ pub(crate) struct G {
 unsafe impl Sync for G {}
 // SAFETY: as above; nothing in a G is tied to the thread that made it.
 unsafe impl Send for G {}
+
+/// The rare parts of a record (see `G::extra`).
+struct Extra {
+    name: Option<Box<str>>,
+    stack_size: Option<usize>,
+}
 
 /// A raw handle to a goroutine record: what run queues, `runnext` and wait
 /// records hold. Copying it takes no reference (see the module comment).
@@ -541,8 +554,8 @@ impl G {
             id: AtomicU64::new(0),
             spawn_site: AtomicPtr::new(ptr::null_mut()),
             wait_since: AtomicU64::new(0),
-            name,
-            stack_size,
+            extra: (name.is_some() || stack_size.is_some())
+                .then(|| Box::new(Extra { name, stack_size })),
             life: Life::new(),
             joiner: UnsafeCell::new(Joiner {
                 record: ptr::null(),
@@ -550,8 +563,7 @@ impl G {
             }),
             result: ResultSlot(UnsafeCell::new(MaybeUninit::uninit())),
             result_drop: UnsafeCell::new(no_result),
-            reg_slot: std::sync::atomic::AtomicUsize::new(usize::MAX),
-            lock_depth: AtomicU32::new(0),
+            reg_slot: AtomicU32::new(u32::MAX),
             locked_m: AtomicPtr::new(ptr::null_mut()),
             locals: UnsafeCell::new(ptr::null_mut()),
         });
@@ -578,7 +590,7 @@ impl G {
     /// plain records: a name or a custom stack size stay with one
     /// goroutine).
     pub fn recyclable(&self) -> bool {
-        self.name.is_none() && self.stack_size.is_none()
+        self.extra.is_none()
     }
 
     pub fn id(&self) -> GoId {
@@ -586,11 +598,12 @@ impl G {
     }
 
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.extra.as_ref()?.name.as_deref()
     }
 
+    /// The requested stack size, or `None` for the runtime default.
     pub fn stack_size(&self) -> Option<usize> {
-        self.stack_size
+        self.extra.as_ref()?.stack_size
     }
 
     pub fn spawn_site(&self) -> Option<&'static Location<'static>> {
@@ -629,18 +642,6 @@ impl G {
     /// When the current wait began, on the coarse clock.
     pub fn wait_since(&self) -> u64 {
         self.wait_since.load(Ordering::Relaxed)
-    }
-
-    /// How many `lock_os_thread` calls are not yet undone (goroutine only).
-    #[inline]
-    pub fn lock_depth(&self) -> u32 {
-        self.lock_depth.load(Ordering::Relaxed)
-    }
-
-    /// Sets the `lock_os_thread` nesting (the goroutine itself, or its M
-    /// as it exits).
-    pub fn set_lock_depth(&self, n: u32) {
-        self.lock_depth.store(n, Ordering::Relaxed);
     }
 
     /// The M this goroutine is locked to (erased), or null: one relaxed

@@ -49,12 +49,13 @@ pub(crate) fn register(g: GPtr) {
             sh.slots.len() - 1
         }
     };
+    let i = u32::try_from(i).unwrap_or_else(|_| crate::throw("goroutine registry shard overflow"));
     g.reg_slot.store(i, Ordering::Relaxed);
 }
 
 /// Forgets a record about to be freed.
 pub(crate) fn unregister(g: GPtr) {
-    let i = g.reg_slot.load(Ordering::Relaxed);
+    let i = g.reg_slot.load(Ordering::Relaxed) as usize;
     let mut sh = lock(shard_of(g));
     if let Some(slot) = sh.slots.get_mut(i) {
         if *slot == Some(g) {

@@ -1,7 +1,7 @@
 //! Goroutines wired to one OS thread (Go's `LockOSThread`).
 //!
-//! Owns: the wiring between a goroutine and its M (`G::lock_depth`,
-//! `G::locked_m`, `MLocal::locked`) and the three hand-overs it needs,
+//! Owns: the wiring between a goroutine and its M (`G::locked_m`,
+//! `MLocal::locked`, `MLocal::lock_depth`) and the three hand-overs it needs,
 //! after Go's `lockOSThread`, `stoplockedm`, `startlockedm` and the locked
 //! branch of `goexit0`:
 //!
@@ -41,11 +41,11 @@ use crate::g::GPtr;
 /// its M, possibly inside `blocking`).
 pub(crate) fn lock(g: GPtr) {
     let Some(m) = current_m() else { return };
-    let depth = g.lock_depth();
+    let depth = m.lock_depth.get();
     let Some(next) = depth.checked_add(1) else {
         panic!("weft::lock_os_thread: nested more than {} times", u32::MAX);
     };
-    g.set_lock_depth(next);
+    m.lock_depth.set(next);
     if depth == 0 {
         g.set_locked_m((m as *const MLocal).cast());
         m.locked.set(Locked::To(g));
@@ -55,16 +55,16 @@ pub(crate) fn lock(g: GPtr) {
 /// `unlock_os_thread` on the running goroutine `g`. Unbalanced calls do
 /// nothing (Go's rule).
 pub(crate) fn unlock(g: GPtr) {
-    let depth = g.lock_depth();
-    if depth == 0 {
+    // Not locked: nothing to undo. Locked: we run on the wired M.
+    if g.locked_m().is_null() {
         return;
     }
-    g.set_lock_depth(depth - 1);
+    let Some(m) = current_m() else { return };
+    let depth = m.lock_depth.get();
+    m.lock_depth.set(depth - 1);
     if depth == 1 {
         g.set_locked_m(ptr::null());
-        if let Some(m) = current_m() {
-            m.locked.set(Locked::No);
-        }
+        m.locked.set(Locked::No);
     }
 }
 
@@ -110,7 +110,7 @@ pub(crate) fn hand_to_locked_m(
 /// be recycled next) and mark the M to exit.
 pub(crate) fn unwire_exited(m: &'static MLocal, g: GPtr) {
     g.set_locked_m(ptr::null());
-    g.set_lock_depth(0);
+    m.lock_depth.set(0);
     m.locked.set(Locked::Exit);
 }
 

@@ -8,6 +8,12 @@
 //! kernel (`/proc/self/task/TID/stat`): sleeping means a blocking call made
 //! outside `weft::blocking` or a std lock, running means a long loop.
 //!
+//! A thread the kernel calls runnable ('R') is reported only if it was on
+//! a CPU for at least half the time since sysmon probed it half-way to the
+//! threshold (`/proc/self/task/TID/schedstat`): on a loaded machine a
+//! goroutine that does reach scheduling points can have its thread
+//! descheduled for tens of milliseconds, and that is not its fault.
+//!
 //! Each stretch is reported once; after [`MAX_REPORTS`] reports the rest
 //! of the process's are counted, not printed.
 //!
@@ -24,9 +30,32 @@ const MAX_REPORTS: u32 = 16;
 
 static REPORTS: AtomicU32 = AtomicU32::new(0);
 
+/// Nanoseconds thread `tid` of this process has spent on a CPU.
+pub(super) fn cpu_ns(tid: i32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/self/task/{tid}/schedstat")).ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
 /// Reports the goroutine `m` runs, which has held the thread `held_ns`
-/// (the stretch numbered `seq`). Called by sysmon only.
-pub(super) fn report(m: &MShared, seq: u64, held_ns: u64) {
+/// (the stretch numbered `seq`), if it was not merely descheduled since
+/// `probe` (stretch, time, CPU time) was taken at `now`-relative time.
+/// Returns whether the stretch is done with (reported, or gone). Called
+/// by sysmon only.
+pub(super) fn report(
+    m: &MShared,
+    seq: u64,
+    held_ns: u64,
+    probe: (u64, u64, u64, u64),
+    now: u64,
+) -> bool {
+    let state = thread_state(m.tid);
+    if state == Some('R') {
+        let (_, at, cpu0, _) = probe;
+        let on_cpu = cpu_ns(m.tid).unwrap_or(u64::MAX).saturating_sub(cpu0);
+        if on_cpu < now.saturating_sub(at) / 2 {
+            return false; // the OS did not run it: look again next pass
+        }
+    }
     let addr = m.running.load(Ordering::Relaxed);
     let who = allgs::with_addr(addr, |g| {
         let name = g.name().map(|n| format!(" [{n}]")).unwrap_or_default();
@@ -37,21 +66,23 @@ pub(super) fn report(m: &MShared, seq: u64, held_ns: u64) {
     });
     // The goroutine may have switched since sysmon looked: then this is
     // not the stretch it measured.
-    let Some((id, name, site)) = who else { return };
+    let Some((id, name, site)) = who else {
+        return true;
+    };
     if m.run_seq.load(Ordering::Acquire) != seq {
-        return;
+        return true;
     }
     let n = REPORTS.fetch_add(1, Ordering::Relaxed);
     if n > MAX_REPORTS {
-        return;
+        return true;
     }
     if n == MAX_REPORTS {
         eprintln!(
             "weft: further long-run reports are suppressed (WEFT_DEBUG=longrun=0 turns them off)"
         );
-        return;
+        return true;
     }
-    let what = match thread_state(m.tid) {
+    let what = match state {
         Some('R') => {
             "its thread is running: a long loop? call weft::yield_now() in it, or move it to \
              weft::blocking"
@@ -69,6 +100,7 @@ pub(super) fn report(m: &MShared, seq: u64, held_ns: u64) {
         m.id,
         held_ns / 1_000_000
     );
+    true
 }
 
 /// The kernel's one-letter state of thread `tid` of this process.

@@ -57,6 +57,9 @@ pub(crate) struct MLocal {
     pub in_blocking: Cell<bool>,
     /// Whether a goroutine is wired to this M (`lock_os_thread`).
     pub locked: Cell<Locked>,
+    /// `lock_os_thread` nesting of the goroutine wired here (Go keeps it
+    /// in the M too: `m.lockedExt`); 0 when none is.
+    pub lock_depth: Cell<u32>,
 }
 
 /// An M's `lock_os_thread` state (Go's `m.lockedg`).

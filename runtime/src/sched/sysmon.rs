@@ -22,7 +22,7 @@
 //! Must never: touch a goroutine's stack, or hold a P itself.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -36,6 +36,11 @@ pub(crate) const BLOCKING_RETAKE: Duration = Duration::from_micros(20);
 /// A goroutine that has run this long without a scheduling point loses its
 /// P when other goroutines are waiting (Go: `forcePreemptNS`, 10 ms).
 pub(crate) const RUNNING_RETAKE: Duration = Duration::from_millis(10);
+
+/// How late a timer may be before sysmon wakes an M for it: running Ms
+/// fire timers on every scheduling pass, so a timer this late means every
+/// M is busy in one goroutine (or asleep without the timer role).
+const TIMER_LATE: Duration = Duration::from_millis(1);
 
 const MIN_DELAY: Duration = Duration::from_micros(20);
 const MAX_DELAY: Duration = Duration::from_millis(10);
@@ -51,6 +56,9 @@ struct Sysmon {
     sleeping: AtomicBool,
     /// In a backed-off sleep of at least [`DOZE_MIN`]: [`poke`] ends it.
     dozing: AtomicBool,
+    /// Bumped by every `wake`, sleeping or not: sysmon sleeps only if no
+    /// wake came since it looked at the runtime (below).
+    pokes: AtomicU64,
     lock: Mutex<()>,
     cv: Condvar,
 }
@@ -58,6 +66,7 @@ struct Sysmon {
 static SYSMON: Sysmon = Sysmon {
     sleeping: AtomicBool::new(false),
     dozing: AtomicBool::new(false),
+    pokes: AtomicU64::new(0),
     lock: Mutex::new(()),
     cv: Condvar::new(),
 };
@@ -87,6 +96,11 @@ pub(crate) fn start(rt: &'static Runtime) {
 /// runtime may have just gone quiet (time for the deadlock check).
 pub(crate) fn wake(_rt: &Runtime) {
     let s = sysmon();
+    // SeqCst, then the load: pairs with sysmon's load of `pokes` before it
+    // looks at the runtime, and its store of `sleeping` before re-reading
+    // `pokes` under the lock. Either sysmon sees this poke and does not
+    // sleep, or we see it sleeping and wake it.
+    s.pokes.fetch_add(1, Ordering::SeqCst);
     if s.sleeping.load(Ordering::SeqCst) {
         let _g = s.lock.lock().unwrap_or_else(|e| e.into_inner());
         s.sleeping.store(false, Ordering::SeqCst);
@@ -152,12 +166,15 @@ fn run(rt: &'static Runtime) {
     loop {
         doze(s, delay);
         tick_coarse();
+        let pokes = s.pokes.load(Ordering::SeqCst);
         // Back off unless this pass had to act (Go: `idle` counts passes
         // without a retake).
         let busy = retake(rt, &mut seen) | watch_ps(rt, &mut slices);
         // Timers fire on Ms only (`worker::fire_timers`): a callback that
         // misbehaves must not stall sysmon. Overdue ones get an M woken.
-        if crate::timer::next_deadline().is_some_and(|d| d <= std::time::Instant::now()) {
+        if crate::timer::next_deadline()
+            .is_some_and(|d| d + TIMER_LATE <= std::time::Instant::now())
+        {
             idle::timers_changed(rt);
             quiet = 0;
         }
@@ -188,9 +205,15 @@ fn run(rt: &'static Runtime) {
         let all_idle = ps_idle && rt.blocking_calls() == 0 && !rt.goroutine_running();
         if all_idle && quiet > QUIET_PASSES {
             // Deep sleep until poked (`wake`). `sleeping` is set under the
-            // lock and `wake` clears it under the lock: no lost wake-up.
+            // lock and `wake` clears it under the lock; a poke that came
+            // after this pass looked at the runtime (an M went idle, a
+            // thread parked: time for another deadlock check) cancels the
+            // sleep: no lost wake-up.
             let mut g = s.lock.lock().unwrap_or_else(|e| e.into_inner());
             s.sleeping.store(true, Ordering::SeqCst);
+            if s.pokes.load(Ordering::SeqCst) != pokes {
+                s.sleeping.store(false, Ordering::SeqCst);
+            }
             while s.sleeping.load(Ordering::SeqCst) {
                 g = s.cv.wait(g).unwrap_or_else(|e| e.into_inner());
             }
@@ -212,6 +235,9 @@ struct Seen {
     bsince: u64,
     /// The `run_seq` whose long run was reported (each stretch once).
     reported: u64,
+    /// The stretch probed half-way to the long-run threshold, when, its
+    /// thread's CPU time then (`longrun::cpu_ns`), and the M's spawn count.
+    probe: (u64, u64, u64, u64),
 }
 
 /// One pass over the Ms; `true` if it retook a P.
@@ -254,9 +280,26 @@ fn retake(rt: &'static Runtime, seen: &mut HashMap<usize, Seen>) -> bool {
             // making many short ones is not holding its thread.
             let held = now.saturating_sub(seen.since.max(seen.bsince));
             let limit = rt.settings.debug.longrun_ms.saturating_mul(1_000_000);
-            if limit > 0 && held >= limit && seen.reported != seq {
-                seen.reported = seq;
-                super::longrun::report(m, seq, held);
+            if limit > 0 && held >= limit / 2 && seen.reported != seq {
+                // Half-way: note the thread's CPU time, so that at the
+                // threshold a thread the OS merely did not run (a loaded
+                // machine) is told from one that computes.
+                // A goroutine that spawns (a loop starting a million
+                // goroutines) is working with the scheduler, not holding
+                // its thread: the stretch starts again.
+                // (The CPU time is read on the first quiet pass: a /proc
+                // read per pass would cost sysmon more than the loop.)
+                let spawned = m.counters.spawned.load(Ordering::Relaxed);
+                if seen.probe.0 != seq || seen.probe.3 != spawned {
+                    seen.probe = (seq, now, u64::MAX, spawned);
+                } else if seen.probe.2 == u64::MAX {
+                    let cpu = super::longrun::cpu_ns(m.tid).unwrap_or(0);
+                    seen.probe = (seq, now, cpu, spawned);
+                } else if now.saturating_sub(seen.probe.1) >= limit / 2
+                    && super::longrun::report(m, seq, held, seen.probe, now)
+                {
+                    seen.reported = seq;
+                }
             }
         }
     }

@@ -70,6 +70,7 @@ fn m_main(handle: Arc<MHandle>, wake: Wake) {
         spinning: Cell::new(wake.spinning),
         in_blocking: Cell::new(false),
         locked: Cell::new(Locked::No),
+        lock_depth: Cell::new(0),
     }));
     let rt = runtime();
     rt.all_ms
