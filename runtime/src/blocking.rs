@@ -49,6 +49,7 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     // Inside, the goroutine behaves as a plain thread: no current G.
     g::set_current(None);
     bump(&m.shared.blocking_seq);
+    crate::trace::blocking(me, true);
     let _exit = ExitBlocking(me);
     f()
 }
@@ -71,6 +72,7 @@ impl Drop for ExitBlocking {
     fn drop(&mut self) {
         // The goroutine has not switched since entry: same thread, same M.
         let m = current_m().expect("blocking() left on a thread that is not an M");
+        crate::trace::blocking(self.0, false);
         bump(&m.shared.blocking_seq);
         m.in_blocking.set(false);
         g::set_current(Some(self.0));

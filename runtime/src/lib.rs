@@ -38,6 +38,8 @@ mod coro;
 mod deadlock;
 mod dump;
 pub mod g;
+#[doc(hidden)]
+pub mod lockrank;
 pub mod net;
 mod netpoll;
 pub mod park;
@@ -48,6 +50,7 @@ mod stats;
 pub mod sync;
 pub mod time;
 pub mod timer;
+pub mod trace;
 mod waitq;
 
 pub use blocking::blocking;

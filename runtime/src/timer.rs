@@ -247,6 +247,7 @@ pub(crate) fn run_due() -> usize {
         t.pending.fetch_sub(1, Ordering::SeqCst);
         let f = lock(&e.timer.f).take();
         if let Some(f) = f {
+            let _span = crate::trace::timer_fire(); // trace: a slice while it runs
             if std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err() {
                 crate::throw("a timer callback panicked");
             }

@@ -202,6 +202,11 @@ fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) -> bool 
     }
     let Some(p) = slot.take() else { return false };
     drop(slot);
+    crate::trace::retake(
+        p.p.id,
+        m.id,
+        m.blocking_seq.load(Ordering::Relaxed) % 2 == 1,
+    ); // trace
     let has_work = !p.is_idle() || !rt.global.is_empty();
     if has_work || crate::timer::pending() > 0 {
         idle::startm_with(rt, p);

@@ -126,8 +126,13 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GPtr) -> Option<GPtr> {
     }
     g::set_current(Some(g));
     m.shared.bump_run_seq();
-    // SAFETY: as above; the G has a stack now.
+    crate::lockrank::assert_none_held("resuming a goroutine"); // lockrank: debug builds only
+    crate::trace::go_start(g, || {
+        m.shared.p.lock().as_ref().map(|p| (p.p.id, p.p.queued()))
+    }); // trace
+        // SAFETY: as above; the G has a stack now.
     let resumed = unsafe { g.coro.resume() };
+    crate::trace::go_stop(g, &resumed); // trace: the run's slice ends here
     m.shared.bump_run_seq();
     g::set_current(None);
     match resumed {
@@ -350,6 +355,7 @@ fn try_steal(rt: &'static Runtime, m: &'static MLocal) -> Option<GPtr> {
             }
             let Some(victim) = rt.p(id) else { continue };
             if let Some(g) = victim.steal_into(p.local_worker()) {
+                crate::trace::steal(id, g); // trace: a steal arrow
                 bump(&p.p.counters.steals, 1);
                 bump(&p.p.counters.stolen_gs, 1 + p.local_worker().len() as u64);
                 p.new_slice();
@@ -357,6 +363,7 @@ fn try_steal(rt: &'static Runtime, m: &'static MLocal) -> Option<GPtr> {
             }
             if last {
                 if let Some(g) = victim.steal_runnext(RUNNEXT_GRACE) {
+                    crate::trace::steal(id, g); // trace: a steal arrow
                     bump(&p.p.counters.steals, 1);
                     bump(&p.p.counters.stolen_gs, 1);
                     p.new_slice();
