@@ -99,6 +99,19 @@ pub fn release(rank: u8, addr: usize) {
     let _ = (rank, addr);
 }
 
+/// [`acquire`] for an M's P slot (`sched::pcell`'s spin lock), so its
+/// hook stays one line.
+#[inline]
+pub(crate) fn acquire_p_slot<T>(cell: *const T) {
+    acquire(rank::P_SLOT, cell as usize);
+}
+
+/// [`release`] for an M's P slot (see [`acquire_p_slot`]).
+#[inline]
+pub(crate) fn release_p_slot<T>(cell: *const T) {
+    release(rank::P_SLOT, cell as usize);
+}
+
 /// Throws if the calling thread holds any ranked lock (debug builds): an
 /// M about to resume a goroutine must hold none. Nothing in release builds.
 #[inline]

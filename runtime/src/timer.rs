@@ -90,7 +90,7 @@ impl Ord for Entry {
 }
 
 struct Timers {
-    heap: Mutex<BinaryHeap<Entry>>,
+    heap: HeapLock,
     /// The earliest deadline in `heap` (nanoseconds since [`epoch`]), or
     /// `NONE`. Written under the heap lock; read without it.
     next: AtomicU64,
@@ -104,7 +104,7 @@ struct Timers {
 fn timers() -> &'static Timers {
     static TIMERS: OnceLock<Timers> = OnceLock::new();
     TIMERS.get_or_init(|| Timers {
-        heap: Mutex::new(BinaryHeap::new()),
+        heap: crate::lockrank::Mutex::new(BinaryHeap::new()),
         next: AtomicU64::new(NONE),
         seq: AtomicU64::new(0),
         pending: AtomicUsize::new(0),
@@ -152,7 +152,7 @@ pub fn add(when: Instant, f: impl FnOnce() + Send + 'static) -> TimerId {
     let seq = t.seq.fetch_add(1, Ordering::Relaxed);
     t.pending.fetch_add(1, Ordering::SeqCst);
     let earlier = {
-        let mut heap = lock(&t.heap);
+        let mut heap = heap_lock(&t.heap);
         compact(t, &mut heap);
         heap.push(Entry {
             when,
@@ -226,7 +226,7 @@ pub(crate) fn run_due() -> usize {
     let mut fired = 0;
     loop {
         let due = {
-            let mut heap = lock(&t.heap);
+            let mut heap = heap_lock(&t.heap);
             let due = match heap.peek() {
                 Some(e) if e.when <= now => heap.pop(),
                 _ => None,
@@ -277,6 +277,12 @@ fn dec_cancelled(t: &Timers, n: usize) {
         .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |c| {
             Some(c.saturating_sub(n))
         });
+}
+
+type HeapLock = crate::lockrank::Mutex<BinaryHeap<Entry>, { crate::lockrank::rank::TIMER_HEAP }>;
+
+fn heap_lock(m: &HeapLock) -> crate::lockrank::MutexGuard<'_, BinaryHeap<Entry>> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {

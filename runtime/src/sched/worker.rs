@@ -126,11 +126,12 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GPtr) -> Option<GPtr> {
     }
     g::set_current(Some(g));
     m.shared.bump_run_seq();
-    crate::lockrank::assert_none_held("resuming a goroutine"); // lockrank: debug builds only
+    // Hooks: lockrank (debug builds only); trace (the run's slice starts).
+    crate::lockrank::assert_none_held("resuming a goroutine");
     crate::trace::go_start(g, || {
         m.shared.p.lock().as_ref().map(|p| (p.p.id, p.p.queued()))
-    }); // trace
-        // SAFETY: as above; the G has a stack now.
+    });
+    // SAFETY: as above; the G has a stack now.
     let resumed = unsafe { g.coro.resume() };
     crate::trace::go_stop(g, &resumed); // trace: the run's slice ends here
     m.shared.bump_run_seq();

@@ -40,12 +40,23 @@ struct Chunk {
 }
 
 impl Chunk {
+    /// A fresh chunk, made in place on the heap: a `Chunk` value on the
+    /// stack would be a 128 KiB frame, probed page by page on every call
+    /// of whatever it is inlined into — and that runs on goroutine stacks.
+    #[cold]
+    #[inline(never)]
     fn alloc() -> *mut Chunk {
-        Box::into_raw(Box::new(Chunk {
-            len: AtomicUsize::new(0),
-            next: AtomicPtr::new(ptr::null_mut()),
-            events: [const { UnsafeCell::new(MaybeUninit::uninit()) }; CHUNK],
-        }))
+        let mut b = Box::<Chunk>::new_uninit();
+        let p = b.as_mut_ptr();
+        // SAFETY: `p` points to the fresh allocation; we initialise the two
+        // fields that need a value through raw pointers, and `events` is an
+        // array of `MaybeUninit` (valid uninitialised), so the whole chunk
+        // is initialised before `assume_init`.
+        unsafe {
+            ptr::addr_of_mut!((*p).len).write(AtomicUsize::new(0));
+            ptr::addr_of_mut!((*p).next).write(AtomicPtr::new(ptr::null_mut()));
+            Box::into_raw(b.assume_init())
+        }
     }
 }
 

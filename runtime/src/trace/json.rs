@@ -105,8 +105,9 @@ pub(super) fn write(tl: &Timeline) -> String {
     }
     let _ = write!(
         w.out,
-        "],\"displayTimeUnit\":\"ns\",\"otherData\":{{\"producer\":\"weft\",\"goroutine_runs\":{},\"dropped_events\":{}}}}}",
+        "],\"displayTimeUnit\":\"ns\",\"otherData\":{{\"producer\":\"weft\",\"goroutine_runs\":{},\"events\":{},\"dropped_events\":{}}}}}",
         tl.runs(),
+        tl.events,
         tl.dropped
     );
     w.out

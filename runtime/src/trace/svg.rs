@@ -81,6 +81,11 @@ pub(super) fn write(tl: &Timeline) -> String {
         o,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{WIDTH}\" height=\"{height:.0}\" viewBox=\"0 0 {WIDTH} {height:.0}\" font-family=\"sans-serif\" font-size=\"11\">"
     );
+    let _ = writeln!(
+        o,
+        "<!-- weft trace: {} events, {} dropped -->",
+        tl.events, tl.dropped
+    );
     o.push_str("<defs>");
     for k in [FlowKind::Spawn, FlowKind::Unpark, FlowKind::Steal] {
         let _ = write!(

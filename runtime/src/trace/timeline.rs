@@ -156,7 +156,8 @@ pub(super) struct Timeline {
     pub marks: Vec<Mark>,
     pub counters: Vec<Counter>,
     pub names: HashMap<u64, String>,
-    /// Events lost to full buffers.
+    /// Events recorded, and events lost to full buffers.
+    pub events: usize,
     pub dropped: u64,
 }
 
@@ -203,6 +204,7 @@ pub(super) fn build(
     t1: u64,
     dropped: u64,
 ) -> Timeline {
+    let events = threads.iter().map(|t| t.1.len()).sum();
     let mut b = Builder {
         rows: Vec::new(),
         row_of: HashMap::new(),
@@ -249,6 +251,7 @@ pub(super) fn build(
         marks: b.marks,
         counters: b.counters,
         names,
+        events,
         dropped,
     };
     anchor_flows(&mut tl);
