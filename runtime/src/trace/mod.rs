@@ -26,8 +26,9 @@
 //!
 //! Cost: with tracing off, a hook is one relaxed load of a static flag
 //! and a predictable branch; everything else is out of line. With it on,
-//! an event is a clock read and a 32-byte write into the calling thread's
-//! own buffer: no lock, no atomic read-modify-write (`buf.rs`).
+//! an event is a time-stamp counter read ([`ticks`]) and a 32-byte write
+//! into the calling thread's own buffer: no lock, no atomic
+//! read-modify-write (`buf.rs`). Figures: docs/watching.md.
 //!
 //! Layering: below the scheduler. It knows G records, not Ms or Ps: the
 //! hooks pass P ids in, and an M is known by its thread's name (`weft-mN`).
@@ -68,6 +69,8 @@ struct Session {
     /// Started by `WEFT_TRACE`: written when the first `run` returns.
     from_env: bool,
     started: u64,
+    /// [`ticks`] when it started: with `started`, converts event times.
+    started_ticks: u64,
 }
 
 static STATE: Mutex<Option<Session>> = Mutex::new(None);
@@ -138,6 +141,7 @@ fn start_session(path: &Path, from_env: bool) -> io::Result<()> {
         format,
         from_env,
         started: crate::clock::nanotime(),
+        started_ticks: ticks(),
     });
     lock(&BUFFERS).clear();
     *lock(&NAMES) = Some(HashMap::new());
@@ -164,6 +168,7 @@ pub fn stop() -> io::Result<()> {
     })?;
     ON.store(false, Ordering::SeqCst);
     let end = crate::clock::nanotime();
+    let to_nanos = tick_converter(session.started, session.started_ticks, end, ticks());
     let buffers = std::mem::take(&mut *lock(&BUFFERS));
     let names = lock(&NAMES).take().unwrap_or_default();
     let mut threads = Vec::new();
@@ -171,6 +176,9 @@ pub fn stop() -> io::Result<()> {
     for b in buffers.iter().filter(|b| b.session == session.id) {
         let mut events = Vec::new();
         dropped += b.collect(&mut events);
+        for e in &mut events {
+            e.ts = to_nanos(e.ts);
+        }
         threads.push((b.thread.clone(), events));
     }
     drop(buffers);
@@ -253,7 +261,8 @@ pub(crate) const NO_P: u16 = u16::MAX;
 /// One record in a buffer (32 bytes).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Event {
-    /// Nanoseconds on the runtime's clock (`clock::nanotime`).
+    /// When: [`ticks`] while recorded; nanoseconds on the runtime's clock
+    /// (`clock::nanotime`) once `stop` has converted it.
     pub ts: u64,
     pub g: u64,
     pub arg: u64,
@@ -266,7 +275,7 @@ pub(crate) struct Event {
 impl Event {
     fn new(kind: Kind, g: u64) -> Event {
         Event {
-            ts: crate::clock::nanotime(),
+            ts: ticks(),
             g,
             arg: 0,
             kind,
@@ -274,6 +283,39 @@ impl Event {
             reason: WaitReason::None,
             p: NO_P,
         }
+    }
+}
+
+/// The event clock: the CPU's time-stamp counter on x86_64 (Go's tracer
+/// uses it too, `cputicks`), about 10 ns to read where the vDSO's
+/// `clock_gettime` behind `Instant::now` costs 40-50 ns in a VM; `stop`
+/// maps ticks to nanoseconds linearly between the session's two ends
+/// ([`tick_converter`]). Elsewhere, the runtime's clock.
+#[inline]
+fn ticks() -> u64 {
+    #[cfg(target_arch = "x86_64")]
+    {
+        // SAFETY: `rdtsc` reads a counter; it has no preconditions and
+        // touches no memory.
+        unsafe { std::arch::x86_64::_rdtsc() }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        crate::clock::nanotime()
+    }
+}
+
+/// Maps [`ticks`] to `clock::nanotime` nanoseconds, given both clocks at
+/// the session's start and end.
+fn tick_converter(ns0: u64, t0: u64, ns1: u64, t1: u64) -> impl Fn(u64) -> u64 {
+    let per_tick = if t1 > t0 {
+        ns1.saturating_sub(ns0) as f64 / (t1 - t0) as f64
+    } else {
+        1.0
+    };
+    move |t| {
+        let d = (t as i128 - t0 as i128) as f64 * per_tick;
+        (ns0 as f64 + d).max(1.0) as u64
     }
 }
 
@@ -484,19 +526,26 @@ impl Drop for TimerSpan {
 }
 
 /// Remembers a named goroutine's name for the trace (named goroutines are
-/// rare: each spawn of one already allocates).
+/// rare: each spawn of one already allocates). Called at every run of a
+/// named goroutine; the last one noted on this thread (`main`, in a
+/// ping-pong with an unnamed goroutine) is skipped without hashing.
 fn note_name(g: u64, name: &str) {
     thread_local! {
-        static SEEN: RefCell<(u64, std::collections::HashSet<u64>)> = RefCell::default();
+        /// (session, last goroutine noted, every goroutine noted).
+        static SEEN: RefCell<(u64, u64, std::collections::HashSet<u64>)> = RefCell::default();
     }
     let session = SESSION.load(Ordering::Relaxed);
     let new = SEEN
         .try_with(|s| {
             let mut s = s.borrow_mut();
             if s.0 != session {
-                *s = (session, Default::default());
+                *s = (session, 0, Default::default());
             }
-            s.1.insert(g)
+            if s.1 == g {
+                return false;
+            }
+            s.1 = g;
+            s.2.insert(g)
         })
         .unwrap_or(false);
     if new {
@@ -509,6 +558,16 @@ fn note_name(g: u64, name: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn ticks_map_linearly_onto_the_session() {
+        let f = tick_converter(100, 1000, 300, 1200);
+        assert_eq!((f(1000), f(1100), f(1200)), (100, 200, 300));
+        assert_eq!(f(0), 1, "before the start: clamped, never 0");
+        let a = ticks();
+        let b = ticks();
+        assert!(b >= a, "the event clock goes forward on one thread");
+    }
 
     #[test]
     fn event_is_32_bytes() {
