@@ -23,8 +23,9 @@
 //! - the library around them: [`context`], [`errgroup`], [`rate`]
 //!   (`golang.org/x/time/rate`) and [`patterns`] (the pipeline stages of
 //!   "Concurrency in Go");
-//! - observing the runtime: [`stats`], [`dump_goroutines`], and
-//!   [`runtime`] for the parking primitive and the timer core.
+//! - observing the runtime: [`stats`], [`dump_goroutines`], the execution
+//!   [`trace`] (`WEFT_TRACE=PATH`), and [`runtime`] for the parking
+//!   primitive and the timer core.
 //!
 //! docs/guide.md is the tour for a Go programmer, with the differences
 //! from Go in one table.
@@ -64,6 +65,11 @@ pub struct GuideDoctests;
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 pub struct ReadmeDoctests;
+
+/// The execution trace: `start(path)` / `stop()` (or `WEFT_TRACE=PATH`)
+/// record what every M and P ran, as Chrome/Perfetto JSON, a
+/// self-contained HTML timeline, or an SVG picture (docs/watching.md).
+pub use weft_runtime::trace;
 
 /// Sockets that park goroutines, not threads: TCP, UDP and Unix-domain
 /// streams with std::net's methods on an epoll netpoller.

@@ -28,7 +28,8 @@
 //! Must never: park holding a lock other than through the commit, lock
 //! channels out of address order, or complete two cases.
 
-use std::sync::{Mutex, MutexGuard};
+// lockrank: the channel lock is std's mutex with a rank (checked in debug builds).
+use weft_runtime::lockrank::{ChanMutex as Mutex, MutexGuard};
 
 use weft_runtime::park::Waiter;
 use weft_runtime::WaitReason;

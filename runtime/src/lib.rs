@@ -40,6 +40,8 @@ mod dump;
 pub mod g;
 mod local;
 mod lockos;
+#[doc(hidden)]
+pub mod lockrank;
 pub mod net;
 mod netpoll;
 pub mod park;
@@ -51,6 +53,7 @@ mod stats;
 pub mod sync;
 pub mod time;
 pub mod timer;
+pub mod trace;
 mod waitq;
 
 pub use blocking::blocking;

@@ -140,6 +140,7 @@ impl Builder {
         startup(rt);
         let name = self.name.map(String::into_boxed_str);
         let g = sched::new_g(rt, name, site, self.stack_size, body)?;
+        crate::trace::go_create(g); // trace: a spawn arrow
         let id = g.id();
         sched::start_g(rt, g);
         Ok(JoinHandle {
@@ -367,7 +368,9 @@ where
         Ok(h) => h,
         Err(e) => panic!("weft: failed to spawn the main goroutine: {e}"),
     };
-    match h.join() {
+    let r = h.join();
+    crate::trace::run_returned(); // trace: WEFT_TRACE is written when the first run returns
+    match r {
         Ok(v) => v,
         Err(e) => panic::resume_unwind(e.into_panic()),
     }

@@ -11,7 +11,9 @@
 //! has been freed (readers hold a shard lock while they look).
 
 use std::sync::atomic::Ordering;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
+
+use crate::lockrank::{rank, Mutex, MutexGuard}; // lockrank: ranked std locks
 
 use crate::g::GPtr;
 
@@ -23,16 +25,18 @@ struct Shard {
     free: Vec<usize>,
 }
 
-fn registry() -> &'static [Mutex<Shard>; SHARDS] {
-    static R: OnceLock<[Mutex<Shard>; SHARDS]> = OnceLock::new();
+type ShardLock = Mutex<Shard, { rank::REGISTRY }>;
+
+fn registry() -> &'static [ShardLock; SHARDS] {
+    static R: OnceLock<[ShardLock; SHARDS]> = OnceLock::new();
     R.get_or_init(|| std::array::from_fn(|_| Mutex::new(Shard::default())))
 }
 
-fn shard_of(g: GPtr) -> &'static Mutex<Shard> {
+fn shard_of(g: GPtr) -> &'static ShardLock {
     &registry()[(g.as_ptr() as usize / 64) % SHARDS]
 }
 
-fn lock(m: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
+fn lock(m: &ShardLock) -> MutexGuard<'_, Shard> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 

@@ -27,7 +27,9 @@
 
 use std::sync::atomic::AtomicBool;
 use std::sync::atomic::{fence, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::Arc;
+
+use crate::lockrank::{rank, Condvar, Mutex, MutexGuard}; // lockrank: ranked std locks
 use std::time::{Duration, Instant};
 
 use super::p::POwned;
@@ -60,7 +62,7 @@ pub(crate) enum MustWake {
 /// The part of an M other threads can reach: where to hand it a P.
 pub(crate) struct MHandle {
     pub id: usize,
-    slot: Mutex<Option<Wake>>,
+    slot: Mutex<Option<Wake>, { rank::M_SLOT }>,
     cv: Condvar,
     /// Whether this M, while asleep, must wake for the next timer.
     timer_role: AtomicBool,
@@ -86,7 +88,7 @@ pub(crate) struct IdleState {
 /// module as one type. Every field is private; the transitions are the
 /// methods.
 pub(crate) struct Idle {
-    lock: Mutex<IdleState>,
+    lock: Mutex<IdleState, { rank::IDLE }>,
     /// `lock`'s `ps.len()`, readable without the lock.
     npidle: AtomicUsize,
     /// Ms looking for work to steal (Go's `nmspinning`): the number of

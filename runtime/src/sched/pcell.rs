@@ -41,6 +41,7 @@ impl PCell {
     /// inside (see the module comment).
     #[inline]
     pub fn lock(&self) -> PGuard<'_> {
+        crate::lockrank::acquire_p_slot(self); // lockrank: debug builds only
         while self
             .locked
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -79,5 +80,6 @@ impl Drop for PGuard<'_> {
     #[inline]
     fn drop(&mut self) {
         self.cell.locked.store(false, Ordering::Release);
+        crate::lockrank::release_p_slot(self.cell); // lockrank: debug builds only
     }
 }

@@ -38,7 +38,11 @@ use crate::config::{check_stack_size as check_size, DEFAULT_STACK_SIZE, MAX_STAC
 
 use std::io;
 use std::num::NonZeroUsize;
-use std::sync::Mutex;
+
+use crate::lockrank::{rank, MutexGuard}; // lockrank: ranked std locks
+
+/// The pool's locks (one at a time: never nested).
+type Mutex<T> = crate::lockrank::Mutex<T, { rank::STACK_POOL }>;
 
 use corosensei::stack::{Stack, StackPointer};
 
@@ -503,7 +507,7 @@ fn release_all(mut stacks: Vec<GoStack>) -> Vec<GoStack> {
     stacks
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
