@@ -63,10 +63,7 @@ const ELSEWHERE: &[&str] = &[
 
 /// Paths another branch brings, named ahead of its merge. Each line goes
 /// when that branch lands (the test then checks the path as any other).
-const COMING: &[&str] = &[
-    // The soundness branch (docs/scheduler.md links its chapter).
-    "docs/soundness.md",
-];
+const COMING: &[&str] = &[];
 
 /// Whether `path` (or the bare name of it a link in docs/ uses) is in
 /// [`COMING`].
