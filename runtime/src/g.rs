@@ -178,6 +178,7 @@ pub enum GStatus {
 ///   EMPTY --unpark--> NOTIFIED          (the G is running or parking: keep a token)
 ///   EMPTY --publish_parked (M)--> PARKED (the G is off its stack, waiting)
 ///   PARKED --unpark--> EMPTY            (the waker must ready the G: exactly once)
+///   NOTIFIED --unpark--> NOTIFIED       (written again: releases this waker's writes)
 ///   NOTIFIED --publish_parked (M)--> EMPTY, refused: the M resumes the G itself
 /// ```
 pub(crate) struct ParkWord(AtomicU8);
@@ -197,14 +198,20 @@ impl ParkWord {
     pub fn unpark(&self) -> bool {
         let mut cur = self.0.load(Ordering::Acquire);
         loop {
+            // A token already there is written again (NOTIFIED -> NOTIFIED)
+            // rather than left alone: the write carries this waker's release
+            // to whoever consumes the token (see `publish_parked`). Without
+            // it the goroutine, resumed by an earlier waker's token, may miss
+            // what this waker did before waking it and park for good — a
+            // lost wake-up found by a loom model of this word (the `loom`
+            // branch's `park_word_token_never_loses_a_wakeup`).
             let next = match cur {
                 PARK_PARKED => PARK_EMPTY,
-                PARK_EMPTY => PARK_NOTIFIED,
-                _ => return false, // a token is already there
+                _ => PARK_NOTIFIED,
             };
             // AcqRel: release publishes what the waker did before waking
             // (the resumed G acquires it through the run queue, or through
-            // `publish_parked`'s failed CAS); acquire pairs with the M's
+            // `publish_parked`'s consuming swap); acquire pairs with the M's
             // release in `publish_parked`.
             match self
                 .0
@@ -228,7 +235,10 @@ impl ParkWord {
         {
             Ok(_) => true,
             Err(_) => {
-                self.0.store(PARK_EMPTY, Ordering::Relaxed);
+                // Consume the token with a read-modify-write, not a plain
+                // store: it reads the last waker's NOTIFIED (acquire), so the
+                // G sees what every waker did before its `unpark` returned.
+                self.0.swap(PARK_EMPTY, Ordering::Acquire);
                 false
             }
         }
