@@ -84,6 +84,12 @@ fn test_chan(n: usize) {
                     default => {}
                 }
                 c.recv().unwrap();
+                // Go's goroutine now completes its send into the room made;
+                // here the Receiver must outlive that send (dropping the last
+                // one would fail it), so wait for it before the block ends.
+                while sent.load(Ordering::SeqCst) == 0 {
+                    weft::yield_now();
+                }
             }
 
             {
