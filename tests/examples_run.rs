@@ -14,9 +14,6 @@
 //! randomness or the scheduler: the table lists, per example, the checks
 //! that hold whichever way those go.
 //!
-//! Examples waiting in `examples/pending/` for a part of weft not built yet
-//! have their entries too, and are run once they move up to `examples/`.
-//!
 //! The binaries are the ones `cargo test` builds next to this test
 //! (`target/<profile>/examples/`). `cargo test --release -p weft` builds
 //! them; `cargo test --test examples_run` alone does not, so a missing
@@ -529,12 +526,6 @@ fn run_and_check(bin: &Path, policy: &str, expect: &Expect) -> (Duration, Result
 fn every_example_prints_what_its_seed_does() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let names = example_names(&root.join("examples"));
-    let pending_dir = root.join("examples/pending");
-    let pending = if pending_dir.is_dir() {
-        example_names(&pending_dir)
-    } else {
-        Vec::new()
-    };
     let entries = expect::expectations();
     let n_entries = entries.len();
     let mut table: BTreeMap<&str, Expect> = entries.into_iter().collect();
@@ -543,17 +534,6 @@ fn every_example_prints_what_its_seed_does() {
     let hint = build_hint(&bin_dir);
 
     let mut failures = Vec::new();
-    for name in &pending {
-        if names.contains(name) {
-            failures.push(format!(
-                "{name}: both in examples/ and in examples/pending/"
-            ));
-        } else if table.remove(name.as_str()).is_none() {
-            failures.push(format!(
-                "{name}: add expectations for examples/pending/{name}.rs to examples_run/expect.rs"
-            ));
-        }
-    }
     let mut runs = Vec::new();
     let started = Instant::now();
     for name in &names {

@@ -4,8 +4,7 @@
 
 use super::*;
 
-/// Every example, including those waiting in `examples/pending/` (run once
-/// they move up to `examples/`).
+/// Every example.
 pub fn expectations() -> Vec<(&'static str, Expect)> {
     let mut all = Vec::new();
     all.extend(seed_000());
@@ -13,7 +12,6 @@ pub fn expectations() -> Vec<(&'static str, Expect)> {
     all.extend(seed_002());
     all.extend(seed_003());
     all.extend(seed_004());
-    all.extend(pending());
     all
 }
 
@@ -182,6 +180,15 @@ fn seed_000() -> Vec<(&'static str, Expect)> {
                 in_order((0..5).map(|i| format!("Consumed: {i}"))),
                 count("*", 15),
                 only(["Producing: *", "Produced: *", "Consumed: *"]),
+            ]
+            .into(),
+        ),
+        (
+            "backpressure_guide",
+            vec![
+                only(["200 OK: done", "429 Too Many Requests: Too many requests"]),
+                count("200 OK: done", 10),
+                count("429 *", 2),
             ]
             .into(),
         ),
@@ -496,6 +503,10 @@ fn seed_001() -> Vec<(&'static str, Expect)> {
         ),
         // The 1 s signal wins; `1.*s` is Go's `1.001234567s`.
         ("or_channel_cig", vec![lines(["done after 1.*s"])].into()),
+        (
+            "error_handling_cig",
+            vec![lines(["Response: %!", "(string=200 OK)error:*"])].into(),
+        ),
         ("pipelines_cig", vec![lines(["6", "10", "14", "18"])].into()),
         (
             "generators_cig",
@@ -528,6 +539,8 @@ fn seed_001() -> Vec<(&'static str, Expect)> {
             "replicated_requests_cig",
             vec![Check::Custom("replicated", replicated)].into(),
         ),
+        ("rate_limiting_cig", api_calls()),
+        ("rate_limiting_cig_multi", api_calls()),
         (
             "healing_goroutines_cig",
             vec![Check::Custom("steward", steward)].into(),
@@ -542,6 +555,19 @@ fn seed_001() -> Vec<(&'static str, Expect)> {
             vec![Check::Custom("goroutine_counts", goroutine_counts)].into(),
         ),
     ]
+}
+
+/// The rate-limited `APIConnection`: ten `ReadFile` and ten
+/// `ResolveAddress` log lines in any order, then `Done`.
+fn api_calls() -> Expect {
+    vec![
+        only(["*:*:* ReadFile", "*:*:* ResolveAddress", "*:*:* Done"]),
+        count("*:*:* ReadFile", 10),
+        count("*:*:* ResolveAddress", 10),
+        ends(["*:*:* Done"]),
+        count("*", 21),
+    ]
+    .into()
 }
 
 /// Six increments and six decrements, printed under the lock: each count
@@ -1024,6 +1050,10 @@ fn seed_004() -> Vec<(&'static str, Expect)> {
             .into(),
         ),
         ("or_channel_gcg", vec![lines(["done after 1.*s"])].into()),
+        (
+            "error_handling_gcg",
+            vec![lines(["Response: 200 OK", "error: *"])].into(),
+        ),
         ("pipelines_gcg", vec![lines(["3", "5", "7", "9"])].into()),
         (
             "fan_out_fan_in_gcg",
@@ -1062,6 +1092,18 @@ fn seed_004() -> Vec<(&'static str, Expect)> {
                 pats(["Started, Limit *"]),
                 strings((0..=50).map(|i| format!("Process {i}"))),
                 pats(["Finished"]),
+            ])]
+            .into(),
+        ),
+        (
+            "context_gcg_value",
+            vec![lines(["handling response for jane (abc123)"])].into(),
+        ),
+        (
+            "context_gcg_cancel",
+            vec![lines([
+                "cannot print greeting: context deadline exceeded",
+                "cannot print farewell: context canceled",
             ])]
             .into(),
         ),
@@ -1154,54 +1196,6 @@ fn hallway(out: &[&str]) -> Result<(), String> {
         }
     }
     Ok(())
-}
-
-// ---- waiting in examples/pending/ for weft::context, weft::rate, weft::net ----
-
-fn pending() -> Vec<(&'static str, Expect)> {
-    let calls = || -> Expect {
-        vec![
-            only(["*:*:* ReadFile", "*:*:* ResolveAddress", "*:*:* Done"]),
-            count("*:*:* ReadFile", 10),
-            count("*:*:* ResolveAddress", 10),
-            ends(["*:*:* Done"]),
-            count("*", 21),
-        ]
-        .into()
-    };
-    vec![
-        (
-            "backpressure_guide",
-            vec![
-                only(["200 OK: done", "429 Too Many Requests: Too many requests"]),
-                count("200 OK: done", 10),
-                count("429 *", 2),
-            ]
-            .into(),
-        ),
-        (
-            "error_handling_cig",
-            vec![lines(["Response: %!", "(string=200 OK)error:*"])].into(),
-        ),
-        (
-            "error_handling_gcg",
-            vec![lines(["Response: 200 OK", "error: *"])].into(),
-        ),
-        ("rate_limiting_cig", calls()),
-        ("rate_limiting_cig_multi", calls()),
-        (
-            "context_gcg_value",
-            vec![lines(["handling response for jane (abc123)"])].into(),
-        ),
-        (
-            "context_gcg_cancel",
-            vec![lines([
-                "cannot print greeting: context deadline exceeded",
-                "cannot print farewell: context canceled",
-            ])]
-            .into(),
-        ),
-    ]
 }
 
 // ---- the programs of time (seeds 000 and 002) ----

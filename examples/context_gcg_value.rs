@@ -3,8 +3,8 @@
 //! context — `ProcessRequest` stores the user id and token with
 //! `context.WithValue`, `HandleResponse` reads them back.
 //!
-//! Needs `weft::context` (lands with the library; until then this file
-//! sits in `examples/pending/`, outside the build).
+//! Go's `ctx.Value(key)` is an `interface{}`; weft's `ctx.value::<V>(key)`
+//! names the type it expects and is `None` where Go's is `nil`.
 //!
 //! Prints (with no newline at the end):
 //! ```text

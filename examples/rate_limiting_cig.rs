@@ -5,10 +5,7 @@
 //! the time of day, on stdout (`log.SetFlags(log.Ltime | log.LUTC)`).
 //!
 //! The seed's limiter allows 1 event per second (20 s for the 20 calls);
-//! here 20 per second, burst 1 (1 s).
-//!
-//! Needs `weft::rate` and `weft::context` (land with the library; until
-//! then this file sits in `examples/pending/`, outside the build).
+//! here 20 per second, burst 1 (about 1 s).
 //!
 //! Prints 20 lines, `ReadFile` and `ResolveAddress` ten times each in some
 //! order, about 50 ms apart, then `Done`:
@@ -25,7 +22,7 @@ use weft::context::{self, Context};
 use weft::rate::Limiter;
 use weft::sync::WaitGroup;
 
-#[path = "../common/mod.rs"]
+#[path = "common/mod.rs"]
 mod common;
 
 fn open() -> ApiConnection {

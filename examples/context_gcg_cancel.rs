@@ -6,8 +6,9 @@
 //! greeting goroutine then cancels the shared context, which stops the
 //! farewell's `locale` waiting on `ctx.Done()`.
 //!
-//! Needs `weft::context` (lands with the library; until then this file
-//! sits in `examples/pending/`, outside the build).
+//! Go's `cancel` is a function value the closure captures; here the
+//! `CancelFunc` is cloned into the greeting goroutine (dropping its last
+//! clone cancels too, as Go's `defer cancel()` does at the end of main).
 //!
 //! Prints:
 //! ```text
@@ -23,7 +24,7 @@ use weft::context::{self, Context};
 use weft::sync::WaitGroup;
 use weft::time::after;
 
-#[path = "../common/mod.rs"]
+#[path = "common/mod.rs"]
 mod common;
 
 type BoxError = Box<dyn Error + Send + Sync>;
@@ -32,20 +33,19 @@ fn main() {
     weft::run(|| {
         let wg = Arc::new(WaitGroup::new());
         let (ctx, cancel) = context::with_cancel(&context::background());
-        let cancel = Arc::new(cancel);
-        let _cancel = {
+        let _cancel = common::defer({
             let cancel = cancel.clone();
-            common::defer(move || cancel.cancel())
-        };
+            move || cancel.cancel()
+        });
 
         wg.add(1);
-        let (w, c, cancel_greeting) = (wg.clone(), ctx.clone(), cancel.clone());
+        let (w, c) = (wg.clone(), ctx.clone());
         weft::go!(move || {
             let _done = common::defer(|| w.done());
 
             if let Err(err) = print_greeting(&c) {
                 println!("cannot print greeting: {err}");
-                cancel_greeting.cancel();
+                cancel.cancel();
             }
         });
 
