@@ -46,4 +46,5 @@ mod time_tick;
 
 mod runtime_chan;
 mod runtime_chanbarrier;
+mod runtime_lockosthread;
 mod runtime_proc;

@@ -14,10 +14,8 @@
 //! another M after 10 ms (docs/scheduler.md), so TestPreemption and
 //! TestGoroutineParallelism exercise that instead.
 //!
-//! Follows when `weft::lock_os_thread` lands: TestYieldLockedProgress,
-//! TestYieldLocked, TestBlockLocked, TestLockOSThreadNesting,
-//! TestLockOSThreadExit, TestLockOSThreadAvoidsStatePropagation,
-//! TestLockOSThreadTemplateThreadRace, TestLockOSThreadVgetrandom.
+//! The `LockOSThread` tests (TestYieldLockedProgress, TestYieldLocked,
+//! TestBlockLocked, TestLockOSThread*) are in `runtime_lockosthread`.
 //!
 //! Not ported: TestPreemptionGC, TestGCFairness, TestGCFairness2,
 //! TestPreemptSplitBig (they need a GC or Go's stack-split checks),
@@ -69,16 +67,27 @@ fn stop_the_world_deadlock() {
 
 #[test]
 fn yield_progress() {
-    common::run(|| {
+    test_yield_progress(false);
+}
+
+/// Go's `testYieldProgress`, shared with TestYieldLockedProgress
+/// (`runtime_lockosthread`).
+pub fn test_yield_progress(locked: bool) {
+    common::run(move || {
         let (c, c_rx) = chan::<bool>(0);
         let (cack, cack_rx) = chan::<bool>(0);
-        weft::go!(move || loop {
-            select! {
-                recv(c_rx) -> _ => {
-                    cack.send(true).unwrap();
-                    return;
+        weft::go!(move || {
+            if locked {
+                weft::lock_os_thread();
+            }
+            loop {
+                select! {
+                    recv(c_rx) -> _ => {
+                        cack.send(true).unwrap();
+                        return;
+                    }
+                    default => weft::yield_now(),
                 }
-                default => weft::yield_now(),
             }
         });
         sleep(ms(10));
