@@ -41,6 +41,8 @@ use crate::g::GPtr;
 /// its M, possibly inside `blocking`).
 pub(crate) fn lock(g: GPtr) {
     let Some(m) = current_m() else { return };
+    // Before the thread can be changed: new Ms come from the template.
+    super::worker::start_template_thread();
     let depth = m.lock_depth.get();
     let Some(next) = depth.checked_add(1) else {
         panic!("weft::lock_os_thread: nested more than {} times", u32::MAX);

@@ -43,6 +43,47 @@ const RUNNEXT_GRACE: std::time::Duration = std::time::Duration::from_micros(3);
 
 /// Starts a new M running `wake.p`.
 pub(crate) fn spawn_m(id: usize, wake: Wake) {
+    // A thread inherits some of its creator's state (`unshare(CLONE_FS)`'s
+    // working directory, namespaces, the signal mask). An M wired to a
+    // goroutine may have been changed on purpose (`lock_os_thread`), so it
+    // never creates Ms itself: the template thread does (Go's `newmHandoff`).
+    if super::current_m().is_some_and(|m| m.locked.get() != super::m::Locked::No) {
+        if let Some(template) = TEMPLATE.get() {
+            if template.send((id, wake)).is_ok() {
+                return;
+            }
+            crate::throw("the template thread is gone");
+        }
+    }
+    spawn_m_here(id, wake);
+}
+
+/// The template thread's queue (Go's `newmHandoff`): Ms to create on a
+/// thread no goroutine ever ran on. Started by [`start_template_thread`].
+static TEMPLATE: std::sync::OnceLock<std::sync::mpsc::Sender<(usize, Wake)>> =
+    std::sync::OnceLock::new();
+
+/// Starts the template thread if it is not running. `lock_os_thread` calls
+/// it before wiring a goroutine to its thread, so the template is created
+/// from a thread nobody has changed yet (Go's `startTemplateThread`).
+pub(crate) fn start_template_thread() {
+    TEMPLATE.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<(usize, Wake)>();
+        let res = std::thread::Builder::new()
+            .name("weft-template".into())
+            .spawn(move || {
+                for (id, wake) in rx {
+                    spawn_m_here(id, wake);
+                }
+            });
+        if let Err(e) = res {
+            crate::throw(&format!("cannot create the template thread: {e}"));
+        }
+        tx
+    });
+}
+
+fn spawn_m_here(id: usize, wake: Wake) {
     let handle = MHandle::new(id);
     let res = std::thread::Builder::new()
         .name(format!("weft-m{id}"))
