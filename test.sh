@@ -14,5 +14,10 @@ for spawn in continuation child; do
       -p weft-channels --test matrix --test chan_races --test chan_dyn_select
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
       -p weft --test lib_context --test lib_errgroup --test lib_patterns
+    # The seeded soak (tests/soak.rs), WEFT_SOAK_SECS seconds (3 by default)
+    # per cell; a long run is on demand (see its module comment), and a
+    # failing round prints its WEFT_SOAK_SEED.
+    WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
+      -p weft --test soak
   done
 done

@@ -75,7 +75,7 @@ fn quiescent(rt: &Runtime) -> bool {
 /// No M is running a goroutine. (One may run without a P: sysmon retakes
 /// the P of a goroutine that runs for long without a scheduling point.)
 fn no_goroutine_running(rt: &Runtime) -> bool {
-    let ms = rt.all_ms.lock().unwrap_or_else(|e| e.into_inner());
+    let ms = rt.all_ms.lock();
     ms.iter().all(|m| m.run_seq.load(Ordering::SeqCst) % 2 == 0)
 }
 

@@ -38,6 +38,10 @@ mod coro;
 mod deadlock;
 mod dump;
 pub mod g;
+mod loom;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_api;
 pub mod net;
 mod netpoll;
 pub mod park;

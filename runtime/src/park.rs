@@ -52,12 +52,16 @@
 
 use std::fmt;
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
-use std::thread::{self, Thread};
 
 use crate::coro::Commit;
 use crate::g::{self, GPtr, Release, Switch, WaitReason};
+// The wait record's word and the thread parker are modelled under loom.
+use crate::loom::hint::spin_loop;
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use crate::loom::sync::StdMutex;
+use crate::loom::thread::{self, thread_local, Thread};
 use crate::sched;
 
 /// Parks the current goroutine (or, on a plain OS thread, the thread) until
@@ -117,18 +121,15 @@ fn park_g(g: GPtr, reason: WaitReason, commit: impl FnOnce()) {
 
 /// Where each goroutine last parked, by id, with `WEFT_DEBUG=traceback=1`
 /// (a backtrace per park is slow; the dump prints them).
-pub(crate) fn park_traces() -> &'static std::sync::Mutex<std::collections::HashMap<u64, String>> {
-    static T: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<u64, String>>> =
+pub(crate) fn park_traces() -> &'static StdMutex<std::collections::HashMap<u64, String>> {
+    static T: std::sync::OnceLock<StdMutex<std::collections::HashMap<u64, String>>> =
         std::sync::OnceLock::new();
     T.get_or_init(Default::default)
 }
 
 fn record_park_trace(g: GPtr) {
     let bt = std::backtrace::Backtrace::force_capture().to_string();
-    park_traces()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(g.id().as_u64(), bt);
+    park_traces().lock().insert(g.id().as_u64(), bt);
 }
 
 /// Wakes whoever `target` is: readies a parked goroutine (to this P's
@@ -321,7 +322,7 @@ impl Waiter {
                     while self.state.load(Ordering::Acquire) & DONE == 0 {
                         spins += 1;
                         if spins < 64 {
-                            std::hint::spin_loop();
+                            spin_loop();
                         } else {
                             thread::yield_now();
                         }
@@ -463,7 +464,7 @@ struct ThreadParker {
 
 /// Plain threads parked in weft with no wake-up pending (the deadlock
 /// detector counts them as asleep), and parks of plain threads so far.
-static THREADS_PARKED: AtomicUsize = AtomicUsize::new(0);
+static THREADS_PARKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 static THREAD_PARKS: AtomicU64 = AtomicU64::new(0);
 
 /// (threads parked with no wake-up pending, thread parks ever).
@@ -521,6 +522,7 @@ fn park_thread(commit: impl FnOnce()) {
 mod tests {
     use super::*;
     use std::sync::Mutex;
+    use std::thread;
 
     #[test]
     fn thread_token_is_not_lost() {

@@ -26,7 +26,9 @@ use std::cmp::Ordering as CmpOrdering;
 use std::collections::BinaryHeap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
+
+use crate::loom::sync::{StdMutex, StdMutexGuard};
 use std::time::{Duration, Instant};
 
 /// No timer pending.
@@ -40,7 +42,7 @@ type Callback = Box<dyn FnOnce() + Send + 'static>;
 
 struct TimerInner {
     state: AtomicU8,
-    f: Mutex<Option<Callback>>,
+    f: StdMutex<Option<Callback>>,
 }
 
 /// A pending timer; [`cancel`] it to stop it firing.
@@ -90,7 +92,7 @@ impl Ord for Entry {
 }
 
 struct Timers {
-    heap: Mutex<BinaryHeap<Entry>>,
+    heap: StdMutex<BinaryHeap<Entry>>,
     /// The earliest deadline in `heap` (nanoseconds since [`epoch`]), or
     /// `NONE`. Written under the heap lock; read without it.
     next: AtomicU64,
@@ -104,7 +106,7 @@ struct Timers {
 fn timers() -> &'static Timers {
     static TIMERS: OnceLock<Timers> = OnceLock::new();
     TIMERS.get_or_init(|| Timers {
-        heap: Mutex::new(BinaryHeap::new()),
+        heap: StdMutex::new(BinaryHeap::new()),
         next: AtomicU64::new(NONE),
         seq: AtomicU64::new(0),
         pending: AtomicUsize::new(0),
@@ -146,7 +148,7 @@ pub fn add(when: Instant, f: impl FnOnce() + Send + 'static) -> TimerId {
     let t = timers();
     let timer = Arc::new(TimerInner {
         state: AtomicU8::new(PENDING),
-        f: Mutex::new(Some(Box::new(f))),
+        f: StdMutex::new(Some(Box::new(f))),
     });
     let when = to_nanos(when);
     let seq = t.seq.fetch_add(1, Ordering::Relaxed);
@@ -278,6 +280,6 @@ fn dec_cancelled(t: &Timers, n: usize) {
         });
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+fn lock<T>(m: &StdMutex<T>) -> StdMutexGuard<'_, T> {
+    m.lock()
 }

@@ -30,7 +30,9 @@ mod sys;
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, Once, OnceLock};
+use std::sync::{Once, OnceLock};
+
+use crate::loom::sync::{StdMutex, StdMutexGuard};
 use std::time::{Duration, Instant};
 
 pub(crate) use desc::{Mode, PollDesc};
@@ -93,8 +95,8 @@ fn poller() -> io::Result<&'static Poller> {
     if let Some(p) = POLLER.get() {
         return Ok(p);
     }
-    static INIT: Mutex<()> = Mutex::new(());
-    let _g = INIT.lock().unwrap_or_else(|e| e.into_inner());
+    static INIT: StdMutex<()> = StdMutex::new(());
+    let _g = INIT.lock();
     if let Some(p) = POLLER.get() {
         return Ok(p);
     }
@@ -237,10 +239,10 @@ pub(crate) fn claim_poll(m: usize) -> bool {
 /// writes the eventfd, or we see its change when the caller re-checks.
 pub(crate) fn sleep<'a, T>(
     m: usize,
-    slot: MutexGuard<'a, T>,
-    lock: &'a Mutex<T>,
+    slot: StdMutexGuard<'a, T>,
+    lock: &'a StdMutex<T>,
     deadline: Option<Instant>,
-) -> (MutexGuard<'a, T>, bool) {
+) -> (StdMutexGuard<'a, T>, bool) {
     let Some(p) = POLLER.get() else {
         crate::throw("netpoll::sleep before the netpoller exists");
     };
@@ -257,7 +259,7 @@ pub(crate) fn sleep<'a, T>(
         // The role moved to an M that found us still blocked: wake it.
         crate::sched::idle::timers_changed(crate::sched::runtime());
     }
-    let slot = lock.lock().unwrap_or_else(|e| e.into_inner());
+    let slot = lock.lock();
     let due = deadline.is_some_and(|d| Instant::now() >= d);
     (slot, due)
 }

@@ -11,7 +11,9 @@
 //! has been freed (readers hold a shard lock while they look).
 
 use std::sync::atomic::Ordering;
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
+
+use crate::loom::sync::{StdMutex, StdMutexGuard};
 
 use crate::g::GPtr;
 
@@ -23,17 +25,17 @@ struct Shard {
     free: Vec<usize>,
 }
 
-fn registry() -> &'static [Mutex<Shard>; SHARDS] {
-    static R: OnceLock<[Mutex<Shard>; SHARDS]> = OnceLock::new();
-    R.get_or_init(|| std::array::from_fn(|_| Mutex::new(Shard::default())))
+fn registry() -> &'static [StdMutex<Shard>; SHARDS] {
+    static R: OnceLock<[StdMutex<Shard>; SHARDS]> = OnceLock::new();
+    R.get_or_init(|| std::array::from_fn(|_| StdMutex::new(Shard::default())))
 }
 
-fn shard_of(g: GPtr) -> &'static Mutex<Shard> {
+fn shard_of(g: GPtr) -> &'static StdMutex<Shard> {
     &registry()[(g.as_ptr() as usize / 64) % SHARDS]
 }
 
-fn lock(m: &Mutex<Shard>) -> std::sync::MutexGuard<'_, Shard> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+fn lock(m: &StdMutex<Shard>) -> StdMutexGuard<'_, Shard> {
+    m.lock()
 }
 
 /// Records a newly allocated goroutine record.

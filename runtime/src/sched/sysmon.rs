@@ -21,7 +21,9 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::{Condvar, OnceLock};
+
+use crate::loom::sync::{self as lsync, StdMutex};
 use std::time::Duration;
 
 use super::{idle, MShared, Runtime};
@@ -42,7 +44,7 @@ const QUIET_PASSES: u32 = 50;
 
 struct Sysmon {
     sleeping: AtomicBool,
-    lock: Mutex<()>,
+    lock: StdMutex<()>,
     cv: Condvar,
 }
 
@@ -50,7 +52,7 @@ fn sysmon() -> &'static Sysmon {
     static S: OnceLock<Sysmon> = OnceLock::new();
     S.get_or_init(|| Sysmon {
         sleeping: AtomicBool::new(false),
-        lock: Mutex::new(()),
+        lock: StdMutex::new(()),
         cv: Condvar::new(),
     })
 }
@@ -77,7 +79,7 @@ pub(crate) fn start(rt: &'static Runtime) {
 pub(crate) fn wake(_rt: &Runtime) {
     let s = sysmon();
     if s.sleeping.load(Ordering::SeqCst) {
-        let _g = s.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _g = s.lock.lock();
         s.sleeping.store(false, Ordering::SeqCst);
         s.cv.notify_one();
     }
@@ -131,10 +133,10 @@ fn run(rt: &'static Runtime) {
         if all_idle && quiet > QUIET_PASSES {
             // Deep sleep until poked (`wake`). `sleeping` is set under the
             // lock and `wake` clears it under the lock: no lost wake-up.
-            let mut g = s.lock.lock().unwrap_or_else(|e| e.into_inner());
+            let mut g = s.lock.lock();
             s.sleeping.store(true, Ordering::SeqCst);
             while s.sleeping.load(Ordering::SeqCst) {
-                g = s.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+                g = lsync::wait(&s.cv, g);
             }
             s.sleeping.store(false, Ordering::SeqCst);
             tick_coarse();
@@ -156,7 +158,7 @@ struct Seen {
 
 /// One pass over the Ms; `true` if it retook a P.
 fn retake(rt: &'static Runtime, seen: &mut HashMap<usize, Seen>) -> bool {
-    let ms: Vec<&'static MShared> = rt.all_ms.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let ms: Vec<&'static MShared> = rt.all_ms.lock().clone();
     let now = nanotime();
     // Keyed by M id: Ms come and go (idle ones exit), so positions shift.
     seen.retain(|id, _| ms.iter().any(|m| m.id == *id));

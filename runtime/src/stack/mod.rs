@@ -33,9 +33,9 @@ use crate::config::MIN_STACK_SIZE;
 #[cfg(test)]
 use crate::config::{check_stack_size as check_size, DEFAULT_STACK_SIZE, MAX_STACK_SIZE};
 
+use crate::loom::sync::{StdMutex, StdMutexGuard};
 use std::io;
 use std::num::NonZeroUsize;
-use std::sync::Mutex;
 
 use corosensei::stack::{Stack, StackPointer};
 
@@ -258,9 +258,9 @@ pub(crate) struct StackPool {
     /// The configured default size, as given.
     default_size: usize,
     /// Default-size stacks (`round_size(default_size)` usable bytes).
-    default: Mutex<Class>,
+    default: StdMutex<Class>,
     /// Other sizes, from `Builder::stack_size`; few, searched linearly.
-    others: Mutex<Vec<Class>>,
+    others: StdMutex<Vec<Class>>,
 }
 
 impl StackPool {
@@ -268,8 +268,8 @@ impl StackPool {
         signal::install();
         StackPool {
             default_size,
-            default: Mutex::new(Class::new(round_size(default_size))),
-            others: Mutex::new(Vec::new()),
+            default: StdMutex::new(Class::new(round_size(default_size))),
+            others: StdMutex::new(Vec::new()),
         }
     }
 
@@ -432,7 +432,7 @@ impl StackPool {
 
 /// Carves a new stack of `class`'s size: the slot under the lock, the guard
 /// outside it.
-fn carve(class: &Mutex<Class>) -> io::Result<GoStack> {
+fn carve(class: &StdMutex<Class>) -> io::Result<GoStack> {
     let (slot, size) = {
         let mut c = lock(class);
         (c.carver.reserve()?, c.carver.size())
@@ -467,8 +467,8 @@ fn release_all(mut stacks: Vec<GoStack>) -> Vec<GoStack> {
     stacks
 }
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+fn lock<T>(m: &StdMutex<T>) -> StdMutexGuard<'_, T> {
+    m.lock()
 }
 
 #[cfg(test)]
