@@ -81,3 +81,10 @@ pub mod runtime {
     pub use weft_runtime::park;
     pub use weft_runtime::timer;
 }
+
+/// Go's `test/chan/perm.go`, ported as `compile_fail` doctests (the Go
+/// test ports in `tests/golang/`; this item exists only for rustdoc's test
+/// run).
+#[cfg(doctest)]
+#[doc = include_str!("../tests/golang/chan_perm.md")]
+pub struct GolangChanPerm;

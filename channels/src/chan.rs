@@ -40,6 +40,7 @@ use crate::error::{
     CloseError, RecvError, RecvTimeoutError, SendError, SendTimeoutError, TryRecvError,
     TrySendError,
 };
+use crate::time::TimeChan;
 use crate::waiter::{Claimed, Sudog, WaitQueue};
 
 /// The tag a deadline's timer claims a blocked operation with.
@@ -53,9 +54,14 @@ pub(crate) struct Chan<T> {
     cap: usize,
     senders: AtomicUsize,
     receivers: AtomicUsize,
-    /// A time channel: dropping the last sender (the timer) does not close
-    /// it (Go never closes a timer's channel).
-    keep_open: bool,
+    /// Timer hook (issue 20; re-apply when rewriting this file): `Some`
+    /// for a time channel (`crate::time`). Then dropping the last sender
+    /// (the timer) does not close it (Go never closes a timer's channel),
+    /// `len`/`cap` report 0 (Go 1.23's synchronous timer channels), and the
+    /// last `Receiver`'s drop calls [`TimeChan::receivers_gone`] so the
+    /// timer leaves the heap. Nothing else here looks at it. Boxed, so an
+    /// ordinary channel pays one word for it.
+    time: Option<Box<TimeChan>>,
 }
 
 // SAFETY: `state` is only reached through `Chan::locked`/`Chan::state_mut`,
@@ -164,7 +170,7 @@ impl<T> State<T> {
 type Which<T> = fn(&mut State<T>) -> &mut WaitQueue<T>;
 
 impl<T> Chan<T> {
-    fn new(cap: usize, keep_open: bool) -> Chan<T> {
+    fn new(cap: usize, time: Option<Box<TimeChan>>) -> Chan<T> {
         Chan {
             lock: Mutex::new(()),
             state: UnsafeCell::new(State {
@@ -177,12 +183,21 @@ impl<T> Chan<T> {
             cap,
             senders: AtomicUsize::new(1),
             receivers: AtomicUsize::new(1),
-            keep_open,
+            time,
         }
     }
 
     pub(crate) fn cap(&self) -> usize {
         self.cap
+    }
+
+    /// `cap(ch)` as users see it (timer hook: 0 for a time channel).
+    fn user_cap(&self) -> usize {
+        if self.time.is_some() {
+            0
+        } else {
+            self.cap
+        }
     }
 
     /// The raw lock, for `select!`, which locks several channels at once.
@@ -414,6 +429,9 @@ impl<T> Chan<T> {
     }
 
     fn len(&self) -> usize {
+        if self.time.is_some() {
+            return 0; // timer hook: Go 1.23 reports len 0 for a timer channel
+        }
         self.locked(|st| st.buf.len())
     }
 
@@ -448,13 +466,12 @@ pub(crate) fn block_forever(reason: WaitReason) -> ! {
 /// h.join().unwrap();
 /// ```
 pub fn chan<T>(cap: usize) -> (Sender<T>, Receiver<T>) {
-    make(cap, false)
+    make(cap, None)
 }
 
-/// A channel; with `keep_open`, dropping the last sender does not close it
-/// (the time channels).
-pub(crate) fn make<T>(cap: usize, keep_open: bool) -> (Sender<T>, Receiver<T>) {
-    let c = Arc::new(Chan::new(cap, keep_open));
+/// A channel; with `time`, a time channel (see `Chan::time`).
+pub(crate) fn make<T>(cap: usize, time: Option<Box<TimeChan>>) -> (Sender<T>, Receiver<T>) {
+    let c = Arc::new(Chan::new(cap, time));
     (
         Sender {
             chan: Some(c.clone()),
@@ -588,7 +605,7 @@ impl<T> Sender<T> {
 
     /// The buffer's capacity (Go's `cap(ch)`); 0 for unbuffered.
     pub fn cap(&self) -> usize {
-        self.chan.as_ref().map_or(0, |c| c.cap())
+        self.chan.as_ref().map_or(0, |c| c.user_cap())
     }
 
     /// Whether the channel has been closed.
@@ -607,12 +624,17 @@ impl<T> Sender<T> {
     }
 
     /// Empties the buffer (a stopped or reset timer must not deliver a
-    /// stale value: Go 1.23's rule). Values are dropped after unlocking.
-    pub(crate) fn drain(&self) {
-        if let Some(c) = &self.chan {
-            let old = c.locked(|st| mem::take(&mut st.buf));
-            drop(old);
-        }
+    /// stale value: Go 1.23's rule); whether a value was there. Values are
+    /// dropped after unlocking.
+    pub(crate) fn drain(&self) -> bool {
+        let Some(c) = &self.chan else { return false };
+        let old = c.locked(|st| mem::take(&mut st.buf));
+        !old.is_empty()
+    }
+
+    /// Timer hook: the time-channel part of this channel, if it is one.
+    pub(crate) fn time_chan(&self) -> Option<&TimeChan> {
+        self.chan.as_ref().and_then(|c| c.time.as_deref())
     }
 }
 
@@ -702,7 +724,7 @@ impl<T> Receiver<T> {
 
     /// The buffer's capacity (Go's `cap(ch)`); 0 for unbuffered.
     pub fn cap(&self) -> usize {
-        self.chan.as_ref().map_or(0, |c| c.cap())
+        self.chan.as_ref().map_or(0, |c| c.user_cap())
     }
 
     /// Whether the channel has been closed (values may still be buffered).
@@ -737,7 +759,7 @@ impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if let Some(c) = &self.chan {
             // AcqRel: the last dropper sees every other sender's sends.
-            if c.senders.fetch_sub(1, Ordering::AcqRel) == 1 && !c.keep_open {
+            if c.senders.fetch_sub(1, Ordering::AcqRel) == 1 && c.time.is_none() {
                 let _ = c.close();
             }
         }
@@ -749,6 +771,9 @@ impl<T> Drop for Receiver<T> {
         if let Some(c) = &self.chan {
             if c.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
                 c.receivers_gone();
+                if let Some(t) = &c.time {
+                    t.receivers_gone(); // timer hook: the timer leaves the heap
+                }
             }
         }
     }

@@ -1,34 +1,94 @@
 //! Time channels: [`after`], [`tick`], [`Timer`], [`Ticker`],
 //! [`after_func`] (Go's `time` package), on the runtime's timer core
-//! (`weft::runtime::timer`).
+//! (`weft::runtime::timer`). The semantics, beside Go's wording:
+//! `docs/timers.md`.
 //!
-//! Owns: the channels timers deliver on, and re-arming tickers. A timer
-//! callback runs in the scheduler, so it only ever `try_send`s (never
-//! blocks) and re-arms; a slow receiver therefore loses ticks rather than
-//! getting a burst (Go's rule). The channels have capacity 1 and are never
-//! closed by the timer (Go never closes them); `stop` and `reset` empty the
-//! buffer so no stale value is received afterwards (Go 1.23's rule).
+//! Owns: the channels timers deliver on, the arming state of each timer and
+//! ticker, and re-arming tickers. Go 1.23's rules hold:
+//! - **synchronous channels**: a value the timer sent and nobody received
+//!   was never delivered. `stop` and `reset` take it back out of the
+//!   channel and report the timer as stopped (`true`), so Go's idiom
+//!   `if !t.Stop() { <-t.C }` never blocks; `len` and `cap` of a time
+//!   channel report 0. (Inside, the channel has one slot: a callback must
+//!   never block.)
+//! - **no race with firing**: a timer counts as pending until its callback
+//!   has *acted* (sent, or spawned `after_func`'s goroutine) under the
+//!   timer's lock, not merely until the runtime popped it from the heap; a
+//!   callback of an older arming does nothing. So `stop` returning `true`
+//!   means nothing arrives, and `false` means the value arrived or is there
+//!   to receive.
+//! - **unreachable timers leave the heap**: when the last `Receiver` of a
+//!   timer's or ticker's channel is dropped, the channel's hook
+//!   ([`TimeChan`]) cancels the runtime timer at once.
 //!
-//! Must never: block or park inside a timer callback.
+//! A slow ticker receiver loses ticks rather than getting a burst (Go's
+//! rule). Lock order: a timer's own lock, then its channel's lock, then
+//! the runtime's heap lock.
+//!
+//! Must never: block or park inside a timer callback; hold a strong
+//! reference from a channel to its timer (the channel's hook holds a
+//! `Weak`: the timer owns the `Sender`, a cycle would never be freed).
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
-use weft_runtime::timer::{self, TimerId};
+use weft_runtime::timer::{self, deadline_after, TimerId};
 
 use crate::chan::{make, never, Receiver, Sender};
 
 pub use weft_runtime::time::{sleep, sleep_until};
 
-fn deadline(d: Duration) -> Instant {
-    let now = Instant::now();
-    // A duration too large to represent: about as good as never.
-    now.checked_add(d)
-        .unwrap_or_else(|| now + Duration::from_secs(100 * 365 * 24 * 3600))
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// The time-channel part of a channel (held by `chan::Chan`, which calls
+/// [`TimeChan::receivers_gone`] when its last `Receiver` drops).
+#[derive(Default)]
+pub(crate) struct TimeChan {
+    /// Stops the timer feeding this channel. Set once, right after the
+    /// channel is made, before any `Receiver` is handed out.
+    on_receivers_gone: OnceLock<Box<dyn Fn() + Send + Sync>>,
+}
+
+impl TimeChan {
+    /// Nobody can receive from the channel any more: stop its timer, so it
+    /// leaves the heap now rather than when it would have fired.
+    pub(crate) fn receivers_gone(&self) {
+        if let Some(f) = self.on_receivers_gone.get() {
+            f();
+        }
+    }
+}
+
+/// A time channel and the state of the timer feeding it; `stop(&state)`
+/// runs once every receiver of the channel is gone.
+fn time_chan<S: Send + Sync + 'static>(
+    make_state: impl FnOnce(Sender<Instant>) -> Arc<S>,
+    stop: fn(&S),
+) -> (Arc<S>, Receiver<Instant>) {
+    let (tx, rx) = make(1, Some(Box::default()));
+    let hook_tx = tx.clone();
+    let state = make_state(tx);
+    let weak: Weak<S> = Arc::downgrade(&state);
+    let hook: Box<dyn Fn() + Send + Sync> = Box::new(move || {
+        if let Some(s) = weak.upgrade() {
+            stop(&s);
+        }
+    });
+    let set = hook_tx
+        .time_chan()
+        .is_some_and(|t| t.on_receivers_gone.set(hook).is_ok());
+    if !set {
+        crate::throw("time channel: no hook slot, or its hook was set twice");
+    }
+    (state, rx)
 }
 
 /// A channel that receives the time once, after `d` (Go's `time.After`).
+/// Dropping the receiver (e.g. at the end of the `select!` that used it)
+/// stops the timer.
 ///
 /// ```
 /// use std::time::Duration;
@@ -44,8 +104,8 @@ pub fn after(d: Duration) -> Receiver<Instant> {
     Timer::new(d).into_receiver()
 }
 
-/// A channel that receives the time every `d` for as long as the receiver
-/// lives (Go's `time.Tick`).
+/// A channel that receives the time every `d` for as long as a receiver
+/// lives (Go's `time.Tick`); dropping the last receiver stops it.
 ///
 /// # Panics
 /// If `d` is zero.
@@ -57,18 +117,16 @@ pub fn after(d: Duration) -> Receiver<Instant> {
 /// ```
 pub fn tick(d: Duration) -> Receiver<Instant> {
     assert!(!d.is_zero(), "non-positive interval for tick");
-    let (tx, c) = make(1, true);
-    // The ticker keeps itself alive through its armed timer, and stops
-    // re-arming once every receiver is gone.
-    let inner = TickerInner::new(tx, d);
-    inner.arm(&mut inner.lock(), deadline(d));
+    let (inner, c) = time_chan(|tx| TickerInner::new(tx, d), TickerInner::stop_now);
+    inner.arm(&mut inner.lock(), deadline_after(d));
     c
 }
 
 /// Runs `f` in its own goroutine after `d` (Go's `time.AfterFunc`). The
-/// returned timer's `c` is never ready; `stop` prevents the call, and
-/// `reset` arms it again (so `f` is `Fn`: as in Go, it may run once per
-/// arming).
+/// returned timer's `c` is never ready; `stop` prevents the call (it
+/// returns `true` if `f` had not been started), and `reset` arms it again
+/// (so `f` is `Fn`: as in Go, it may run once per arming). Dropping the
+/// returned `Timer` does not stop it.
 ///
 /// ```
 /// use std::time::Duration;
@@ -77,20 +135,32 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
 /// assert_eq!(rx.recv(), Ok(1));
 /// ```
 pub fn after_func<F: Fn() + Send + Sync + 'static>(d: Duration, f: F) -> Timer {
-    Timer::with_action(never(), Action::Call(Arc::new(f)), d)
+    let t = Timer {
+        c: never(),
+        shared: TimerShared::new(Action::Call(Arc::new(f))),
+    };
+    t.shared.arm(&mut t.shared.lock(), d);
+    t
 }
 
 /// A single event (Go's `time.Timer`): `c` receives the time once, when it
-/// fires. Dropping a `Timer` does not stop it (as in Go: `after` relies on
-/// that).
+/// fires. Dropping the `Timer` while a clone of `c` lives does not stop it;
+/// once every receiver of `c` is gone the timer stops (nobody could see it
+/// fire).
+///
+/// `stop` and `reset` follow Go 1.23: they return `true` when the timer had
+/// not delivered its value — it had not fired, or it fired and nobody
+/// received the value (which is then gone). So after `stop` or `reset`, no
+/// stale value is ever received.
 ///
 /// ```
 /// use std::time::Duration;
 /// use weft::time::Timer;
 /// let t = Timer::new(Duration::from_secs(60));
 /// assert!(t.stop()); // stopped before it fired
-/// assert!(t.reset(Duration::from_millis(1)) == false);
+/// assert!(!t.reset(Duration::from_millis(1))); // it was stopped already
 /// t.c.recv().unwrap();
+/// assert!(!t.stop()); // fired, and the value was received
 /// ```
 pub struct Timer {
     /// Receives the time when the timer fires.
@@ -109,55 +179,47 @@ enum Action {
 /// The part of a [`Timer`] its armed callback shares.
 struct TimerShared {
     action: Action,
-    /// The arming generation and its runtime timer. A callback acts only if
-    /// its generation is current, checked and acted on under this lock, so
-    /// once `stop` has bumped the generation (and emptied the channel) no
-    /// stale value can arrive (Go 1.23's rule).
     armed: Mutex<Armed>,
 }
 
+/// A timer's arming, under `TimerShared::armed`.
 struct Armed {
+    /// The arming generation. A callback acts only if its generation is
+    /// still current; `stop` and `reset` bump it, so the callback of an
+    /// arming they ended — even one the runtime already popped from the
+    /// heap — does nothing.
     gen: u64,
+    /// `Some` while the current arming has not acted: Go's "pending". The
+    /// callback sets it to `None` (under this lock) as it sends or spawns.
     id: Option<TimerId>,
 }
 
 impl Timer {
     /// A timer that fires after `d`.
     pub fn new(d: Duration) -> Timer {
-        let (tx, c) = make(1, true);
-        Timer::with_action(c, Action::Send(tx), d)
+        let (shared, c) = time_chan(
+            |tx| TimerShared::new(Action::Send(tx)),
+            TimerShared::receivers_gone,
+        );
+        shared.arm(&mut shared.lock(), d);
+        Timer { c, shared }
     }
 
-    fn with_action(c: Receiver<Instant>, action: Action, d: Duration) -> Timer {
-        let t = Timer {
-            c,
-            shared: Arc::new(TimerShared {
-                action,
-                armed: Mutex::new(Armed { gen: 0, id: None }),
-            }),
-        };
-        t.arm(&mut t.shared.lock(), d);
-        t
-    }
-
-    fn arm(&self, armed: &mut Armed, d: Duration) {
-        let gen = armed.gen;
-        let shared = self.shared.clone();
-        armed.id = Some(timer::add(deadline(d), move || shared.fire(gen)));
-    }
-
-    /// Stops the timer. Returns `true` if it had not fired yet (Go's
-    /// `Stop`). A value it had already sent and nobody received is dropped.
+    /// Stops the timer (Go's `Stop`). Returns `true` if the call stopped
+    /// it: it had not fired, or it had fired and its value was not
+    /// received (the value is dropped: it was never delivered). `false`:
+    /// the value was received, or the timer was stopped already.
     pub fn stop(&self) -> bool {
         self.shared.disarm(&mut self.shared.lock())
     }
 
-    /// Re-arms the timer to fire after `d`; returns whether it was still
-    /// pending (Go's `Reset`). No stale value is received afterwards.
+    /// Re-arms the timer to fire after `d` (Go's `Reset`); returns what
+    /// [`stop`](Timer::stop) would have. No stale value is received
+    /// afterwards.
     pub fn reset(&self, d: Duration) -> bool {
         let mut armed = self.shared.lock();
         let was_pending = self.shared.disarm(&mut armed);
-        self.arm(&mut armed, d);
+        self.shared.arm(&mut armed, d);
         was_pending
     }
 
@@ -167,16 +229,30 @@ impl Timer {
 }
 
 impl TimerShared {
-    fn lock(&self) -> std::sync::MutexGuard<'_, Armed> {
-        self.armed.lock().unwrap_or_else(|e| e.into_inner())
+    fn new(action: Action) -> Arc<TimerShared> {
+        Arc::new(TimerShared {
+            action,
+            armed: Mutex::new(Armed { gen: 0, id: None }),
+        })
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Armed> {
+        lock(&self.armed)
+    }
+
+    /// Starts arming `armed.gen` (the previous one is disarmed).
+    fn arm(self: &Arc<Self>, armed: &mut Armed, d: Duration) {
+        let gen = armed.gen;
+        let shared = self.clone();
+        armed.id = Some(timer::add(deadline_after(d), move || shared.fire(gen)));
     }
 
     /// The runtime timer of arming `gen` fired (in the scheduler: only
     /// `try_send` and `spawn`, never a park).
     fn fire(&self, gen: u64) {
         let mut armed = self.lock();
-        if armed.gen != gen {
-            return;
+        if armed.gen != gen || armed.id.is_none() {
+            return; // stopped or reset after the runtime popped this timer
         }
         armed.id = None;
         match &self.action {
@@ -191,14 +267,27 @@ impl TimerShared {
         }
     }
 
-    /// Cancels the current arming; whether it was still pending.
+    /// Ends the current arming; whether it had not delivered (Go 1.23's
+    /// `Stop` result).
     fn disarm(&self, armed: &mut Armed) -> bool {
         armed.gen += 1;
-        let was_pending = armed.id.take().is_some_and(|id| timer::cancel(&id));
-        if let Action::Send(tx) = &self.action {
-            tx.drain();
+        let pending = armed.id.take().map(|id| timer::cancel(&id)).is_some();
+        // Fired but not received: take the value back (never delivered).
+        let undelivered = match &self.action {
+            Action::Send(tx) => tx.drain(),
+            Action::Call(_) => false,
+        };
+        pending || undelivered
+    }
+
+    /// Every receiver of the channel is gone: take the timer out of the
+    /// heap. `id` stays, so a later `stop` still reports the value as never
+    /// delivered.
+    fn receivers_gone(&self) {
+        let armed = self.lock();
+        if let Some(id) = &armed.id {
+            timer::cancel(id);
         }
-        was_pending
     }
 }
 
@@ -210,7 +299,7 @@ impl fmt::Debug for Timer {
 
 /// Repeated events (Go's `time.Ticker`): `c` receives the time every
 /// period; a slow receiver loses ticks instead of getting a burst.
-/// Dropping the ticker stops it.
+/// Dropping the ticker (or every receiver of `c`) stops it.
 ///
 /// ```
 /// use std::time::Duration;
@@ -253,8 +342,8 @@ impl TickerInner {
         })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, TickerState> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn lock(&self) -> MutexGuard<'_, TickerState> {
+        lock(&self.state)
     }
 
     fn arm(self: &Arc<Self>, st: &mut TickerState, when: Instant) {
@@ -290,6 +379,11 @@ impl TickerInner {
         }
         self.tx.drain();
     }
+
+    /// Stops the ticker (the receivers-gone hook and `Drop`).
+    fn stop_now(&self) {
+        self.stop(&mut self.lock());
+    }
 }
 
 impl Ticker {
@@ -299,19 +393,19 @@ impl Ticker {
     /// If `d` is zero (Go panics too: "non-positive interval for NewTicker").
     pub fn new(d: Duration) -> Ticker {
         assert!(!d.is_zero(), "non-positive interval for Ticker::new");
-        let (tx, c) = make(1, true);
-        let inner = TickerInner::new(tx, d);
-        inner.arm(&mut inner.lock(), deadline(d));
+        let (inner, c) = time_chan(|tx| TickerInner::new(tx, d), TickerInner::stop_now);
+        inner.arm(&mut inner.lock(), deadline_after(d));
         Ticker { c, inner }
     }
 
     /// Stops the ticker: no more ticks are sent, and a tick already sent
     /// but not received is dropped.
     pub fn stop(&self) {
-        self.inner.stop(&mut self.inner.lock());
+        self.inner.stop_now();
     }
 
-    /// Stops the ticker and restarts it with period `d`.
+    /// Stops the ticker and restarts it with period `d`: the next tick
+    /// arrives `d` from now.
     ///
     /// # Panics
     /// If `d` is zero.
@@ -320,13 +414,13 @@ impl Ticker {
         let mut st = self.inner.lock();
         self.inner.stop(&mut st);
         st.period = d;
-        self.inner.arm(&mut st, deadline(d));
+        self.inner.arm(&mut st, deadline_after(d));
     }
 }
 
 impl Drop for Ticker {
     fn drop(&mut self) {
-        self.inner.stop(&mut self.inner.lock());
+        self.inner.stop_now();
     }
 }
 

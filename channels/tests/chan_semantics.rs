@@ -702,11 +702,16 @@ mod timeouts {
         assert_eq!(t.c.recv_timeout(SHORT), Err(RecvTimeoutError::Timeout));
         assert!(!t.reset(Duration::from_millis(1)));
         t.c.recv_timeout(Duration::from_secs(30)).unwrap();
-        // Fired and not received: stop drops the stale value.
+        // Fired and not received: the value was never delivered (Go 1.23),
+        // so stop reports the timer stopped and the value is gone.
         let t = Timer::new(Duration::from_millis(1));
         thread::sleep(SHORT);
-        assert!(!t.stop());
+        assert!(t.stop());
         assert_eq!(t.c.try_recv(), Err(TryRecvError::Empty));
+        // Fired and received: stop finds nothing to stop.
+        assert!(!t.reset(Duration::from_millis(1)));
+        t.c.recv_timeout(Duration::from_secs(30)).unwrap();
+        assert!(!t.stop());
     }
 
     #[test]
@@ -751,6 +756,79 @@ mod timeouts {
         assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(1));
         assert!(!t.reset(Duration::from_millis(1)));
         assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(1));
+    }
+
+    /// Go 1.23: `stop` returning `false` means the value was delivered (it
+    /// arrives, or it was received); `true` means it never will be — also
+    /// when `stop` lands between the runtime popping the timer and its
+    /// callback acting (issue 20: that window used to return `false` and
+    /// then drop the value).
+    #[test]
+    fn stop_result_says_whether_the_value_arrives_when_racing_the_firing() {
+        // A receiver waits on the timer's channel while `stop` races the
+        // firing; it reports whether the value reached it.
+        let mut stopped = 0;
+        for i in 0..20_000u32 {
+            let t = Timer::new(Duration::ZERO);
+            let (c, (quit_tx, quit)) = (t.c.clone(), chan::<()>(0));
+            let h = weft::spawn(move || {
+                select! {
+                    recv(c) -> v => v.is_ok(),
+                    recv(quit) -> _ => false,
+                }
+            });
+            for _ in 0..i % 64 {
+                std::hint::spin_loop();
+            }
+            let stop = t.stop();
+            quit_tx.close().unwrap();
+            let received = h.join().unwrap();
+            assert_eq!(received, !stop, "round {i}: stop() = {stop}");
+            stopped += u32::from(stop);
+        }
+        // Both outcomes occur (else the race was not exercised).
+        assert!(
+            stopped > 0 && stopped < 20_000,
+            "stopped {stopped} of 20000"
+        );
+        let (tx, rx) = chan::<u32>(1);
+        for i in 0..5_000u32 {
+            let tx = tx.clone();
+            let t = after_func(Duration::ZERO, move || {
+                let _ = tx.try_send(i);
+            });
+            for _ in 0..i % 64 {
+                std::hint::spin_loop();
+            }
+            if t.stop() {
+                assert_eq!(rx.try_recv(), Err(TryRecvError::Empty), "round {i}");
+            } else {
+                let got = rx.recv_timeout(Duration::from_secs(10));
+                assert_eq!(got, Ok(i), "round {i}: stop() = false, but f did not run");
+            }
+        }
+    }
+
+    /// Go 1.23: a time channel's `len` and `cap` are 0 (it is synchronous);
+    /// dropping every receiver of a timer takes it out of the heap.
+    #[test]
+    fn time_channels_look_unbuffered_and_unreachable_timers_leave_the_heap() {
+        let t = Timer::new(Duration::ZERO);
+        thread::sleep(SHORT);
+        assert_eq!((t.c.len(), t.c.cap()), (0, 0));
+        assert!(t.c.try_recv().is_ok());
+        let tk = Ticker::new(Duration::from_millis(1));
+        assert_eq!((tk.c.len(), tk.c.cap()), (0, 0));
+        // Pending-timer count: other tests of this binary run beside this
+        // one, so the check is "not 1,000 more", not an exact figure.
+        let before = weft::stats().timers;
+        for _ in 0..1000 {
+            drop(after(Duration::from_secs(3600)));
+            drop(tick(Duration::from_secs(3600)));
+            drop(Timer::new(Duration::from_secs(3600)));
+        }
+        let after_ = weft::stats().timers;
+        assert!(after_ < before + 500, "pending timers {before} -> {after_}");
     }
 
     #[test]

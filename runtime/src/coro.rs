@@ -41,6 +41,7 @@ use std::ptr;
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
+use crate::stack::asan::Fiber;
 use crate::stack::GoStack;
 
 /// A commit closure living on a suspended goroutine's stack.
@@ -82,6 +83,9 @@ pub(crate) struct CoroCell<Y: 'static> {
     coro: UnsafeCell<Body<Y>>,
     /// Set by the coroutine itself on first run; read only on its own stack.
     yielder: UnsafeCell<*const Yielder<(), Y>>,
+    /// What AddressSanitizer is told at each switch (`stack/asan.rs`;
+    /// zero-sized without `cfg(weft_asan)`).
+    fiber: Fiber,
 }
 
 /// A goroutine's code, before and after it has a stack.
@@ -107,22 +111,32 @@ unsafe impl<Y> Sync for CoroCell<Y> {}
 
 impl<Y: 'static> CoroCell<Y> {
     /// A cell with no goroutine in it.
-    pub const fn empty() -> CoroCell<Y> {
+    pub fn empty() -> CoroCell<Y> {
         CoroCell {
             coro: UnsafeCell::new(Body::Gone),
             yielder: UnsafeCell::new(ptr::null()),
+            fiber: Fiber::default(),
         }
     }
 
     fn coroutine(&self, stack: GoStack, body: impl FnOnce() + Send + 'static) -> Coro<Y> {
+        self.fiber.set_stack(&stack);
         let slot = SendPtr(self.yielder.get());
+        let fiber = SendPtr((&self.fiber as *const Fiber).cast_mut());
         Coroutine::with_stack(stack, move |y: &Yielder<(), Y>, ()| {
-            let slot = slot;
+            let (slot, fiber) = (slot, fiber);
             // SAFETY: invariant 4: the cell has not moved since `start`;
             // we are on this goroutine's own stack, the only place that
-            // reads or writes its yielder slot (invariant 1).
-            unsafe { *slot.0 = y as *const _ };
+            // reads or writes its yielder slot and its fiber (invariant 1).
+            unsafe {
+                *slot.0 = y as *const _;
+                (*fiber.0).entered();
+            }
             body();
+            // SAFETY: as above; the switch out of the finished coroutine
+            // comes next, and corosensei only returns through frames made
+            // before `entered`.
+            unsafe { (*fiber.0).finishing() };
         })
     }
 
@@ -186,7 +200,10 @@ impl<Y: 'static> CoroCell<Y> {
         let Body::Live(coro) = slot else {
             crate::throw("resumed a goroutine without a live coroutine");
         };
-        match coro.resume(()) {
+        let on_m = self.fiber.resuming();
+        let result = coro.resume(());
+        Fiber::back_on_m(on_m);
+        match result {
             CoroutineResult::Yield(s) => Resumed::Switched(s),
             CoroutineResult::Return(()) => {
                 let Body::Live(coro) = mem::replace(slot, Body::Gone) else {
@@ -209,7 +226,9 @@ impl<Y: 'static> CoroCell<Y> {
         // address, valid for the coroutine's whole life (it sits at the top
         // of its stack).
         let yielder = unsafe { &**self.yielder.get() };
+        let suspended = self.fiber.suspending();
         yielder.suspend(y);
+        self.fiber.resumed(suspended);
     }
 }
 

@@ -469,11 +469,11 @@ pub(crate) struct G {
     spawn_site: AtomicPtr<Location<'static>>,
     /// Nanoseconds on the coarse clock when the current wait began.
     wait_since: AtomicU64,
-    /// Set at allocation, never changed: records with a name or a
-    /// non-default stack size are freed, not recycled.
-    name: Option<Box<str>>,
-    /// Requested stack size, or `None` for the runtime default.
-    stack_size: Option<usize>,
+    /// A name and a non-default stack size, set at allocation and never
+    /// changed: records that have them are freed, not recycled. Boxed, so
+    /// the common record (neither) is smaller: a million parked goroutines
+    /// pay for this pointer, not for the fields.
+    extra: Option<Box<Extra>>,
     pub life: Life,
     /// How to wake the joiner, valid while `Life` has `JOIN_WAITING`: its
     /// wait record and the function that wakes it (the layer above the
@@ -486,6 +486,15 @@ pub(crate) struct G {
     pub reg_slot: std::sync::atomic::AtomicUsize,
 }
 
+#[cfg(test)]
+#[test]
+fn a_record_is_small() {
+    // A million parked goroutines each pay for one: keep it small (issue 14's memory goal is 4.2 KB per parked goroutine, and the
+    // stack's first page takes 4 KB of that).
+    let n = std::mem::size_of::<G>();
+    assert!(n <= 176, "G is {n} bytes");
+}
+
 // SAFETY: the non-`Sync` fields are `coro` (touched only by the M that owns
 // the G, coro.rs invariant 1), `joiner` (written by the one joiner before it
 // sets JOIN_WAITING with release, read by the finisher after acquiring it)
@@ -494,6 +503,12 @@ pub(crate) struct G {
 unsafe impl Sync for G {}
 // SAFETY: as above; nothing in a G is tied to the thread that made it.
 unsafe impl Send for G {}
+
+/// The rare parts of a record (see `G::extra`).
+struct Extra {
+    name: Option<Box<str>>,
+    stack_size: Option<usize>,
+}
 
 /// A raw handle to a goroutine record: what run queues, `runnext` and wait
 /// records hold. Copying it takes no reference (see the module comment).
@@ -552,8 +567,8 @@ impl G {
             id: AtomicU64::new(0),
             spawn_site: AtomicPtr::new(ptr::null_mut()),
             wait_since: AtomicU64::new(0),
-            name,
-            stack_size,
+            extra: (name.is_some() || stack_size.is_some())
+                .then(|| Box::new(Extra { name, stack_size })),
             life: Life::new(),
             joiner: UnsafeCell::new(Joiner {
                 record: ptr::null(),
@@ -586,7 +601,7 @@ impl G {
     /// plain records: a name or a custom stack size stay with one
     /// goroutine).
     pub fn recyclable(&self) -> bool {
-        self.name.is_none() && self.stack_size.is_none()
+        self.extra.is_none()
     }
 
     pub fn id(&self) -> GoId {
@@ -594,11 +609,12 @@ impl G {
     }
 
     pub fn name(&self) -> Option<&str> {
-        self.name.as_deref()
+        self.extra.as_ref()?.name.as_deref()
     }
 
+    /// The requested stack size, or `None` for the runtime default.
     pub fn stack_size(&self) -> Option<usize> {
-        self.stack_size
+        self.extra.as_ref()?.stack_size
     }
 
     pub fn spawn_site(&self) -> Option<&'static Location<'static>> {

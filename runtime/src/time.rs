@@ -12,7 +12,8 @@ use crate::{timer, WaitReason};
 
 /// Pauses the current goroutine for at least `d` (Go's `time.Sleep`). The
 /// goroutine parks with wait reason "sleep" and its M runs others; on a
-/// plain thread, sleeps the thread. A zero duration returns at once.
+/// plain thread, sleeps the thread. A zero duration returns at once; one
+/// too large to represent (`Duration::MAX`) sleeps for a century.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -28,7 +29,7 @@ pub fn sleep(d: Duration) {
         std::thread::sleep(d);
         return;
     }
-    sleep_until(Instant::now() + d);
+    sleep_until(timer::deadline_after(d));
 }
 
 /// Pauses the current goroutine until `deadline` (at once if it has passed).

@@ -8,8 +8,14 @@ use std::time::{Duration, Instant};
 use weft_runtime::park::{park, unparker, Unparker};
 use weft_runtime::{self as weft, WaitReason};
 
-fn one_proc() {
+/// One P, and this file's tests one at a time: they assert what a single P
+/// does with their own goroutines, and the test harness runs tests on
+/// parallel threads into the one shared runtime.
+fn one_proc() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     weft::set_maxprocs(1);
+    guard
 }
 
 /// A one-slot handoff between goroutines on the parking primitive.
@@ -45,7 +51,7 @@ impl Slot {
 
 #[test]
 fn round_trips_go_on_while_one_goroutine_blocks() {
-    one_proc();
+    let _serial = one_proc();
     weft::run(|| {
         let in_call = Arc::new(AtomicBool::new(true));
         let ic = in_call.clone();
@@ -76,7 +82,7 @@ fn round_trips_go_on_while_one_goroutine_blocks() {
 
 #[test]
 fn a_goroutine_that_never_yields_does_not_starve_the_queue() {
-    one_proc();
+    let _serial = one_proc();
     weft::run(|| {
         let done = Arc::new(AtomicUsize::new(0));
         let spinning = Arc::new(AtomicBool::new(true));
@@ -110,7 +116,7 @@ fn a_goroutine_that_never_yields_does_not_starve_the_queue() {
 
 #[test]
 fn ping_pong_through_runnext_does_not_starve_a_third() {
-    one_proc();
+    let _serial = one_proc();
     weft::run(|| {
         let stop = Arc::new(AtomicBool::new(false));
         let (a, b) = (Arc::new(Slot::default()), Arc::new(Slot::default()));
@@ -149,7 +155,7 @@ fn ping_pong_through_runnext_does_not_starve_a_third() {
 
 #[test]
 fn a_thousand_blocking_calls_overlap_and_threads_are_released() {
-    one_proc();
+    let _serial = one_proc();
     let t = Instant::now();
     weft::run(|| {
         let hs: Vec<_> = (0..1000)
@@ -192,7 +198,7 @@ fn blocking_on_a_plain_thread_just_calls() {
 /// disk (I/O) concurrently; the slow download does not hold up the others.
 #[test]
 fn seed_download_compute_write() {
-    one_proc();
+    let _serial = one_proc();
     let dir = std::env::temp_dir().join(format!("weft-seed-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let src = dir.join("large-file");

@@ -20,11 +20,11 @@
 //! Must never: touch a goroutine's stack, or hold a P itself.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Condvar, OnceLock};
+use std::time::Duration;
 
 use crate::loom::sync::{self as lsync, StdMutex};
-use std::time::Duration;
 
 use super::{idle, MShared, Runtime};
 use crate::clock::{nanotime, tick_coarse};
@@ -37,6 +37,11 @@ pub(crate) const BLOCKING_RETAKE: Duration = Duration::from_micros(20);
 /// P when other goroutines are waiting (Go: `forcePreemptNS`, 10 ms).
 pub(crate) const RUNNING_RETAKE: Duration = Duration::from_millis(10);
 
+/// How late a timer may be before sysmon wakes an M for it: running Ms
+/// fire timers on every scheduling pass, so a timer this late means every
+/// M is busy in one goroutine (or asleep without the timer role).
+const TIMER_LATE: Duration = Duration::from_millis(1);
+
 const MIN_DELAY: Duration = Duration::from_micros(20);
 const MAX_DELAY: Duration = Duration::from_millis(10);
 /// Quiet passes before the delay starts doubling (Go: 50 after 1 ms idle).
@@ -44,6 +49,9 @@ const QUIET_PASSES: u32 = 50;
 
 struct Sysmon {
     sleeping: AtomicBool,
+    /// Bumped by every `wake`, sleeping or not: sysmon sleeps only if no
+    /// wake came since it looked at the runtime (below).
+    pokes: AtomicU64,
     lock: StdMutex<()>,
     cv: Condvar,
 }
@@ -52,6 +60,7 @@ fn sysmon() -> &'static Sysmon {
     static S: OnceLock<Sysmon> = OnceLock::new();
     S.get_or_init(|| Sysmon {
         sleeping: AtomicBool::new(false),
+        pokes: AtomicU64::new(0),
         lock: StdMutex::new(()),
         cv: Condvar::new(),
     })
@@ -78,6 +87,11 @@ pub(crate) fn start(rt: &'static Runtime) {
 /// runtime may have just gone quiet (time for the deadlock check).
 pub(crate) fn wake(_rt: &Runtime) {
     let s = sysmon();
+    // SeqCst, then the load: pairs with sysmon's load of `pokes` before it
+    // looks at the runtime, and its store of `sleeping` before re-reading
+    // `pokes` under the lock. Either sysmon sees this poke and does not
+    // sleep, or we see it sleeping and wake it.
+    s.pokes.fetch_add(1, Ordering::SeqCst);
     if s.sleeping.load(Ordering::SeqCst) {
         let _g = s.lock.lock();
         s.sleeping.store(false, Ordering::SeqCst);
@@ -102,12 +116,15 @@ fn run(rt: &'static Runtime) {
     loop {
         std::thread::sleep(delay);
         tick_coarse();
+        let pokes = s.pokes.load(Ordering::SeqCst);
         // Back off unless this pass had to act (Go: `idle` counts passes
         // without a retake).
         let busy = retake(rt, &mut seen) | watch_ps(rt, &mut slices);
         // Timers fire on Ms only (`worker::fire_timers`): a callback that
         // misbehaves must not stall sysmon. Overdue ones get an M woken.
-        if crate::timer::next_deadline().is_some_and(|d| d <= std::time::Instant::now()) {
+        if crate::timer::next_deadline()
+            .is_some_and(|d| d + TIMER_LATE <= std::time::Instant::now())
+        {
             idle::timers_changed(rt);
             quiet = 0;
         }
@@ -132,9 +149,15 @@ fn run(rt: &'static Runtime) {
         }
         if all_idle && quiet > QUIET_PASSES {
             // Deep sleep until poked (`wake`). `sleeping` is set under the
-            // lock and `wake` clears it under the lock: no lost wake-up.
+            // lock and `wake` clears it under the lock; a poke that came
+            // after this pass looked at the runtime (an M went idle, a
+            // thread parked: time for another deadlock check) cancels the
+            // sleep: no lost wake-up.
             let mut g = s.lock.lock();
             s.sleeping.store(true, Ordering::SeqCst);
+            if s.pokes.load(Ordering::SeqCst) != pokes {
+                s.sleeping.store(false, Ordering::SeqCst);
+            }
             while s.sleeping.load(Ordering::SeqCst) {
                 g = lsync::wait(&s.cv, g);
             }

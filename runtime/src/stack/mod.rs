@@ -17,6 +17,8 @@
 //!   [`StackPool::trim`] returns all of the global pool's pages (for an idle
 //!   scheduler).
 //! - [`signal`]: the overflow report, on an alternate signal stack.
+//! - [`asan`]: what AddressSanitizer is told at each stack switch (only
+//!   with `--cfg weft_asan`).
 //!
 //! Every stack has a guard page below it (corosensei's `Stack` contract): an
 //! unguarded stack is never handed out; past the map budget a spawn fails
@@ -26,6 +28,7 @@
 //! run on a goroutine's own stack while freeing that stack, hold the pool
 //! lock across a system call, or unmap memory a stack may still live in.
 
+pub(crate) mod asan;
 mod signal;
 mod slab;
 
@@ -129,9 +132,7 @@ impl LocalStacks {
     /// A cached stack, if any.
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<GoStack> {
-        let s = self.free.pop()?;
-        asan::forget_old_frames(&s);
-        Some(s)
+        self.free.pop()
     }
 
     /// Caches a finished goroutine's stack. Returns half the cache when it
@@ -287,12 +288,6 @@ impl StackPool {
         size: Option<usize>,
         local: Option<&mut LocalStacks>,
     ) -> io::Result<GoStack> {
-        let stack = self.take(size, local)?;
-        asan::forget_old_frames(&stack);
-        Ok(stack)
-    }
-
-    fn take(&self, size: Option<usize>, local: Option<&mut LocalStacks>) -> io::Result<GoStack> {
         let size = round_size(size.unwrap_or(self.default_size));
         if !self.is_default(size) {
             return self.alloc_other(size);
@@ -473,30 +468,3 @@ fn lock<T>(m: &StdMutex<T>) -> StdMutexGuard<'_, T> {
 
 #[cfg(test)]
 mod tests;
-
-/// AddressSanitizer support, compiled in only with `--cfg weft_asan` (set
-/// together with `-Zsanitizer=address`; see docs/stacks.md). A coroutine's
-/// outermost frames never return (its last act is a switch away), so ASan's
-/// poison for their redzones stays in the shadow of a pooled stack; the next
-/// goroutine's stack set-up would then trip over it. Reused stacks are
-/// unpoisoned before use. Without the cfg this is an empty inline function.
-mod asan {
-    use super::GoStack;
-
-    #[cfg(weft_asan)]
-    pub(super) fn forget_old_frames(stack: &GoStack) {
-        use corosensei::stack::Stack;
-        extern "C" {
-            fn __asan_unpoison_memory_region(addr: *const u8, size: usize);
-        }
-        let (lo, hi) = (stack.limit().get(), stack.base().get());
-        // SAFETY: [lo, hi) is this stack's usable range, owned by the caller
-        // and not in use by any coroutine; unpoisoning only clears ASan's
-        // shadow bytes for it.
-        unsafe { __asan_unpoison_memory_region(lo as *const u8, hi - lo) };
-    }
-
-    #[cfg(not(weft_asan))]
-    #[inline(always)]
-    pub(super) fn forget_old_frames(_stack: &GoStack) {}
-}

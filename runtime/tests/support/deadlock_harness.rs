@@ -4,7 +4,8 @@
 //! true inside the test harness, so each case runs as a child of the test
 //! binary itself, chosen by [`CASE`].
 
-use std::process::Command;
+use std::io::Read;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// The environment variable naming the case a child runs.
@@ -31,22 +32,49 @@ pub fn run_child(run_case: fn(&str)) -> bool {
     }
 }
 
+/// A liveness bound: a child that neither reports nor finishes within it
+/// hangs, and is killed (its output so far is shown) rather than hanging
+/// the test and CI.
+const BOUND: Duration = Duration::from_secs(60);
+
 fn child(name: &str) -> Outcome {
     let t = Instant::now();
-    let out = Command::new(std::env::current_exe().unwrap())
+    let mut c = Command::new(std::env::current_exe().unwrap())
         .env(CASE, name)
-        .output()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    // A liveness bound: a child that neither reports nor finishes hangs.
-    assert!(
-        t.elapsed() < Duration::from_secs(60),
-        "{name}: child took {:?}",
-        t.elapsed()
-    );
+    // Read both pipes on threads so a chatty child cannot block on a full
+    // pipe while we wait for it.
+    let mut out = c.stdout.take().unwrap();
+    let mut err = c.stderr.take().unwrap();
+    let out = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = out.read_to_end(&mut s);
+        s
+    });
+    let err = std::thread::spawn(move || {
+        let mut s = Vec::new();
+        let _ = err.read_to_end(&mut s);
+        s
+    });
+    let status = loop {
+        if let Some(st) = c.try_wait().unwrap() {
+            break st;
+        }
+        if t.elapsed() > BOUND {
+            let _ = c.kill();
+            let _ = c.wait();
+            let stderr = String::from_utf8_lossy(&err.join().unwrap()).into_owned();
+            panic!("{name}: child still running after {BOUND:?}; killed. stderr:\n{stderr}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
     Outcome {
-        code: out.status.code(),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        code: status.code(),
+        stdout: String::from_utf8_lossy(&out.join().unwrap()).into_owned(),
+        stderr: String::from_utf8_lossy(&err.join().unwrap()).into_owned(),
     }
 }
 
