@@ -49,23 +49,31 @@ pub fn sleep_until(deadline: Instant) {
         return;
     }
     // The wait record lives on this stack: the timer is never cancelled,
-    // and the sleeper leaves only once the callback has finished with it.
+    // and the sleeper leaves only once the wake-up has finished with it.
     let w = Waiter::new();
-    let record = Record(&w);
-    timer::add(deadline, move || {
-        let record = record;
-        // SAFETY: only this callback claims the record, once, while its
-        // owner waits for it in `wait` below.
-        unsafe {
-            (*record.0).claim_exclusive(0);
-            Waiter::wake(record.0);
-        }
-    });
+    let wake = timer::Wake {
+        f: wake_sleeper,
+        arg: (&raw const w).cast(),
+    };
+    // SAFETY: `wake_sleeper` runs once, on whichever M fires the timer;
+    // `w` outlives that call because `wait` below returns only after the
+    // wake-up stored DONE, its last touch of the record.
+    unsafe { timer::add_wake(deadline, wake) };
     w.wait(WaitReason::Sleep, || {});
 }
 
-/// A sleeper's wait record, carried to the timer callback.
-struct Record(*const Waiter);
-// SAFETY: the record is alive until the callback wakes it (the sleeper
-// waits for that), and `Waiter` is `Sync`.
-unsafe impl Send for Record {}
+/// The sleeper's timer: claims its wait record and wakes it.
+///
+/// # Safety
+///
+/// `arg` is a sleeper's `Waiter` still waiting (see `sleep_until`), and
+/// this is the only claim on it.
+unsafe fn wake_sleeper(arg: *const ()) {
+    let record = arg.cast::<Waiter>();
+    // SAFETY: the caller's contract: the record is alive and this is its
+    // only claimer, once.
+    unsafe {
+        (*record).claim_exclusive(0);
+        Waiter::wake(record);
+    }
+}

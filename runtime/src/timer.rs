@@ -1,6 +1,6 @@
 //! The timer core: a heap of deadlines with callbacks, run by the Ms.
 //!
-//! Owns: every pending timer (one indexed min-heap ordered by deadline),
+//! Owns: every pending timer (one 4-ary min-heap ordered by deadline),
 //! the cached earliest deadline that Ms check on each pass through the
 //! scheduler, and firing: a due timer's callback runs on an M, outside any
 //! goroutine. `docs/timers.md` states the semantics built on it.
@@ -13,23 +13,28 @@
 //!   timer wakes it to sleep less. No M ever polls;
 //! - sysmon fires timers that are overdue because every M is busy.
 //!
-//! The heap is *indexed*: each timer knows its slot, so [`cancel`] takes it
-//! out at once (O(log n)) rather than leaving a tombstone. A stopped or
-//! unreachable timer therefore costs nothing after `cancel` returns, and
-//! [`pending`] is exactly the heap's length — a `select!` loop over
-//! `after(long)` keeps one timer pending, not one per iteration.
+//! Two kinds of entry: a callback timer ([`add`], a `TimerId` to
+//! [`cancel`] it) and a runtime wake-up ([`add_wake`]: `time::sleep`, a
+//! function pointer and its argument, never cancelled, nothing allocated).
+//!
+//! Cancelling leaves a tombstone (Go's zombie timers): [`cancel`] marks the
+//! timer and counts it; tombstones at the top are popped at once and the
+//! heap is swept when they are a quarter of it, so a sift never touches a
+//! timer record (no cache miss per level), memory stays bounded, and
+//! [`pending`] counts live timers exactly — a `select!` loop over
+//! `after(long)` has one timer pending, not one per iteration.
 //!
 //! State word (`TimerInner::state`), changed only under the heap lock:
-//! `PENDING` (in the heap, at `index`) → `FIRED` (popped by [`run_due`],
-//! its callback runs once the lock is released) or → `CANCELLED` (removed
-//! by [`cancel`], its callback dropped unrun). Both transitions happen under
-//! the one lock, so exactly one of "fires" and "is cancelled" happens, and
-//! `cancel` returning `false` means the callback runs (or ran).
+//! `PENDING` (in the heap) → `FIRED` (popped by [`run_due`], its callback
+//! runs once the lock is released) or → `CANCELLED` (marked by [`cancel`],
+//! its callback dropped unrun, the entry a tombstone). Both transitions
+//! happen under the one lock, so exactly one of "fires" and "is cancelled"
+//! happens, and `cancel` returning `false` means the callback runs (or ran).
 //!
 //! Design choice: one heap behind a mutex, not Go's per-P heaps. On the 2–8
-//! cores this runtime is measured on the lock is held for a heap push or pop
-//! (tens of ns) and is rarely contended; per-P heaps with stealing would be
-//! the next step if profiles show the lock.
+//! cores this runtime is measured on the lock is held for a heap push or a
+//! batch of pops (tens of ns each); per-P heaps with stealing would be the
+//! next step if profiles show the lock.
 //!
 //! Callbacks must be short and must not block or park (they typically
 //! unpark a goroutine or try-send on a channel): they run in the scheduler.
@@ -48,22 +53,18 @@ use crate::loom::sync::{StdMutex, StdMutexGuard};
 /// No timer pending.
 const NONE: u64 = u64::MAX;
 
-/// `TimerInner::index` of a timer that is not in the heap.
-const NOT_QUEUED: usize = usize::MAX;
-
 const PENDING: u8 = 0;
 const FIRED: u8 = 1;
 const CANCELLED: u8 = 2;
+
+/// Heap entries a firing pass pops under one lock acquisition.
+const BATCH: usize = 32;
 
 type Callback = Box<dyn FnOnce() + Send + 'static>;
 
 struct TimerInner {
     /// `PENDING`, `FIRED` or `CANCELLED`; written under the heap lock.
     state: AtomicU8,
-    /// The timer's slot in the heap while `PENDING`, else `NOT_QUEUED`.
-    /// Read and written under the heap lock only (an atomic so that no
-    /// `unsafe` is needed; `Relaxed` suffices, the lock orders it).
-    index: AtomicUsize,
     /// The callback until it runs or is dropped; taken after the state
     /// left `PENDING`, outside the heap lock.
     f: StdMutex<Option<Callback>>,
@@ -91,28 +92,63 @@ impl fmt::Debug for TimerId {
     }
 }
 
+/// A wake-up the runtime itself arms and never cancels
+/// ([`add_wake`]: `time::sleep`): a function and its argument, no
+/// allocation and no state word.
+#[derive(Clone, Copy)]
+pub(crate) struct Wake {
+    pub(crate) f: unsafe fn(*const ()),
+    pub(crate) arg: *const (),
+}
+
+// SAFETY: `add_wake`'s caller promises that `f(arg)` may run on any thread
+// (the argument is a `Sync` record kept alive until `f` ran).
+unsafe impl Send for Wake {}
+
+/// What a heap entry does when it comes due.
+enum Fire {
+    Callback(Arc<TimerInner>),
+    Wake(Wake),
+}
+
 struct Entry {
     when: u64,
     seq: u64,
-    timer: Arc<TimerInner>,
+    fire: Fire,
 }
 
 impl Entry {
     fn before(&self, o: &Entry) -> bool {
         (self.when, self.seq) < (o.when, o.seq)
     }
+
+    fn cancelled(&self) -> bool {
+        match &self.fire {
+            Fire::Callback(t) => t.state.load(Ordering::Relaxed) == CANCELLED,
+            Fire::Wake(_) => false,
+        }
+    }
 }
 
-/// A binary min-heap whose entries record their own index in their timer,
-/// so any entry can be removed in O(log n). Lives behind `Timers::heap`.
+/// A 4-ary min-heap of entries (Go's timer heap shape: half the levels of
+/// a binary heap, and a node's children share a cache line or two).
+///
+/// Cancelling does not search the heap: [`cancel`] marks the timer and
+/// counts it in `cancelled`; cancelled entries are dropped when they reach
+/// the top, and the whole heap is swept once they are a quarter of it (Go's
+/// zombie timers). So a sift touches only the entries array, never the
+/// timers themselves, and a stopped timer's memory stays bounded.
 #[derive(Default)]
 struct Heap {
     entries: Vec<Entry>,
+    /// Entries whose timer was cancelled but are still in `entries`.
+    cancelled: usize,
 }
 
 impl Heap {
-    fn len(&self) -> usize {
-        self.entries.len()
+    /// Timers that will fire: entries less the cancelled ones.
+    fn live(&self) -> usize {
+        self.entries.len() - self.cancelled
     }
 
     fn earliest(&self) -> u64 {
@@ -121,68 +157,72 @@ impl Heap {
 
     fn push(&mut self, e: Entry) {
         self.entries.push(e);
-        let i = self.entries.len() - 1;
-        self.sift_up(i);
+        self.sift_up(self.entries.len() - 1);
     }
 
-    /// Removes and returns the entry at `i`.
-    fn remove(&mut self, i: usize) -> Entry {
-        let last = self.entries.len() - 1;
-        self.entries.swap(i, last);
-        let e = self.entries.pop().expect("remove from a non-empty heap");
-        e.timer.index.store(NOT_QUEUED, Ordering::Relaxed);
-        if i < self.entries.len() {
-            self.place(i);
-            // The moved entry may belong above or below its new slot.
-            let i = self.sift_up(i);
-            self.sift_down(i);
+    /// Removes and returns the earliest entry.
+    fn pop(&mut self) -> Option<Entry> {
+        if self.entries.is_empty() {
+            return None;
         }
-        // After a burst (10,000 timers stopped), give the memory back.
-        let cap = self.entries.capacity();
-        if cap > 1024 && self.entries.len() < cap / 4 {
-            self.entries.shrink_to(cap / 2);
+        let e = self.entries.swap_remove(0);
+        if !self.entries.is_empty() {
+            self.sift_down(0);
         }
-        e
+        Some(e)
     }
 
-    /// Records that the entry at `i` lives at `i`.
-    fn place(&self, i: usize) {
-        self.entries[i].timer.index.store(i, Ordering::Relaxed);
+    /// Drops cancelled entries from the top, and sweeps the whole heap when
+    /// they are a quarter of it.
+    fn tidy(&mut self) {
+        while self.entries.first().is_some_and(Entry::cancelled) {
+            self.pop();
+            self.cancelled -= 1;
+        }
+        if self.cancelled > 0 && self.cancelled * 4 >= self.entries.len() {
+            self.entries.retain(|e| !e.cancelled());
+            self.cancelled = 0;
+            for i in (0..self.entries.len().div_ceil(4)).rev() {
+                self.sift_down(i);
+            }
+            // After a burst (10,000 timers stopped), give the memory back.
+            let cap = self.entries.capacity();
+            if cap > 1024 && self.entries.len() < cap / 4 {
+                self.entries.shrink_to(cap / 2);
+            }
+        }
     }
 
-    fn sift_up(&mut self, mut i: usize) -> usize {
+    fn sift_up(&mut self, mut i: usize) {
         while i > 0 {
-            let parent = (i - 1) / 2;
+            let parent = (i - 1) / 4;
             if !self.entries[i].before(&self.entries[parent]) {
                 break;
             }
             self.entries.swap(i, parent);
-            self.place(i);
             i = parent;
         }
-        self.place(i);
-        i
     }
 
     fn sift_down(&mut self, mut i: usize) {
         let n = self.entries.len();
         loop {
-            let (l, r) = (2 * i + 1, 2 * i + 2);
-            let mut min = i;
-            if l < n && self.entries[l].before(&self.entries[min]) {
-                min = l;
+            let first = 4 * i + 1;
+            if first >= n {
+                break;
             }
-            if r < n && self.entries[r].before(&self.entries[min]) {
-                min = r;
+            let mut min = first;
+            for c in first + 1..(first + 4).min(n) {
+                if self.entries[c].before(&self.entries[min]) {
+                    min = c;
+                }
             }
-            if min == i {
+            if !self.entries[min].before(&self.entries[i]) {
                 break;
             }
             self.entries.swap(i, min);
-            self.place(i);
             i = min;
         }
-        self.place(i);
     }
 }
 
@@ -194,7 +234,7 @@ struct Timers {
     /// Timers ever added; also the tie-breaker between equal deadlines, so
     /// timers with one deadline fire in the order they were added.
     seq: AtomicU64,
-    /// `heap.len()`, readable without the lock. Written under it.
+    /// `heap.live()`, readable without the lock. Written under it.
     pending: AtomicUsize,
 }
 
@@ -213,10 +253,27 @@ impl Timers {
         lock(&self.heap)
     }
 
-    /// Publishes the heap's earliest deadline and length after a change.
+    /// Publishes the heap's earliest deadline and live count after a change.
     fn publish(&self, heap: &Heap) {
         self.next.store(heap.earliest(), Ordering::SeqCst);
-        self.pending.store(heap.len(), Ordering::SeqCst);
+        self.pending.store(heap.live(), Ordering::SeqCst);
+    }
+
+    /// Queues `fire` at `when`; tells an M when it is the new earliest.
+    fn add(&self, when: Instant, fire: Fire) {
+        let rt = crate::sched::runtime();
+        let when = to_nanos(when);
+        let seq = self.seq.fetch_add(1, Ordering::Relaxed);
+        let earlier = {
+            let mut heap = self.lock();
+            let earlier = when < heap.earliest();
+            heap.push(Entry { when, seq, fire });
+            self.publish(&heap);
+            earlier
+        };
+        if earlier {
+            crate::sched::idle::timers_changed(rt);
+        }
     }
 }
 
@@ -265,35 +322,28 @@ pub fn deadline_after(d: Duration) -> Instant {
 /// assert_eq!(rx.recv().unwrap(), "fired");
 /// ```
 pub fn add(when: Instant, f: impl FnOnce() + Send + 'static) -> TimerId {
-    let rt = crate::sched::runtime();
-    let t = timers();
     let timer = Arc::new(TimerInner {
         state: AtomicU8::new(PENDING),
-        index: AtomicUsize::new(NOT_QUEUED),
         f: StdMutex::new(Some(Box::new(f))),
     });
-    let when = to_nanos(when);
-    let seq = t.seq.fetch_add(1, Ordering::Relaxed);
-    let earlier = {
-        let mut heap = t.lock();
-        let earlier = when < heap.earliest();
-        heap.push(Entry {
-            when,
-            seq,
-            timer: timer.clone(),
-        });
-        t.publish(&heap);
-        earlier
-    };
-    if earlier {
-        crate::sched::idle::timers_changed(rt);
-    }
+    timers().add(when, Fire::Callback(timer.clone()));
     TimerId(timer)
 }
 
-/// Stops a timer. Returns `true` if it was pending: it is out of the heap
-/// and its callback is dropped unrun. `false` if it already fired (its
-/// callback runs or ran) or was cancelled before.
+/// Runs `wake.f(wake.arg)` at `when`, like [`add`] but with nothing
+/// allocated and nothing to cancel: `time::sleep`'s timer.
+///
+/// # Safety
+///
+/// `wake.f(wake.arg)` must be sound to call once, from any thread, at any
+/// time until it has been called (the caller keeps `arg` alive until then).
+pub(crate) unsafe fn add_wake(when: Instant, wake: Wake) {
+    timers().add(when, Fire::Wake(wake));
+}
+
+/// Stops a timer. Returns `true` if it was pending: it will not fire and
+/// its callback is dropped unrun. `false` if it already fired (its callback
+/// runs or ran) or was cancelled before.
 pub fn cancel(id: &TimerId) -> bool {
     let inner = &id.0;
     let t = timers();
@@ -303,11 +353,8 @@ pub fn cancel(id: &TimerId) -> bool {
             return false;
         }
         inner.state.store(CANCELLED, Ordering::Relaxed);
-        let i = inner.index.load(Ordering::Relaxed);
-        if i >= heap.len() || !Arc::ptr_eq(&heap.entries[i].timer, inner) {
-            crate::throw("timer: a pending timer is not where its index says");
-        }
-        drop(heap.remove(i));
+        heap.cancelled += 1;
+        heap.tidy();
         t.publish(&heap);
     }
     // Drop the callback now, outside the heap lock (it may hold channel
@@ -316,7 +363,7 @@ pub fn cancel(id: &TimerId) -> bool {
     true
 }
 
-/// Number of timers in the heap: added, neither fired nor cancelled.
+/// Number of timers that will fire: added, neither fired nor cancelled.
 pub(crate) fn pending() -> usize {
     timers().pending.load(Ordering::SeqCst)
 }
@@ -337,6 +384,9 @@ pub(crate) fn next_deadline() -> Option<Instant> {
 /// Fires every due timer. Cheap when none is due: one atomic load, plus a
 /// clock read when some timer is pending. Returns how many fired.
 ///
+/// Pops up to [`BATCH`] due entries per acquisition of the heap lock and
+/// fires them after releasing it.
+///
 /// Called by Ms in the scheduler loop and by sysmon, never inside a
 /// goroutine.
 pub(crate) fn run_due() -> usize {
@@ -350,28 +400,49 @@ pub(crate) fn run_due() -> usize {
         return 0;
     }
     let mut fired = 0;
+    let mut batch: [Option<Fire>; BATCH] = std::array::from_fn(|_| None);
     loop {
-        let due = {
+        let mut n = 0;
+        {
             let mut heap = t.lock();
-            if heap.earliest() > now {
-                break;
+            while n < BATCH && heap.earliest() <= now {
+                let Some(e) = heap.pop() else { break };
+                if let Fire::Callback(timer) = &e.fire {
+                    if timer.state.load(Ordering::Relaxed) == CANCELLED {
+                        heap.cancelled -= 1;
+                        continue;
+                    }
+                    // PENDING → FIRED under the lock: `cancel` now returns
+                    // false, and the callback below runs.
+                    timer.state.store(FIRED, Ordering::Relaxed);
+                }
+                batch[n] = Some(e.fire);
+                n += 1;
             }
-            let e = heap.remove(0);
-            // PENDING → FIRED under the lock: `cancel` now returns false,
-            // and the callback below runs.
-            e.timer.state.store(FIRED, Ordering::Relaxed);
+            heap.tidy();
             t.publish(&heap);
-            e
-        };
-        let f = lock(&due.timer.f).take();
-        if let Some(f) = f {
-            if std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err() {
-                crate::throw("a timer callback panicked");
+        }
+        for slot in &mut batch[..n] {
+            match slot.take() {
+                Some(Fire::Callback(timer)) => {
+                    let f = lock(&timer.f).take();
+                    if let Some(f) = f {
+                        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err() {
+                            crate::throw("a timer callback panicked");
+                        }
+                    }
+                }
+                // SAFETY: `add_wake`'s contract: callable once, anywhere,
+                // until called; the entry was popped, so this is the once.
+                Some(Fire::Wake(w)) => unsafe { (w.f)(w.arg) },
+                None => {}
             }
             fired += 1;
         }
+        if n < BATCH {
+            return fired;
+        }
     }
-    fired
 }
 
 fn lock<T>(m: &StdMutex<T>) -> StdMutexGuard<'_, T> {
@@ -382,53 +453,67 @@ fn lock<T>(m: &StdMutex<T>) -> StdMutexGuard<'_, T> {
 mod tests {
     use super::*;
 
-    fn entry(when: u64, seq: u64) -> Entry {
-        Entry {
+    fn entry(when: u64, seq: u64) -> (Entry, Arc<TimerInner>) {
+        let timer = Arc::new(TimerInner {
+            state: AtomicU8::new(PENDING),
+            f: StdMutex::new(None),
+        });
+        let e = Entry {
             when,
             seq,
-            timer: Arc::new(TimerInner {
-                state: AtomicU8::new(PENDING),
-                index: AtomicUsize::new(NOT_QUEUED),
-                f: StdMutex::new(None),
-            }),
-        }
+            fire: Fire::Callback(timer.clone()),
+        };
+        (e, timer)
     }
 
     fn check(h: &Heap) {
-        for (i, e) in h.entries.iter().enumerate() {
-            assert_eq!(e.timer.index.load(Ordering::Relaxed), i, "index of {i}");
-            if i > 0 {
-                assert!(!e.before(&h.entries[(i - 1) / 2]), "heap order at {i}");
-            }
+        for i in 1..h.entries.len() {
+            assert!(
+                !h.entries[i].before(&h.entries[(i - 1) / 4]),
+                "heap order at {i}"
+            );
         }
+        let cancelled = h.entries.iter().filter(|e| e.cancelled()).count();
+        assert_eq!(cancelled, h.cancelled, "cancelled count");
     }
 
     #[test]
-    fn indexed_heap_removes_anywhere_and_pops_in_order() {
+    fn heap_pops_in_order_and_sweeps_cancelled_entries() {
         let mut h = Heap::default();
         let mut timers = Vec::new();
         // A scrambled insertion order, with repeated deadlines.
         for seq in 0..500u64 {
-            let e = entry((seq * 7919) % 97, seq);
-            timers.push(e.timer.clone());
+            let (e, t) = entry((seq * 7919) % 97, seq);
+            timers.push(t);
             h.push(e);
             check(&h);
         }
-        // Remove every third timer by the index it records.
+        // Cancel every third timer as `cancel` does: mark, count, tidy.
+        let mut swept = false;
         for t in timers.iter().step_by(3) {
-            let i = t.index.load(Ordering::Relaxed);
-            let e = h.remove(i);
-            assert!(Arc::ptr_eq(&e.timer, t));
-            assert_eq!(t.index.load(Ordering::Relaxed), NOT_QUEUED);
+            t.state.store(CANCELLED, Ordering::Relaxed);
+            h.cancelled += 1;
+            let before = h.entries.len();
+            h.tidy();
+            swept |= h.entries.len() + 1 < before;
             check(&h);
+            assert!(
+                h.cancelled * 4 < h.entries.len().max(1),
+                "swept at a quarter"
+            );
         }
+        assert!(swept, "a quarter cancelled sweeps the heap");
+        assert_eq!(h.live(), 500 - 167);
         let mut last = (0, 0);
-        while h.len() > 0 {
-            let e = h.remove(0);
+        let mut live = 0;
+        while let Some(e) = h.pop() {
             assert!((e.when, e.seq) >= last);
             last = (e.when, e.seq);
-            check(&h);
+            if !e.cancelled() {
+                live += 1;
+            }
         }
+        assert_eq!(live, 500 - 167);
         assert_eq!(h.earliest(), NONE);
     }
 }

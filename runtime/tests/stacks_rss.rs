@@ -23,10 +23,13 @@ fn rss_bytes() -> usize {
 
 /// RSS once the process has settled: a little ordinary goroutine traffic
 /// lets the scheduler's own deferred frees happen (crossbeam's epoch garbage,
-/// run-queue buffers shrinking), which are not the stack pool's to make.
+/// run-queue buffers shrinking), which are not the stack pool's to make, and
+/// the pauses let sysmon's scavenger run (it releases stacks left unused for
+/// a whole 20 ms period).
 fn settled_rss_bytes() -> usize {
     (0..10)
         .map(|_| {
+            weft::time::sleep(std::time::Duration::from_millis(15));
             let hs: Vec<_> = (0..1000).map(|i| weft::spawn(move || i)).collect();
             hs.into_iter().for_each(|h| drop(h.join()));
             rss_bytes()

@@ -463,9 +463,20 @@ pub(crate) fn stopm(handle: &Arc<MHandle>) -> Option<Wake> {
             let mut st = rt.idle.state();
             st.ms.push(handle.clone());
             rt.idle.nmidle.fetch_add(1, Ordering::Relaxed);
-            if st.timer_sleeper.is_none() {
-                handle.timer_role.store(true, Ordering::SeqCst);
-                st.timer_sleeper = Some(handle.clone());
+            let holder = match &st.timer_sleeper {
+                None => {
+                    handle.timer_role.store(true, Ordering::SeqCst);
+                    st.timer_sleeper = Some(handle.clone());
+                    None
+                }
+                // Our P just went idle: the role holder may be sleeping past
+                // the earliest deadline because every P was busy (`sleep`).
+                Some(h) if crate::timer::pending() > 0 => Some(h.clone()),
+                Some(_) => None,
+            };
+            drop(st);
+            if let Some(h) = holder {
+                h.notify();
             }
         }
         super::sysmon::on_m_idle(rt);
@@ -504,7 +515,19 @@ fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Slept {
         let now = Instant::now();
         let role = handle.timer_role.load(Ordering::SeqCst);
         let deadline = if role {
-            crate::timer::next_deadline()
+            // With every P busy, the running Ms fire timers on their passes
+            // (as in Go, where only an M with a P runs timers), and the
+            // goroutines a timer readies could not run here anyway: sleep
+            // until the timer is late instead of waking once per deadline
+            // (a timer storm would wake this M a million times). An M whose
+            // P goes idle notifies us (`stopm`), so we look again.
+            crate::timer::next_deadline().map(|d| {
+                if rt.idle.idle_ps() == 0 {
+                    d + super::sysmon::TIMER_LATE
+                } else {
+                    d
+                }
+            })
         } else {
             Some(idle_since + IDLE_M_EXIT)
         };

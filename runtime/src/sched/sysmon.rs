@@ -37,10 +37,15 @@ pub(crate) const BLOCKING_RETAKE: Duration = Duration::from_micros(20);
 /// P when other goroutines are waiting (Go: `forcePreemptNS`, 10 ms).
 pub(crate) const RUNNING_RETAKE: Duration = Duration::from_millis(10);
 
+/// How often sysmon runs the stack pool's scavenger
+/// (`StackPool::scavenge`): stacks unused for a whole period give their
+/// pages back.
+const SCAVENGE_PERIOD: Duration = Duration::from_millis(20);
+
 /// How late a timer may be before sysmon wakes an M for it: running Ms
 /// fire timers on every scheduling pass, so a timer this late means every
 /// M is busy in one goroutine (or asleep without the timer role).
-const TIMER_LATE: Duration = Duration::from_millis(1);
+pub(super) const TIMER_LATE: Duration = Duration::from_millis(1);
 
 const MIN_DELAY: Duration = Duration::from_micros(20);
 const MAX_DELAY: Duration = Duration::from_millis(10);
@@ -113,9 +118,14 @@ fn run(rt: &'static Runtime) {
     let mut quiet = 0u32;
     let mut seen = HashMap::new();
     let mut slices = Vec::new();
+    let mut scavenged = nanotime();
     loop {
         std::thread::sleep(delay);
         tick_coarse();
+        if nanotime().saturating_sub(scavenged) >= SCAVENGE_PERIOD.as_nanos() as u64 {
+            rt.stacks.scavenge();
+            scavenged = nanotime();
+        }
         let pokes = s.pokes.load(Ordering::SeqCst);
         // Back off unless this pass had to act (Go: `idle` counts passes
         // without a retake).
@@ -153,6 +163,9 @@ fn run(rt: &'static Runtime) {
             // after this pass looked at the runtime (an M went idle, a
             // thread parked: time for another deadlock check) cancels the
             // sleep: no lost wake-up.
+            // Idle: whatever the pool holds beyond its reserve is unused.
+            rt.stacks.scavenge();
+            rt.stacks.scavenge();
             let mut g = s.lock.lock();
             s.sleeping.store(true, Ordering::SeqCst);
             if s.pokes.load(Ordering::SeqCst) != pokes {

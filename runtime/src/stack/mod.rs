@@ -58,11 +58,18 @@ const LOCAL_CACHE: usize = 64;
 /// Resident stacks the global pool keeps per size before it returns the
 /// pages of the oldest to the OS. At one or two touched pages a stack, a few
 /// MiB: enough that churn around the steady state never faults pages in.
+/// Non-default sizes trim at once past it; the default size is trimmed by
+/// [`StackPool::scavenge`] (below).
 const HOT_MAX: usize = 1024;
 
 /// What the pool trims down to once it passes [`HOT_MAX`] (hysteresis, so a
 /// trim releases a large batch in few `madvise` calls).
 const HOT_LOW: usize = HOT_MAX / 2;
+
+/// Resident default-size stacks past which a spill trims at once, without
+/// waiting for the scavenger: a bound on what a burst leaves resident
+/// (64 Ki stacks, 256 MiB at one touched page each... usually far less).
+const HOT_HARD_MAX: usize = 64 * 1024;
 
 /// Cold runs below this many are never compacted.
 const COMPACT_MIN: usize = 1024;
@@ -163,6 +170,9 @@ struct Class {
     ncold: usize,
     /// `cold.len()` at which runs are next sorted and merged.
     compact_at: usize,
+    /// The fewest stacks `hot` held since the last [`StackPool::scavenge`]:
+    /// the oldest that many sat unused the whole time.
+    low_water: usize,
 }
 
 impl Class {
@@ -173,6 +183,7 @@ impl Class {
             cold: Vec::new(),
             ncold: 0,
             compact_at: COMPACT_MIN,
+            low_water: 0,
         }
     }
 
@@ -181,7 +192,9 @@ impl Class {
     }
 
     fn pop(&mut self) -> Option<GoStack> {
-        self.hot.pop().or_else(|| self.pop_cold())
+        let s = self.hot.pop();
+        self.low_water = self.low_water.min(self.hot.len());
+        s.or_else(|| self.pop_cold())
     }
 
     fn pop_cold(&mut self) -> Option<GoStack> {
@@ -236,6 +249,7 @@ impl Class {
     fn take_into(&mut self, out: &mut Vec<GoStack>, n: usize) {
         let from_hot = n.min(self.hot.len());
         out.extend(self.hot.drain(self.hot.len() - from_hot..));
+        self.low_water = self.low_water.min(self.hot.len());
         for _ in from_hot..n {
             match self.pop_cold() {
                 Some(s) => out.push(s),
@@ -375,17 +389,44 @@ impl StackPool {
         self.spill(stacks);
     }
 
-    /// Puts stacks into the global default-size pool, trimming past `HOT_MAX`.
+    /// Puts stacks into the global default-size pool. Trimming is the
+    /// scavenger's job (a spill that trimmed at once made a burst of
+    /// goroutine churn — a timer storm — `madvise` away pages the next
+    /// spawns faulted back in); only past [`HOT_HARD_MAX`] does it trim here.
     fn spill(&self, stacks: Vec<GoStack>) {
         let mut class = lock(&self.default);
         class.hot.extend(stacks);
-        if class.hot.len() <= HOT_MAX {
+        if class.hot.len() <= HOT_HARD_MAX {
             return;
         }
-        let excess = class.excess(HOT_LOW);
+        let excess = class.excess(HOT_HARD_MAX / 2);
+        class.low_water = class.low_water.min(class.hot.len());
         drop(class);
         let excess = release_all(excess);
         lock(&self.default).push_cold(excess);
+    }
+
+    /// The scavenger (sysmon calls it every few milliseconds, and once
+    /// more before it sleeps because the runtime went idle): returns to the
+    /// OS the pages of default-size stacks that sat in the pool unused since
+    /// the last call, keeping [`HOT_LOW`] resident. A stack taken since then
+    /// is in demand and stays; the unused ones are the oldest (the pool hands
+    /// out the newest first), so they are the ones released.
+    pub(crate) fn scavenge(&self) {
+        let mut class = lock(&self.default);
+        let unused = class.low_water.min(class.hot.len());
+        let excess = if unused > HOT_LOW && class.hot.len() > HOT_MAX {
+            let n = (unused - HOT_LOW).min(class.hot.len() - HOT_LOW);
+            class.hot.drain(..n).collect()
+        } else {
+            Vec::new()
+        };
+        class.low_water = class.hot.len();
+        drop(class);
+        if !excess.is_empty() {
+            let excess = release_all(excess);
+            lock(&self.default).push_cold(excess);
+        }
     }
 
     fn others_push_cold(&self, size: usize, stacks: Vec<GoStack>) {

@@ -67,9 +67,17 @@ fn guards_survive_trimming_and_memory_is_zeroed() {
     for s in stacks {
         pool.free(s, 32 * 1024, None);
     }
-    let (hot, cold) = pool.counts();
-    assert!(hot <= HOT_MAX, "hot {hot}");
-    assert!(cold >= 10, "cold {cold}");
+    // A spill keeps everything resident; the scavenger releases what sat
+    // unused for a whole period (the first call opens the period).
+    assert_eq!(pool.counts(), (HOT_MAX + 10, 0), "a spill trimmed");
+    pool.scavenge();
+    assert_eq!(
+        pool.counts(),
+        (HOT_MAX + 10, 0),
+        "scavenged without a period"
+    );
+    pool.scavenge();
+    assert_eq!(pool.counts(), (HOT_LOW, HOT_MAX + 10 - HOT_LOW));
     pool.trim();
     assert_eq!(pool.counts(), (0, HOT_MAX + 10));
     for (limit, base) in addrs {
@@ -177,4 +185,26 @@ fn cold_stacks_are_kept_as_merged_runs() {
     addrs.dedup();
     assert_eq!(addrs.len(), n, "a stack was handed out twice");
     assert_eq!(pool.counts(), (0, 0));
+}
+
+#[test]
+fn the_scavenger_keeps_stacks_in_demand() {
+    let pool = StackPool::new(16 * 1024);
+    let n = 2 * HOT_MAX;
+    let stacks: Vec<GoStack> = (0..n).map(|_| pool.alloc(None, None).unwrap()).collect();
+    for s in stacks {
+        pool.free(s, 16 * 1024, None);
+    }
+    pool.scavenge();
+    // Churn during the period: HOT_MAX taken and given back.
+    let taken: Vec<GoStack> = (0..HOT_MAX)
+        .map(|_| pool.alloc(None, None).unwrap())
+        .collect();
+    for s in taken {
+        pool.free(s, 16 * 1024, None);
+    }
+    pool.scavenge();
+    // Only the stacks nobody touched (n - HOT_MAX of them) beyond the
+    // reserve went back.
+    assert_eq!(pool.counts(), (n - (HOT_MAX - HOT_LOW), HOT_MAX - HOT_LOW));
 }
