@@ -31,9 +31,10 @@
 
 pub use weft_channels::*;
 pub use weft_runtime::{
-    blocking, current_id, dump_goroutines, go, maxprocs, num_goroutine, run, set_maxprocs, spawn,
-    stats, yield_now, Builder, Config, ConfigError, GoId, JoinError, JoinHandle, PStats,
-    SpawnPolicy, Stats, WaitReason,
+    blocking, current_id, dump_goroutines, go, goroutine_local, lock_os_thread, maxprocs,
+    num_goroutine, run, scope, set_maxprocs, spawn, stats, unlock_os_thread, yield_now,
+    AccessError, Builder, Config, ConfigError, GoId, JoinError, JoinHandle, LocalKey, PStats,
+    Scope, ScopedJoinHandle, SpawnPolicy, Stats, WaitReason,
 };
 
 pub use weft_runtime::sync;

@@ -14,12 +14,16 @@
 //! less; Go made the same choice.
 //!
 //! Inside `f` the goroutine behaves like a plain thread: parking blocks the
-//! thread, spawning queues the child.
+//! thread, spawning queues the child. (It keeps its goroutine-locals and
+//! its `lock_os_thread` wiring: `g::owner`.)
+//!
+//! A goroutine a panic is unwinding through never switches (see
+//! `park::park`): if its P was retaken and none is free when its call
+//! returns, it carries on without a P, as one that ran too long does, and
+//! its M requeues it at its next scheduling point.
 //!
 //! Must never: switch the goroutine away while `f` runs, or leave the M
 //! marked as blocking after `f` returns or unwinds.
-
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::g::{self, GPtr, Switch};
 use crate::sched::{self, current_m};
@@ -47,21 +51,11 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     };
     m.in_blocking.set(true);
     // Inside, the goroutine behaves as a plain thread: no current G.
-    g::set_current(None);
-    bump(&m.shared.blocking_seq);
+    g::set_blocking(Some(me));
+    m.shared.bump_blocking_seq();
+    sched::sysmon::poke();
     let _exit = ExitBlocking(me);
     f()
-}
-
-/// Marks entry or exit (only this M writes its counter). Whether sysmon
-/// sees the new value at once does not matter: the P slot's lock orders a
-/// retake against our exit.
-#[inline]
-fn bump(seq: &AtomicU64) {
-    seq.store(
-        seq.load(Ordering::Relaxed).wrapping_add(1),
-        Ordering::Release,
-    );
 }
 
 /// Leaves the blocking section when `f` returns or unwinds.
@@ -71,9 +65,9 @@ impl Drop for ExitBlocking {
     fn drop(&mut self) {
         // The goroutine has not switched since entry: same thread, same M.
         let m = current_m().expect("blocking() left on a thread that is not an M");
-        bump(&m.shared.blocking_seq);
+        m.shared.bump_blocking_seq();
         m.in_blocking.set(false);
-        g::set_current(Some(self.0));
+        g::set_blocking(None);
         if m.shared.p.lock().is_some() {
             return; // fast path: sysmon left our P alone
         }
@@ -81,6 +75,11 @@ impl Drop for ExitBlocking {
         let idle_p = rt.idle.take_idle_p();
         if let Some(p) = idle_p {
             *m.shared.p.lock() = Some(p);
+            return;
+        }
+        if std::thread::panicking() {
+            // Never switch while unwinding (module comment): run on
+            // without a P; the M requeues us at our next switch.
             return;
         }
         // No P free: queue ourselves; the M sleeps until it gets one.

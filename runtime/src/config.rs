@@ -104,7 +104,7 @@ impl fmt::Display for ConfigError {
 impl std::error::Error for ConfigError {}
 
 /// The `WEFT_DEBUG` settings (the runtime's `GODEBUG`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct DebugSettings {
     /// `schedtrace=MS`: print a `SCHED` line every MS milliseconds (0 = off).
     pub schedtrace_ms: u64,
@@ -112,15 +112,39 @@ pub struct DebugSettings {
     pub scheddetail: bool,
     /// `traceback=1`: capture a backtrace where each goroutine parks.
     pub traceback: bool,
+    /// `longrun=MS`: report a goroutine that holds its OS thread this long
+    /// without a scheduling point (0 = off; default [`DEFAULT_LONGRUN_MS`]).
+    pub longrun_ms: u64,
 }
 
+/// The default `WEFT_DEBUG=longrun` threshold, in milliseconds.
+///
+/// Five times Go's preemption slice (10 ms, after which sysmon already
+/// moves the goroutines queued behind a runner to another thread): a
+/// goroutine that has not reached a scheduling point in 50 ms is almost
+/// always blocking its thread by mistake (a `std::thread::sleep`, a std
+/// lock, blocking I/O outside `weft::blocking`) or computing in a loop
+/// that should `yield_now`, and 50 ms is long enough that a loaded machine
+/// descheduling a runnable thread for a few time slices rarely trips it.
+/// It is reported once per stretch, so a legitimate long computation costs
+/// one line; `longrun=0` silences it.
+pub const DEFAULT_LONGRUN_MS: u64 = 50;
+
 impl DebugSettings {
-    /// Everything off (what `WEFT_DEBUG` unset means).
+    /// What `WEFT_DEBUG` unset means: everything off but the long-run
+    /// report at [`DEFAULT_LONGRUN_MS`].
     pub const DEFAULT: DebugSettings = DebugSettings {
         schedtrace_ms: 0,
         scheddetail: false,
         traceback: false,
+        longrun_ms: DEFAULT_LONGRUN_MS,
     };
+}
+
+impl Default for DebugSettings {
+    fn default() -> Self {
+        DebugSettings::DEFAULT
+    }
 }
 
 /// Runtime configuration, installed before first use.
@@ -369,6 +393,9 @@ pub(crate) fn parse_size(v: &str) -> Result<usize, String> {
     n.checked_mul(mult).ok_or_else(expected)
 }
 
+/// The largest `longrun` threshold accepted: a day.
+const MAX_LONGRUN_MS: u64 = 24 * 3600 * 1000;
+
 fn parse_debug(v: &str) -> Result<DebugSettings, String> {
     let mut d = DebugSettings::default();
     for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
@@ -383,9 +410,17 @@ fn parse_debug(v: &str) -> Result<DebugSettings, String> {
             "schedtrace" => d.schedtrace_ms = num()?,
             "scheddetail" => d.scheddetail = num()? != 0,
             "traceback" => d.traceback = num()? != 0,
+            "longrun" => {
+                d.longrun_ms = num()?;
+                if d.longrun_ms > MAX_LONGRUN_MS {
+                    return Err(format!(
+                        "`longrun` is in milliseconds, at most {MAX_LONGRUN_MS} (a day); found `{val}` (0 turns it off)"
+                    ));
+                }
+            }
             _ => {
                 return Err(format!(
-                    "unknown key `{key}` (known: schedtrace=MS, scheddetail=0|1, traceback=0|1)"
+                    "unknown key `{key}` (known: schedtrace=MS, scheddetail=0|1, traceback=0|1, longrun=MS)"
                 ))
             }
         }
@@ -417,6 +452,21 @@ mod tests {
             .contains("schedtrace"));
         assert!(parse_debug("bogus=1").unwrap_err().contains("unknown key"));
         assert!(parse_debug("schedtrace").is_err());
+    }
+
+    #[test]
+    fn longrun_parses_defaults_and_rejects() {
+        assert_eq!(parse_debug("").unwrap().longrun_ms, DEFAULT_LONGRUN_MS);
+        assert_eq!(DebugSettings::default().longrun_ms, DEFAULT_LONGRUN_MS);
+        assert_eq!(parse_debug("longrun=0").unwrap().longrun_ms, 0);
+        assert_eq!(parse_debug("longrun=200").unwrap().longrun_ms, 200);
+        let e = parse_debug("longrun=fast").unwrap_err();
+        assert!(e.contains("longrun") && e.contains("fast"), "{e}");
+        assert!(parse_debug("longrun=-5").unwrap_err().contains("longrun"));
+        assert!(parse_debug("longrun=99999999999")
+            .unwrap_err()
+            .contains("a day"));
+        assert!(parse_debug("longrun").unwrap_err().contains("key=value"));
     }
 
     #[test]

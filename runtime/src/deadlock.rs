@@ -46,7 +46,7 @@ fn suspect(rt: &Runtime) -> Option<(u64, u64, u64, u64, u64)> {
     // Count threads: Ms alive + the runtime's own helpers (sysmon, the
     // SIGQUIT reader, schedtrace) + plain threads parked in weft.
     let ms = rt.idle.threads();
-    let (parked, thread_parks) = crate::park::threads_parked();
+    let (parked, _, thread_parks) = crate::park::threads_parked();
     let threads = process_threads()?;
     if threads != ms + crate::sched::AUX_THREADS.load(Ordering::SeqCst) + parked {
         return None;
@@ -64,19 +64,12 @@ fn suspect(rt: &Runtime) -> Option<(u64, u64, u64, u64, u64)> {
 fn quiescent(rt: &Runtime) -> bool {
     let all_idle = rt.idle.all_idle(rt.maxprocs());
     all_idle
-        && no_goroutine_running(rt)
-        && rt.blocking_calls() == 0
+        && !rt.goroutine_running()
+        && rt.blocking_calls() == crate::park::threads_parked().1
         && crate::timer::pending() == 0
         && crate::netpoll::waiters() == 0 // netpoll: I/O waiters are alive
         && rt.global.is_empty()
         && rt.all_ps().all(|p| !p.has_work())
-}
-
-/// No M is running a goroutine. (One may run without a P: sysmon retakes
-/// the P of a goroutine that runs for long without a scheduling point.)
-fn no_goroutine_running(rt: &Runtime) -> bool {
-    let ms = rt.all_ms.lock();
-    ms.iter().all(|m| m.run_seq.load(Ordering::SeqCst) % 2 == 0)
 }
 
 fn process_threads() -> Option<usize> {

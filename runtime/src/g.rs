@@ -34,7 +34,7 @@ use std::fmt;
 use std::mem::{self, MaybeUninit};
 use std::panic::Location;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicPtr, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use crate::coro::CoroCell;
 use crate::loom::sync::atomic as model;
@@ -483,7 +483,19 @@ pub(crate) struct G {
     /// Drops the result stored in `result`, whatever its type (set with it).
     result_drop: UnsafeCell<unsafe fn(&G)>,
     /// Where this G sits in the goroutine registry (`dump.rs`).
-    pub reg_slot: std::sync::atomic::AtomicUsize,
+    /// (`u32`: with the three one-byte words above it fills one word; the
+    /// registry never holds 4 G records.)
+    pub reg_slot: AtomicU32,
+    /// While locked (`lock_os_thread`): the M this goroutine is wired to (an
+    /// erased `&'static sched::m::MLocal`; Go's `lockedm`). Read by any M
+    /// that takes the goroutine from a run queue, which then hands it and
+    /// its own P to that M. Null otherwise: one relaxed load in `execute`.
+    locked_m: AtomicPtr<()>,
+    /// This goroutine's `goroutine_local!` values (an erased map owned by
+    /// `local.rs`), null until the first is touched. Only the goroutine
+    /// itself reads or writes it; it is emptied and reset to null as the
+    /// goroutine's body ends, before the record can be recycled.
+    locals: UnsafeCell<*mut ()>,
 }
 
 #[cfg(test)]
@@ -497,9 +509,10 @@ fn a_record_is_small() {
 
 // SAFETY: the non-`Sync` fields are `coro` (touched only by the M that owns
 // the G, coro.rs invariant 1), `joiner` (written by the one joiner before it
-// sets JOIN_WAITING with release, read by the finisher after acquiring it)
-// and `result` (written by the goroutine before `Life::finish` releases it,
-// read by the one party `Life` hands it to).
+// sets JOIN_WAITING with release, read by the finisher after acquiring it),
+// `result` (written by the goroutine before `Life::finish` releases it,
+// read by the one party `Life` hands it to) and `locals` (touched only by
+// the goroutine itself, on whatever M runs it).
 unsafe impl Sync for G {}
 // SAFETY: as above; nothing in a G is tied to the thread that made it.
 unsafe impl Send for G {}
@@ -576,7 +589,9 @@ impl G {
             }),
             result: ResultSlot(UnsafeCell::new(MaybeUninit::uninit())),
             result_drop: UnsafeCell::new(no_result),
-            reg_slot: std::sync::atomic::AtomicUsize::new(usize::MAX),
+            reg_slot: AtomicU32::new(u32::MAX),
+            locked_m: AtomicPtr::new(ptr::null_mut()),
+            locals: UnsafeCell::new(ptr::null_mut()),
         });
         GPtr(NonNull::from(Box::leak(g)))
     }
@@ -653,6 +668,39 @@ impl G {
     /// When the current wait began, on the coarse clock.
     pub fn wait_since(&self) -> u64 {
         self.wait_since.load(Ordering::Relaxed)
+    }
+
+    /// The M this goroutine is locked to (erased), or null: one relaxed
+    /// load, the only cost of the feature on the scheduler's hot path.
+    #[inline]
+    pub fn locked_m(&self) -> *const () {
+        self.locked_m.load(Ordering::Relaxed)
+    }
+
+    /// Wires this goroutine to an M (non-null) or unwires it (null). The
+    /// goroutine itself does it while running on that M; a queue hand-over
+    /// (release/acquire) publishes it to whichever M takes the G next.
+    pub fn set_locked_m(&self, m: *const ()) {
+        self.locked_m.store(m.cast_mut(), Ordering::Relaxed);
+    }
+
+    /// The goroutine-local map (erased; null when none was made).
+    ///
+    /// # Safety
+    /// Called by the goroutine itself (or, as its body ends, on its stack).
+    #[inline]
+    pub unsafe fn locals(&self) -> *mut () {
+        // SAFETY: only the goroutine touches `locals` (the caller's contract).
+        unsafe { *self.locals.get() }
+    }
+
+    /// Replaces the goroutine-local map, returning the old one.
+    ///
+    /// # Safety
+    /// As for [`G::locals`].
+    pub unsafe fn set_locals(&self, map: *mut ()) -> *mut () {
+        // SAFETY: as above.
+        unsafe { std::mem::replace(&mut *self.locals.get(), map) }
     }
 
     /// Stores the goroutine's result; called on its own stack as its body
@@ -741,6 +789,9 @@ thread_local! {
     /// The goroutine running on this thread, if any. Cleared inside
     /// `blocking()`, where the goroutine behaves as a plain thread.
     static CURRENT: Cell<Option<GPtr>> = const { Cell::new(None) };
+    /// The goroutine whose `blocking()` call this thread is running, if
+    /// any: what it still is for goroutine-locals and `lock_os_thread`.
+    static BLOCKED: Cell<Option<GPtr>> = const { Cell::new(None) };
 }
 
 /// The goroutine running on this thread, if any.
@@ -752,11 +803,36 @@ pub(crate) fn current() -> Option<GPtr> {
     CURRENT.with(|c| c.get())
 }
 
-/// Sets the goroutine running on this thread (the M, around a resume;
-/// `blocking()` around its call). Returns the previous value.
+/// Sets the goroutine running on this thread (the M, around a resume).
+/// Returns the previous value.
 #[inline(never)]
 pub(crate) fn set_current(g: Option<GPtr>) -> Option<GPtr> {
     CURRENT.with(|c| c.replace(g))
+}
+
+/// `blocking()` begins (`Some(g)`: `g` now behaves as a plain thread) or
+/// ends (`None`: `g` is the current goroutine again).
+#[inline(never)]
+pub(crate) fn set_blocking(g: Option<GPtr>) {
+    match g {
+        Some(g) => {
+            CURRENT.with(|c| c.set(None));
+            BLOCKED.with(|c| c.set(Some(g)));
+        }
+        None => {
+            let g = BLOCKED.with(|c| c.take());
+            CURRENT.with(|c| c.set(g));
+        }
+    }
+}
+
+/// The goroutine this thread runs, also inside its `blocking()` calls:
+/// whose goroutine-locals and OS-thread lock apply here.
+#[inline(never)]
+pub(crate) fn owner() -> Option<GPtr> {
+    CURRENT
+        .with(|c| c.get())
+        .or_else(|| BLOCKED.with(|c| c.get()))
 }
 
 /// A slot holding at most one G, which other threads may take (a P's

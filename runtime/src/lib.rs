@@ -38,6 +38,8 @@ mod coro;
 mod deadlock;
 mod dump;
 pub mod g;
+mod local;
+mod lockos;
 mod loom;
 #[cfg(loom)]
 #[doc(hidden)]
@@ -46,6 +48,7 @@ pub mod net;
 mod netpoll;
 pub mod park;
 pub(crate) mod sched;
+mod scope;
 mod spawn;
 pub(crate) mod stack;
 mod stats;
@@ -59,6 +62,9 @@ pub use config::{Config, ConfigError, SpawnPolicy};
 pub use config::{DEFAULT_STACK_SIZE, MAX_STACK_SIZE, MIN_STACK_SIZE};
 pub use dump::dump_goroutines;
 pub use g::{GoId, WaitReason};
+pub use local::{AccessError, LocalKey};
+pub use lockos::{lock_os_thread, unlock_os_thread};
+pub use scope::{scope, Scope, ScopedJoinHandle};
 pub use spawn::{run, spawn, yield_now, Builder, JoinError, JoinHandle};
 pub use stats::{stats, PStats, Stats};
 

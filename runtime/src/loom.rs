@@ -214,7 +214,14 @@ pub(crate) mod thread {
     };
     #[cfg(not(loom))]
     pub(crate) use std::{
-        thread::{current, park, yield_now, Thread},
+        thread::{current, park, park_timeout, yield_now, Thread},
         thread_local,
     };
+
+    /// loom has no timed park: the timeout passes at once (a spurious
+    /// return, which every caller of a timed park handles).
+    #[cfg(loom)]
+    pub(crate) fn park_timeout(_: std::time::Duration) {
+        yield_now()
+    }
 }

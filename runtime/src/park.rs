@@ -51,8 +51,10 @@
 //! record after storing `DONE`.
 
 use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
-use std::sync::atomic::AtomicU64;
+// Counters are statics (std's: loom's atomics cannot be built in a const).
+use std::sync::atomic::{AtomicU64, AtomicUsize as StdAtomicUsize};
 use std::sync::Arc;
 
 use crate::coro::Commit;
@@ -75,6 +77,17 @@ use crate::sched;
 ///
 /// May return spuriously: re-check the condition you wait for in a loop.
 ///
+/// If `commit` panics, the goroutine does not park: the panic continues in
+/// the caller of `park`, as it does on a plain thread, where `commit` runs
+/// inline. (A `commit` that has already made a wait record visible to a
+/// waker must therefore not panic afterwards.)
+///
+/// A goroutine that parks while a panic unwinds through it (a `Drop` that
+/// receives, joins or locks) blocks its OS thread instead of switching, as
+/// inside [`crate::blocking`]: std counts panics per OS thread, and the
+/// next goroutine on that thread would otherwise see
+/// `std::thread::panicking()` return `true`.
+///
 /// ```
 /// use std::sync::{Arc, Mutex};
 /// use weft::runtime::park::{park, unparker};
@@ -94,12 +107,13 @@ use crate::sched;
 /// ```
 pub fn park(reason: WaitReason, commit: impl FnOnce()) {
     match g::current() {
-        Some(g) => park_g(g, reason, commit),
+        Some(g) if !std::thread::panicking() => park_g(g, reason, commit),
+        Some(_) => park_unwinding(commit),
         None => {
             if sched::on_m_outside_goroutine() {
                 crate::throw("park called on an M outside any goroutine");
             }
-            park_thread(commit);
+            park_thread(commit, None);
         }
     }
 }
@@ -110,13 +124,39 @@ fn park_g(g: GPtr, reason: WaitReason, commit: impl FnOnce()) {
         record_park_trace(g);
     }
     let mut commit = Some(commit);
+    let mut panicked = None;
     let mut run = || {
         if let Some(c) = commit.take() {
-            c();
+            // The commit runs on the M, outside the goroutine: a panic must
+            // not unwind into the scheduler. Leave ourselves a wake-up token
+            // instead, so the M resumes us at once, and re-raise it here.
+            if let Err(p) = panic::catch_unwind(AssertUnwindSafe(c)) {
+                g.park.unpark();
+                panicked = Some(p);
+            }
         }
     };
     // SAFETY: `g` is the goroutine running on this stack (`g::current`).
     unsafe { g.coro.suspend(Switch::Park(Commit::new(&mut run))) };
+    if let Some(p) = panicked {
+        g.set_wait_reason(WaitReason::None);
+        panic::resume_unwind(p);
+    }
+}
+
+/// How long a goroutine parked while unwinding sleeps before looking
+/// again: a waker holding an [`Unparker`] taken before the panic began
+/// leaves its token in the goroutine's park word, which this thread does
+/// not sleep on. (Wait records made during the unwind wake the thread
+/// directly.)
+const UNWINDING_POLL: std::time::Duration = std::time::Duration::from_millis(1);
+
+/// [`park`] for a goroutine a panic is unwinding through: block the OS
+/// thread (its P may go to another M meanwhile, as in `blocking`), never
+/// switch. Returns after a wake-up or [`UNWINDING_POLL`] (callers loop).
+#[cold]
+fn park_unwinding(commit: impl FnOnce()) {
+    crate::blocking::blocking(|| park_thread(commit, Some(UNWINDING_POLL)));
 }
 
 /// Where each goroutine last parked, by id, with `WEFT_DEBUG=traceback=1`
@@ -161,10 +201,13 @@ enum Target {
 }
 
 impl Target {
+    /// Who parks here: the goroutine, or this OS thread (a plain thread, a
+    /// goroutine inside `blocking`, or one a panic is unwinding through,
+    /// which blocks its thread: see [`park`]).
     fn current() -> Target {
         match g::current() {
-            Some(g) => Target::G(g),
-            None => Target::Thread(THREAD_PARKER.with(|p| NonNull::from(&**p))),
+            Some(g) if !std::thread::panicking() => Target::G(g),
+            _ => Target::Thread(thread_parker_ptr()),
         }
     }
 }
@@ -381,11 +424,11 @@ enum Handle {
 /// ```
 pub fn unparker() -> Unparker {
     match g::current() {
-        Some(g) => {
+        Some(g) if !std::thread::panicking() => {
             g.life.add_ext_ref();
             Unparker(Handle::G(g))
         }
-        None => Unparker(Handle::Thread(THREAD_PARKER.with(|p| p.clone()))),
+        _ => Unparker(Handle::Thread(thread_parker())),
     }
 }
 
@@ -456,21 +499,30 @@ impl fmt::Debug for Unparker {
 /// stray `std::thread::unpark` from elsewhere cannot confuse us.
 struct ThreadParker {
     notified: AtomicBool,
-    /// Counted in [`THREADS_PARKED`]; cleared (and uncounted) by whichever of
-    /// the waker and the parker gets there first.
+    /// Counted in `count`; cleared (and uncounted) by whichever of the
+    /// waker and the parker gets there first.
     counted: AtomicBool,
+    /// [`THREADS_PARKED`] for a plain thread, [`MS_PARKED`] for an M (one
+    /// parking inside `blocking`, or in a timer callback).
+    count: &'static StdAtomicUsize,
     thread: Thread,
 }
 
 /// Plain threads parked in weft with no wake-up pending (the deadlock
-/// detector counts them as asleep), and parks of plain threads so far.
-static THREADS_PARKED: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+/// detector counts them as asleep), and parks of threads so far.
+static THREADS_PARKED: StdAtomicUsize = StdAtomicUsize::new(0);
 static THREAD_PARKS: AtomicU64 = AtomicU64::new(0);
+/// Ms parked in weft with no wake-up pending: each is inside a `blocking`
+/// call (or a timer callback) that waits for a goroutine, so the deadlock
+/// detector counts it as asleep rather than as a call in flight.
+static MS_PARKED: StdAtomicUsize = StdAtomicUsize::new(0);
 
-/// (threads parked with no wake-up pending, thread parks ever).
-pub(crate) fn threads_parked() -> (usize, u64) {
+/// (plain threads parked with no wake-up pending, Ms parked so inside
+/// `blocking` or a timer callback, thread parks ever).
+pub(crate) fn threads_parked() -> (usize, usize, u64) {
     (
         THREADS_PARKED.load(Ordering::SeqCst),
+        MS_PARKED.load(Ordering::SeqCst),
         THREAD_PARKS.load(Ordering::SeqCst),
     )
 }
@@ -485,7 +537,7 @@ impl ThreadParker {
 
     fn uncount(&self) {
         if self.counted.swap(false, Ordering::SeqCst) {
-            THREADS_PARKED.fetch_sub(1, Ordering::SeqCst);
+            self.count.fetch_sub(1, Ordering::SeqCst);
         }
     }
 }
@@ -494,17 +546,33 @@ thread_local! {
     static THREAD_PARKER: Arc<ThreadParker> = Arc::new(ThreadParker {
         notified: AtomicBool::new(false),
         counted: AtomicBool::new(false),
+        count: if sched::on_m() { &MS_PARKED } else { &THREADS_PARKED },
         thread: thread::current(),
     });
 }
 
-fn park_thread(commit: impl FnOnce()) {
-    let me = THREAD_PARKER.with(|p| p.clone());
+/// This thread's parker. `#[inline(never)]`: the thread-local's address
+/// must be computed afresh on every call (see `g::current`).
+#[inline(never)]
+fn thread_parker() -> Arc<ThreadParker> {
+    THREAD_PARKER.with(|p| p.clone())
+}
+
+/// This thread's parker, uncounted: the thread-local keeps it alive for as
+/// long as the thread runs. `#[inline(never)]` as [`thread_parker`].
+#[inline(never)]
+fn thread_parker_ptr() -> NonNull<ThreadParker> {
+    THREAD_PARKER.with(|p| NonNull::from(&**p))
+}
+
+/// Parks this OS thread until its parker is unparked (or `timeout` passes).
+fn park_thread(commit: impl FnOnce(), timeout: Option<std::time::Duration>) {
+    let me = thread_parker();
     commit();
     THREAD_PARKS.fetch_add(1, Ordering::SeqCst);
     if !me.notified.load(Ordering::SeqCst) {
         me.counted.store(true, Ordering::SeqCst);
-        THREADS_PARKED.fetch_add(1, Ordering::SeqCst);
+        me.count.fetch_add(1, Ordering::SeqCst);
         if me.notified.load(Ordering::SeqCst) {
             me.uncount();
         } else {
@@ -512,8 +580,18 @@ fn park_thread(commit: impl FnOnce()) {
             sched::on_thread_parked();
         }
     }
-    while !me.notified.swap(false, Ordering::SeqCst) {
-        thread::park();
+    match timeout {
+        None => {
+            while !me.notified.swap(false, Ordering::SeqCst) {
+                thread::park();
+            }
+        }
+        Some(t) => {
+            if !me.notified.swap(false, Ordering::SeqCst) {
+                thread::park_timeout(t);
+                me.notified.store(false, Ordering::SeqCst);
+            }
+        }
     }
     me.uncount();
 }

@@ -89,11 +89,48 @@ impl Builder {
     }
 
     #[track_caller]
-    fn spawn_at<F, T>(self, f: F, site: &'static Location<'static>) -> io::Result<JoinHandle<T>>
+    pub(crate) fn spawn_at<F, T>(
+        self,
+        f: F,
+        site: &'static Location<'static>,
+    ) -> io::Result<JoinHandle<T>>
     where
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
+        self.launch(body::<F, T>(f), site)
+    }
+
+    /// Spawns a goroutine that may borrow from the caller's stack (`'a`).
+    ///
+    /// # Safety
+    /// The caller waits until the goroutine has finished *and* its result
+    /// has been taken or dropped before `'a` ends (`run` joins it; `scope`
+    /// counts its goroutines down as their results are dropped), on every
+    /// path, unwinding included.
+    pub(crate) unsafe fn spawn_unchecked_at<'a, F, T>(
+        self,
+        f: F,
+        site: &'static Location<'static>,
+    ) -> io::Result<JoinHandle<T>>
+    where
+        F: FnOnce() -> T + Send + 'a,
+        T: Send + 'a,
+    {
+        let body: Box<dyn FnOnce() + Send + 'a> = Box::new(body::<F, T>(f));
+        // SAFETY: only the lifetime is erased; the caller's contract keeps
+        // everything `body` borrows alive until it has run and its result
+        // is gone.
+        let body: Box<dyn FnOnce() + Send + 'static> = unsafe { mem::transmute(body) };
+        self.launch(body, site)
+    }
+
+    /// Starts `body` (made by [`body`] for a `T`) as a goroutine.
+    fn launch<T>(
+        self,
+        body: impl FnOnce() + Send + 'static,
+        site: &'static Location<'static>,
+    ) -> io::Result<JoinHandle<T>> {
         if let Some(size) = self.stack_size {
             crate::config::check_stack_size(size).map_err(|why| {
                 io::Error::new(io::ErrorKind::InvalidInput, format!("stack_size: {why}"))
@@ -101,16 +138,6 @@ impl Builder {
         }
         let rt = sched::runtime();
         startup(rt);
-        let body = move || {
-            let result = panic::catch_unwind(AssertUnwindSafe(f));
-            if result.is_err() && sched::runtime().settings.panic_abort {
-                std::process::exit(2);
-            }
-            let me = g::current().unwrap_or_else(|| crate::throw("goroutine body off its M"));
-            // SAFETY: once per incarnation, by the goroutine itself, with the
-            // type its `JoinHandle<T>` takes.
-            unsafe { me.put_result::<std::thread::Result<T>>(result) };
-        };
         let name = self.name.map(String::into_boxed_str);
         let g = sched::new_g(rt, name, site, self.stack_size, body)?;
         let id = g.id();
@@ -120,6 +147,32 @@ impl Builder {
             id,
             _result: PhantomData,
         })
+    }
+}
+
+/// A goroutine's whole body around `f`: catch its panic at the goroutine
+/// boundary, drop its goroutine-locals, store the result for `join`.
+fn body<F, T>(f: F) -> impl FnOnce() + Send
+where
+    F: FnOnce() -> T + Send,
+    T: Send,
+{
+    move || {
+        let mut result = panic::catch_unwind(AssertUnwindSafe(f));
+        let me = g::current().unwrap_or_else(|| crate::throw("goroutine body off its M"));
+        // Before the result is published: `join` returns after the
+        // locals' destructors ran, and the record is clean for reuse.
+        if let Some(p) = crate::local::on_exit(me) {
+            if result.is_ok() {
+                result = Err(p);
+            }
+        }
+        if result.is_err() && sched::runtime().settings.panic_abort {
+            std::process::exit(2);
+        }
+        // SAFETY: once per incarnation, by the goroutine itself, with the
+        // type its `JoinHandle<T>` takes.
+        unsafe { me.put_result::<std::thread::Result<T>>(result) };
     }
 }
 
@@ -228,6 +281,10 @@ pub struct JoinError {
 }
 
 impl JoinError {
+    pub(crate) fn new(id: GoId, payload: Box<dyn Any + Send + 'static>) -> JoinError {
+        JoinError { id, payload }
+    }
+
     /// The goroutine that panicked.
     pub fn id(&self) -> GoId {
         self.id
@@ -276,20 +333,37 @@ impl std::error::Error for JoinError {}
 /// returns. Goroutines it leaves behind are abandoned, as in Go. A panic in
 /// `f` is re-raised here.
 ///
+/// `f` may borrow from the caller (no `'static` bound): `run` returns only
+/// after `f` has returned (or panicked) and its result has been handed
+/// back. Goroutines `f` spawns with [`spawn`] are `'static` as ever; to
+/// lend them data, use [`crate::scope`].
+///
+/// See [`spawn`] for what a goroutine may do with thread-bound state (a
+/// goroutine may move between OS threads at every blocking call).
+///
 /// ```
 /// let sum = weft::run(|| {
 ///     let hs: Vec<_> = (0..10u64).map(|i| weft::spawn(move || i)).collect();
 ///     hs.into_iter().map(|h| h.join().unwrap()).sum::<u64>()
 /// });
 /// assert_eq!(sum, 45);
+///
+/// // Borrowing from the caller:
+/// let words = vec!["go", "weft"];
+/// let n = weft::run(|| words.iter().map(|w| w.len()).sum::<usize>());
+/// assert_eq!(n, 6);
 /// ```
 #[track_caller]
 pub fn run<F, T>(f: F) -> T
 where
-    F: FnOnce() -> T + Send + 'static,
-    T: Send + 'static,
+    F: FnOnce() -> T + Send,
+    T: Send,
 {
-    let h = match Builder::new().name("main").spawn_at(f, Location::caller()) {
+    let site = Location::caller();
+    // SAFETY: `join` below returns only once the goroutine has finished and
+    // hands us its result (taken from the record), and nothing between the
+    // spawn and the join can unwind (it is a park or a thread park).
+    let h = match unsafe { Builder::new().name("main").spawn_unchecked_at(f, site) } {
         Ok(h) => h,
         Err(e) => panic!("weft: failed to spawn the main goroutine: {e}"),
     };
@@ -300,7 +374,9 @@ where
 }
 
 /// Lets other goroutines run (Go's `runtime.Gosched`): the current goroutine
-/// goes to the back of its P's queue. On a plain thread, yields the thread.
+/// goes to the back of its P's queue. On a plain thread, yields the thread
+/// (as does a goroutine a panic is unwinding through: it never switches,
+/// see `weft::runtime::park::park`).
 ///
 /// ```
 /// weft::run(|| weft::yield_now());
@@ -308,8 +384,8 @@ where
 pub fn yield_now() {
     match g::current() {
         // SAFETY: `g` is the goroutine running on this stack.
-        Some(g) => unsafe { g.coro.suspend(Switch::Yield) },
-        None => std::thread::yield_now(),
+        Some(g) if !std::thread::panicking() => unsafe { g.coro.suspend(Switch::Yield) },
+        _ => std::thread::yield_now(),
     }
 }
 
@@ -331,30 +407,82 @@ fn startup(rt: &'static sched::Runtime) {
 }
 
 /// Installs the panic hook that names the goroutine ("goroutine 7 [worker]
-/// panicked at src/main.rs:3:5"). Panics on plain threads go to the
-/// previous hook unchanged.
+/// panicked at src/main.rs:3:5"), then a backtrace as `RUST_BACKTRACE`
+/// asks, in std's words.
+///
+/// A hook the program installed before the runtime started is kept and
+/// called instead for goroutine panics (it can name the goroutine with
+/// `weft::current_id()`); panics on plain threads go to it, or to std's
+/// default hook, unchanged. (One installed after the runtime started
+/// replaces this one, as `std::panic::set_hook` always does.)
+///
+/// Whether the previous hook is std's default cannot be asked directly:
+/// `take_hook` resets the hook to the default and returns what was there,
+/// so a second `take_hook` returns the default itself, and the two boxes
+/// are compared, data pointer and vtable. If a toolchain ever made two
+/// default boxes differ, a goroutine panic would be reported by both
+/// hooks: twice, never lost.
 fn install_panic_hook() {
-    {
-        let prev = panic::take_hook();
-        panic::set_hook(Box::new(move |info| {
-            let Some(g) = g::current() else {
-                prev(info);
-                return;
-            };
-            let msg = payload_str(info.payload()).unwrap_or("Box<dyn Any>");
-            let name = g.name().map(|n| format!(" [{n}]")).unwrap_or_default();
-            let loc = info
-                .location()
-                .map(|l| format!(" at {}:{}:{}", l.file(), l.line(), l.column()))
-                .unwrap_or_default();
-            eprintln!("goroutine {}{name} panicked{loc}:\n{msg}", g.id());
-            if sched::runtime().settings.panic_abort {
-                if let Some(site) = g.spawn_site() {
-                    eprintln!("\ngoroutine {} created by {site}", g.id());
-                }
+    let prev = panic::take_hook();
+    let default = panic::take_hook();
+    #[allow(ambiguous_wide_pointer_comparisons)]
+    let prev_is_default = std::ptr::eq(&*prev, &*default);
+    drop(default);
+    panic::set_hook(Box::new(move |info| {
+        // A goroutine inside `blocking()` is still that goroutine.
+        let Some(g) = g::owner() else {
+            prev(info);
+            return;
+        };
+        if prev_is_default {
+            report_goroutine_panic(g, info);
+        } else {
+            prev(info);
+        }
+        if sched::runtime().settings.panic_abort {
+            if let Some(site) = g.spawn_site() {
+                eprintln!("\ngoroutine {} created by {site}", g.id());
             }
-        }));
+        }
+    }));
+}
+
+/// std's default panic message, naming the goroutine instead of its
+/// thread, and its `RUST_BACKTRACE` handling: a backtrace (`full`: every
+/// frame), or once per process a note saying how to get one.
+fn report_goroutine_panic(g: GPtr, info: &panic::PanicHookInfo<'_>) {
+    use std::io::Write as _;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    static NOTE_PRINTED: AtomicBool = AtomicBool::new(false);
+    let msg = payload_str(info.payload()).unwrap_or("Box<dyn Any>");
+    let name = g.name().map(|n| format!(" [{n}]")).unwrap_or_default();
+    let loc = info
+        .location()
+        .map(|l| format!(" at {}:{}:{}", l.file(), l.line(), l.column()))
+        .unwrap_or_default();
+    let mut out = format!("goroutine {}{name} panicked{loc}:\n{msg}\n", g.id());
+    match std::env::var("RUST_BACKTRACE").as_deref() {
+        Err(_) | Ok("0") => {
+            if !NOTE_PRINTED.swap(true, Ordering::Relaxed) {
+                out.push_str(
+                    "note: run with `RUST_BACKTRACE=1` environment variable to display a backtrace\n",
+                );
+            }
+        }
+        Ok(style) => {
+            let bt = std::backtrace::Backtrace::force_capture();
+            if style == "full" {
+                out.push_str(&format!("stack backtrace:\n{bt:#}\n"));
+            } else {
+                out.push_str(&format!("stack backtrace:\n{bt}\n"));
+                out.push_str(
+                    "note: Some details are omitted, run with `RUST_BACKTRACE=full` for a verbose backtrace.\n",
+                );
+            }
+        }
     }
+    // One write, so lines of two panicking goroutines do not interleave.
+    let _ = std::io::stderr().lock().write_all(out.as_bytes());
 }
 
 /// Spawns a goroutine, as Go's `go` statement does. Returns its

@@ -36,8 +36,11 @@
 //! batch of pops (tens of ns each); per-P heaps with stealing would be the
 //! next step if profiles show the lock.
 //!
-//! Callbacks must be short and must not block or park (they typically
-//! unpark a goroutine or try-send on a channel): they run in the scheduler.
+//! Callbacks should be short (they typically unpark a goroutine or try-send
+//! on a channel): they run in the scheduler, on an M. One that takes long,
+//! blocks or parks holds that M as a `blocking()` call would (its P goes to
+//! another M meanwhile: `sched::worker::fire_timers`); one that panics is
+//! reported and dropped.
 //!
 //! Must never: run or drop a callback while holding the heap lock (a
 //! callback may add a timer, and dropping one may drop channel handles), or
@@ -309,8 +312,11 @@ pub fn deadline_after(d: Duration) -> Instant {
 }
 
 /// Runs `f` at `when` (at once, on the next pass of an M, if `when` has
-/// passed). `f` runs in the scheduler, outside any goroutine: it must be
-/// short and must not block or park.
+/// passed). `f` runs in the scheduler, on an M, outside any goroutine: it
+/// should be short. One that blocks or parks holds its M as a
+/// [`crate::blocking`] call would (the rest of the program runs on); one
+/// that panics is reported and dropped. To run something long, spawn a
+/// goroutine from `f` (as `weft::time::after_func` does).
 ///
 /// ```
 /// use std::sync::mpsc;
@@ -381,14 +387,23 @@ pub(crate) fn next_deadline() -> Option<Instant> {
     }
 }
 
+/// Whether some timer is due: one atomic load, plus a clock read when a
+/// timer is queued.
+#[inline]
+pub(crate) fn due() -> bool {
+    let next = timers().next.load(Ordering::SeqCst);
+    next != NONE && now_nanos() >= next
+}
+
 /// Fires every due timer. Cheap when none is due: one atomic load, plus a
 /// clock read when some timer is pending. Returns how many fired.
 ///
 /// Pops up to [`BATCH`] due entries per acquisition of the heap lock and
 /// fires them after releasing it.
 ///
-/// Called by Ms in the scheduler loop and by sysmon, never inside a
-/// goroutine.
+/// Called by Ms in the scheduler loop, never inside a goroutine. A callback
+/// that panics is reported (by the panic hook, as a thread's panic is) and
+/// dropped; the other timers fire on.
 pub(crate) fn run_due() -> usize {
     let t = timers();
     let next = t.next.load(Ordering::SeqCst);
@@ -427,9 +442,9 @@ pub(crate) fn run_due() -> usize {
                 Some(Fire::Callback(timer)) => {
                     let f = lock(&timer.f).take();
                     if let Some(f) = f {
-                        if std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).is_err() {
-                            crate::throw("a timer callback panicked");
-                        }
+                        // The panic hook has printed the message; the
+                        // payload has no one to go to.
+                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
                     }
                 }
                 // SAFETY: `add_wake`'s contract: callable once, anywhere,

@@ -51,12 +51,13 @@ pub(crate) fn register(g: GPtr) {
             sh.slots.len() - 1
         }
     };
+    let i = u32::try_from(i).unwrap_or_else(|_| crate::throw("goroutine registry shard overflow"));
     g.reg_slot.store(i, Ordering::Relaxed);
 }
 
 /// Forgets a record about to be freed.
 pub(crate) fn unregister(g: GPtr) {
-    let i = g.reg_slot.load(Ordering::Relaxed);
+    let i = g.reg_slot.load(Ordering::Relaxed) as usize;
     let mut sh = lock(shard_of(g));
     if let Some(slot) = sh.slots.get_mut(i) {
         if *slot == Some(g) {
@@ -64,6 +65,21 @@ pub(crate) fn unregister(g: GPtr) {
             sh.free.push(i);
         }
     }
+}
+
+/// Calls `f` on the record at `addr` if it is one (still registered),
+/// with its shard locked so it cannot be freed meanwhile. For looking up a
+/// record known only by an address that may be stale (sysmon's view of
+/// what an M runs).
+pub(crate) fn with_addr<R>(addr: usize, f: impl FnOnce(GPtr) -> R) -> Option<R> {
+    let sh = lock(&registry()[(addr / 64) % SHARDS]);
+    let g = sh
+        .slots
+        .iter()
+        .flatten()
+        .find(|g| g.as_ptr() as usize == addr)
+        .copied()?;
+    Some(f(g))
 }
 
 /// Calls `f` on every record, a shard at a time, with that shard locked

@@ -282,6 +282,11 @@ impl<P> Idle<P> {
         Some(Spinning(()))
     }
 
+    /// An M exits outside the idle lists (its locked goroutine exited).
+    pub fn forget_m(&self) {
+        self.state().nm -= 1;
+    }
+
     /// An M whose P was retaken by sysmon counts as running no goroutine.
     pub fn all_idle(&self, maxprocs: usize) -> bool {
         self.idle_ps() == maxprocs && self.spinning() == 0
@@ -395,13 +400,45 @@ impl MHandle {
         crate::netpoll::wake_m(self.id); // netpoll: it may sleep in epoll_wait
     }
 
-    fn hand(&self, wake: Wake) {
+    /// Hands the M a P (and, for a locked M, its goroutine: see
+    /// `locked.rs`) and wakes it.
+    pub(crate) fn hand(&self, wake: Wake) {
         let mut slot = self.slot.lock();
         debug_assert!(slot.is_none());
         *slot = Some(wake);
         drop(slot);
         self.cv.notify_one();
         crate::netpoll::wake_m(self.id); // netpoll: it may sleep in epoll_wait
+    }
+}
+
+impl MHandle {
+    /// Sleeps until [`MHandle::hand`] gives this M a P. Only for an M that
+    /// is on no idle list (a locked M waiting for its goroutine), so nobody
+    /// else hands it anything and it never holds the timer role.
+    pub(crate) fn wait_handed(&self) -> Wake {
+        let mut slot = self.slot.lock();
+        loop {
+            if let Some(w) = slot.take() {
+                return w;
+            }
+            slot = lsync::wait(&self.cv, slot);
+        }
+    }
+}
+
+/// Gives away a P whose M stops running goroutines for a while (Go's
+/// `handoffp`): to another M at once if there is work for it (queued
+/// goroutines, or timers to fire), else to the idle list.
+pub(crate) fn handoff_p(rt: &Runtime, p: POwned) {
+    let has_work = !p.is_idle() || !rt.global.is_empty();
+    if has_work || crate::timer::pending() > 0 {
+        startm_with(rt, p);
+    } else {
+        let mut st = rt.idle.state();
+        rt.idle.put_p(&mut st, p);
+        drop(st);
+        wakep(rt);
     }
 }
 

@@ -13,12 +13,13 @@
 //! spawn.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::idle::{MHandle, Spinning};
 use super::p::bump;
 use super::pcell::PCell;
+use crate::g::GPtr;
 
 /// Counters of one M (written by its own thread only) or, as atomics bumped
 /// with `fetch_add`, of the threads that are not Ms.
@@ -54,6 +55,24 @@ pub(crate) struct MLocal {
     pub spinning: Cell<Option<Spinning>>,
     /// Whether the current goroutine is inside `blocking()`.
     pub in_blocking: Cell<bool>,
+    /// Whether a goroutine is wired to this M (`lock_os_thread`).
+    pub locked: Cell<Locked>,
+    /// `lock_os_thread` nesting of the goroutine wired here (Go keeps it
+    /// in the M too: `m.lockedExt`); 0 when none is.
+    pub lock_depth: Cell<u32>,
+}
+
+/// An M's `lock_os_thread` state (Go's `m.lockedg`).
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Locked {
+    /// Runs whatever it finds.
+    No,
+    /// Runs only this goroutine: while it waits, the M sleeps without a P
+    /// until the M that takes it from a queue hands it back with a P.
+    To(GPtr),
+    /// Its goroutine exited locked: the thread exits too (Go's rule: it
+    /// may have been left in a state nobody else should inherit).
+    Exit,
 }
 
 /// Per-M state other threads can see.
@@ -70,6 +89,12 @@ pub(crate) struct MShared {
     /// running too long when this stays odd and unchanged (Go's `schedtick`
     /// check) — no clock read on the switch path.
     pub run_seq: AtomicU64,
+    /// The goroutine record this M last resumed (an address for sysmon's
+    /// long-run report to look up in the registry, never dereferenced
+    /// directly); meaningful while `run_seq` is odd.
+    pub running: AtomicUsize,
+    /// The OS thread id (for `/proc/self/task/TID`).
+    pub tid: i32,
     /// The M's thread has exited (idle too long).
     pub exited: AtomicBool,
     /// Written by this M's thread only.
@@ -81,6 +106,18 @@ impl MShared {
     #[inline]
     pub fn bump_run_seq(&self) {
         bump(&self.run_seq, 1);
+    }
+
+    /// Marks entry to or exit from a blocking section (`blocking()`, timer
+    /// callbacks); only this M writes it. Whether sysmon sees the new value
+    /// at once does not matter: the P slot's lock orders a retake against
+    /// the exit.
+    #[inline]
+    pub fn bump_blocking_seq(&self) {
+        self.blocking_seq.store(
+            self.blocking_seq.load(Ordering::Relaxed).wrapping_add(1),
+            Ordering::Release,
+        );
     }
 }
 

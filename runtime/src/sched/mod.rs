@@ -9,7 +9,8 @@
 //!
 //! Submodules: `p` (processors), `m` (threads), `idle` (sleeping, waking,
 //! spinning), `worker` (the M loop and work finding), `sysmon`, `allgs`
-//! (the registry of G records), `pcell` (the slot an M holds its P in).
+//! (the registry of G records), `pcell` (the slot an M holds its P in),
+//! `locked` (goroutines wired to one M: `lock_os_thread`).
 //!
 //! Must never: let runtime code keep a reference to the current M across a
 //! stack switch — always call [`current_m`] again after a park, yield or
@@ -18,6 +19,8 @@
 
 pub(crate) mod allgs;
 pub(crate) mod idle;
+pub(crate) mod locked;
+mod longrun;
 pub(crate) mod m;
 pub(crate) mod p;
 pub(crate) mod pcell;
@@ -175,6 +178,17 @@ impl Runtime {
             .count()
     }
 
+    /// Whether some M is running goroutine code (with or without a P: sysmon
+    /// retakes the P of one that runs long), not counting goroutines inside
+    /// `blocking()` ([`Runtime::blocking_calls`]).
+    pub fn goroutine_running(&self) -> bool {
+        let ms = self.all_ms.lock();
+        ms.iter().any(|m| {
+            m.run_seq.load(Ordering::SeqCst) % 2 == 1
+                && m.blocking_seq.load(Ordering::SeqCst) % 2 == 0
+        })
+    }
+
     /// Sums a counter over the Ms alive and everyone else.
     pub fn count(&self, pick: impl Fn(&MCounters) -> &AtomicU64) -> u64 {
         let ms = self.all_ms.lock();
@@ -225,6 +239,11 @@ pub(crate) fn current_p_id() -> Option<usize> {
 #[inline]
 pub(crate) fn count_unpark() {
     count(|c| &c.unparks);
+}
+
+/// Whether this thread is an M.
+pub(crate) fn on_m() -> bool {
+    current_m().is_some()
 }
 
 /// Whether this thread is an M running scheduler code outside any
@@ -387,7 +406,13 @@ pub(crate) fn free_g(g: GPtr) {
 /// Queues a new goroutine according to the spawn policy.
 pub(crate) fn start_g(rt: &'static Runtime, child: GPtr) {
     if let Some(parent) = g::current() {
-        if rt.settings.spawn_policy == SpawnPolicy::ContinuationStealing {
+        // Not for a parent locked to its M (its continuation must not be
+        // stolen by another M) or one a panic unwinds through (it must not
+        // switch: `park::park`).
+        if rt.settings.spawn_policy == SpawnPolicy::ContinuationStealing
+            && parent.locked_m().is_null()
+            && !std::thread::panicking()
+        {
             // Work-first: the M queues the parent and runs the child now.
             // SAFETY: `parent` is the goroutine running on this stack.
             unsafe { parent.coro.suspend(Switch::Spawn(child)) };

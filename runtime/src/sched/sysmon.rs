@@ -11,7 +11,9 @@
 //!   so it moves the *queue*, not the goroutine: the hog keeps its OS thread
 //!   and carries on without a P; everything else runs on the retaken P;
 //! - wakes an M for timers that are overdue because every M is busy
-//!   (it never runs a timer callback itself: see `worker::fire_timers`).
+//!   (it never runs a timer callback itself: see `worker::fire_timers`);
+//! - reports a goroutine that has held its thread for `WEFT_DEBUG=longrun`
+//!   milliseconds without a scheduling point (`longrun.rs`).
 //!
 //! It polls every 20 µs while things happen and backs off to 10 ms when
 //! nothing does; when every P is idle and no `blocking()` call is in flight
@@ -52,8 +54,15 @@ const MAX_DELAY: Duration = Duration::from_millis(10);
 /// Quiet passes before the delay starts doubling (Go: 50 after 1 ms idle).
 const QUIET_PASSES: u32 = 50;
 
+/// Backed-off sleeps at least this long wait on the condvar, so a
+/// `blocking()` call can cut them short ([`poke`]); shorter ones just sleep.
+const DOZE_MIN: Duration = Duration::from_micros(500);
+
 struct Sysmon {
+    /// In the deep sleep (every P idle): only [`wake`] ends it.
     sleeping: AtomicBool,
+    /// In a backed-off sleep of at least [`DOZE_MIN`]: [`poke`] ends it.
+    dozing: AtomicBool,
     /// Bumped by every `wake`, sleeping or not: sysmon sleeps only if no
     /// wake came since it looked at the runtime (below).
     pokes: AtomicU64,
@@ -61,14 +70,16 @@ struct Sysmon {
     cv: Condvar,
 }
 
+static SYSMON: Sysmon = Sysmon {
+    sleeping: AtomicBool::new(false),
+    dozing: AtomicBool::new(false),
+    pokes: AtomicU64::new(0),
+    lock: StdMutex::new(()),
+    cv: Condvar::new(),
+};
+
 fn sysmon() -> &'static Sysmon {
-    static S: OnceLock<Sysmon> = OnceLock::new();
-    S.get_or_init(|| Sysmon {
-        sleeping: AtomicBool::new(false),
-        pokes: AtomicU64::new(0),
-        lock: StdMutex::new(()),
-        cv: Condvar::new(),
-    })
+    &SYSMON
 }
 
 /// What sysmon runs when every P is idle: the deadlock check, installed by
@@ -104,6 +115,44 @@ pub(crate) fn wake(_rt: &Runtime) {
     }
 }
 
+/// A goroutine entered `blocking()`: if sysmon has backed off, cut its
+/// sleep short so it sees the call now (one relaxed load otherwise).
+///
+/// Without this, a call made while sysmon sleeps its longest (10 ms) kept
+/// its P that long before the two passes a retake needs; at maxprocs 1 a
+/// chain of blocking calls (each goroutine's call is noticed only after the
+/// previous one's P was handed on) then took several times its length
+/// (issue 15: 100 × `blocking(sleep 100 ms)` took 220–330 ms on a loaded
+/// machine).
+#[inline]
+pub(crate) fn poke() {
+    let s = sysmon();
+    if s.dozing.load(Ordering::Relaxed) {
+        let _g = s.lock.lock();
+        s.dozing.store(false, Ordering::SeqCst);
+        s.cv.notify_one();
+    }
+}
+
+/// Sleeps one sysmon period; a long one can be cut short by [`poke`].
+fn doze(s: &Sysmon, delay: Duration) {
+    if delay < DOZE_MIN {
+        std::thread::sleep(delay);
+        return;
+    }
+    let deadline = std::time::Instant::now() + delay;
+    let mut g = s.lock.lock();
+    s.dozing.store(true, Ordering::SeqCst);
+    while s.dozing.load(Ordering::SeqCst) {
+        let now = std::time::Instant::now();
+        if now >= deadline {
+            break;
+        }
+        g = lsync::wait_timeout(&s.cv, g, deadline - now);
+    }
+    s.dozing.store(false, Ordering::SeqCst);
+}
+
 /// Called by an M about to sleep (Go's `mput`, which runs `checkdead`):
 /// when it was the last one running, let sysmon look for a deadlock.
 pub(crate) fn on_m_idle(rt: &'static Runtime) {
@@ -120,7 +169,7 @@ fn run(rt: &'static Runtime) {
     let mut slices = Vec::new();
     let mut scavenged = nanotime();
     loop {
-        std::thread::sleep(delay);
+        doze(s, delay);
         tick_coarse();
         if nanotime().saturating_sub(scavenged) >= SCAVENGE_PERIOD.as_nanos() as u64 {
             rt.stacks.scavenge();
@@ -151,12 +200,18 @@ fn run(rt: &'static Runtime) {
                 delay = (delay * 2).min(MAX_DELAY);
             }
         }
-        let all_idle = rt.idle.idle_ps() == rt.maxprocs() && rt.blocking_calls() == 0;
-        if all_idle {
+        let ps_idle = rt.idle.idle_ps() == rt.maxprocs();
+        if ps_idle {
+            // The check itself decides whether calls in flight in
+            // `blocking()` (or timer callbacks) are all parked in weft,
+            // waiting for goroutines that cannot run.
             if let Some(check) = IDLE_CHECK.get() {
                 check(rt);
             }
         }
+        // Not while a goroutine runs without a P (sysmon retook it): the
+        // long-run report still has to see it.
+        let all_idle = ps_idle && rt.blocking_calls() == 0 && !rt.goroutine_running();
         if all_idle && quiet > QUIET_PASSES {
             // Deep sleep until poked (`wake`). `sleeping` is set under the
             // lock and `wake` clears it under the lock; a poke that came
@@ -190,6 +245,11 @@ struct Seen {
     since: u64,
     bseq: u64,
     bsince: u64,
+    /// The `run_seq` whose long run was reported (each stretch once).
+    reported: u64,
+    /// The stretch probed half-way to the long-run threshold, when, its
+    /// thread's CPU time then (`longrun::cpu_ns`), and the M's spawn count.
+    probe: (u64, u64, u64, u64),
 }
 
 /// One pass over the Ms; `true` if it retook a P.
@@ -212,6 +272,10 @@ fn retake(rt: &'static Runtime, seen: &mut HashMap<usize, Seen>) -> bool {
         let new_call = bseq != seen.bseq;
         if new_call {
             (seen.bseq, seen.bsince) = (bseq, now);
+            // A call just began: look again after the shortest period, not
+            // a backed-off one, so it is retaken as soon as it has lasted
+            // long enough.
+            busy |= bseq % 2 == 1;
         }
         if bseq % 2 == 1 {
             // Seen inside the same call on an earlier pass: it has lasted at
@@ -220,9 +284,35 @@ fn retake(rt: &'static Runtime, seen: &mut HashMap<usize, Seen>) -> bool {
             if !new_call && age >= BLOCKING_RETAKE.as_nanos() as u64 / 2 {
                 busy |= retake_from(rt, m, age >= MAX_DELAY.as_nanos() as u64);
             }
-        } else if seq % 2 == 1 && now.saturating_sub(seen.since) >= RUNNING_RETAKE.as_nanos() as u64
-        {
-            busy |= retake_from(rt, m, false);
+        } else if seq % 2 == 1 {
+            if now.saturating_sub(seen.since) >= RUNNING_RETAKE.as_nanos() as u64 {
+                busy |= retake_from(rt, m, false);
+            }
+            // A `blocking()` call is a scheduling point too: a goroutine
+            // making many short ones is not holding its thread.
+            let held = now.saturating_sub(seen.since.max(seen.bsince));
+            let limit = rt.settings.debug.longrun_ms.saturating_mul(1_000_000);
+            if limit > 0 && held >= limit / 2 && seen.reported != seq {
+                // Half-way: note the thread's CPU time, so that at the
+                // threshold a thread the OS merely did not run (a loaded
+                // machine) is told from one that computes.
+                // A goroutine that spawns (a loop starting a million
+                // goroutines) is working with the scheduler, not holding
+                // its thread: the stretch starts again.
+                // (The CPU time is read on the first quiet pass: a /proc
+                // read per pass would cost sysmon more than the loop.)
+                let spawned = m.counters.spawned.load(Ordering::Relaxed);
+                if seen.probe.0 != seq || seen.probe.3 != spawned {
+                    seen.probe = (seq, now, u64::MAX, spawned);
+                } else if seen.probe.2 == u64::MAX {
+                    let cpu = super::longrun::cpu_ns(m.tid).unwrap_or(0);
+                    seen.probe = (seq, now, cpu, spawned);
+                } else if now.saturating_sub(seen.probe.1) >= limit / 2
+                    && super::longrun::report(m, seq, held, seen.probe, now)
+                {
+                    seen.reported = seq;
+                }
+            }
         }
     }
     busy
@@ -240,15 +330,7 @@ fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) -> bool 
     }
     let Some(p) = slot.take() else { return false };
     drop(slot);
-    let has_work = !p.is_idle() || !rt.global.is_empty();
-    if has_work || crate::timer::pending() > 0 {
-        idle::startm_with(rt, p);
-    } else {
-        let mut st = rt.idle.state();
-        rt.idle.put_p(&mut st, p);
-        drop(st);
-        idle::wakep(rt);
-    }
+    idle::handoff_p(rt, p);
     true
 }
 

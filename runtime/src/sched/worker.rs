@@ -23,11 +23,11 @@
 //! P except in `stopm` (which releases it first).
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
 use super::idle::{self, GaveUp, MHandle, MustWake, Wake};
-use super::m::{set_current_m, MCounters, MLocal, MShared};
+use super::m::{set_current_m, Locked, MCounters, MLocal, MShared};
 use super::p::{bump, Source};
 use super::pcell::PCell;
 use super::{free_g, runtime, Runtime};
@@ -58,6 +58,9 @@ fn m_main(handle: Arc<MHandle>, wake: Wake) {
         p: PCell::new(Some(wake.p)),
         blocking_seq: AtomicU64::new(0),
         run_seq: AtomicU64::new(0),
+        running: AtomicUsize::new(0),
+        // SAFETY: gettid has no preconditions.
+        tid: unsafe { libc::gettid() },
         exited: AtomicBool::new(false),
         counters: MCounters::default(),
     }));
@@ -66,6 +69,8 @@ fn m_main(handle: Arc<MHandle>, wake: Wake) {
         shared,
         spinning: Cell::new(wake.spinning),
         in_blocking: Cell::new(false),
+        locked: Cell::new(Locked::No),
+        lock_depth: Cell::new(0),
     }));
     let rt = runtime();
     rt.all_ms.lock().push(shared);
@@ -93,15 +98,26 @@ impl Drop for AbortOnUnwind {
     }
 }
 
-/// The M loop. Returns only when the M has been idle long enough to exit.
+/// The M loop. Returns only when the M has been idle long enough to exit,
+/// or its locked goroutine exited.
 fn schedule(rt: &'static Runtime, m: &'static MLocal) {
     let mut next: Option<GPtr> = None;
     loop {
         let g = match next.take() {
             Some(g) => g,
-            None => match find_runnable(rt, m) {
-                Some(g) => g,
-                None => return,
+            None => match m.locked.get() {
+                Locked::No => match find_runnable(rt, m) {
+                    Some(g) => g,
+                    None => return,
+                },
+                Locked::To(g) => {
+                    super::locked::stop_locked_m(rt, m);
+                    g
+                }
+                Locked::Exit => {
+                    super::locked::exit_locked_m(rt, m);
+                    return;
+                }
             },
         };
         next = execute(rt, m, g);
@@ -115,6 +131,12 @@ fn schedule(rt: &'static Runtime, m: &'static MLocal) {
 /// without a scheduling point); then what `g` left behind goes to the global
 /// queue and the M looks for a P again.
 fn execute(rt: &'static Runtime, m: &'static MLocal, g: GPtr) -> Option<GPtr> {
+    let wired = g.locked_m();
+    if !wired.is_null() && !std::ptr::eq(wired, (m as *const MLocal).cast()) {
+        // Locked to another M (`lock_os_thread`): that M runs it, on our P.
+        super::locked::hand_to_locked_m(rt, m, g, wired);
+        return None;
+    }
     g.set_status(GStatus::Running);
     // SAFETY: this M owns `g` (taken from a run queue or handed over by the
     // previous step of this loop: coro.rs invariant 1).
@@ -122,6 +144,9 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GPtr) -> Option<GPtr> {
         bind_stack(rt, g);
     }
     g::set_current(Some(g));
+    m.shared
+        .running
+        .store(g.as_ptr() as usize, Ordering::Relaxed);
     m.shared.bump_run_seq();
     // SAFETY: as above; the G has a stack now.
     let resumed = unsafe { g.coro.resume() };
@@ -184,6 +209,11 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GPtr) -> Option<GPtr> {
             None
         }
         Resumed::Finished(stack) => {
+            if !g.locked_m().is_null() {
+                // Exited locked: unwire it before the record is recycled;
+                // the thread exits with it.
+                super::locked::unwire_exited(m, g);
+            }
             exit_g(rt, m, g, stack);
             None
         }
@@ -293,8 +323,31 @@ enum GiveUp {
 /// role, when it wakes from sleep for a deadline (`idle::stopm`); never
 /// sysmon, never a goroutine. A callback that readies a goroutine puts it
 /// on this M's P when it has one.
+///
+/// The callbacks run as a blocking section (as inside `blocking()`): one
+/// that takes long, blocks its thread or parks (which parks the thread)
+/// loses the M's P to sysmon like a long `blocking()` call, and a parked
+/// one counts as asleep for the deadlock detector. Cheap when nothing is
+/// due: one atomic load, plus a clock read when a timer is queued.
+#[inline]
 pub(crate) fn fire_timers() {
+    if crate::timer::due() {
+        fire_due_timers();
+    }
+}
+
+#[cold]
+fn fire_due_timers() {
+    let Some(m) = super::current_m() else {
+        crate::timer::run_due();
+        return;
+    };
+    m.in_blocking.set(true);
+    m.shared.bump_blocking_seq();
+    super::sysmon::poke();
     crate::timer::run_due();
+    m.shared.bump_blocking_seq();
+    m.in_blocking.set(false);
 }
 
 /// Steps 1–4, plus retiring a P above `maxprocs`.
