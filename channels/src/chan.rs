@@ -28,7 +28,9 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::mem;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::Arc;
+// lockrank: the channel lock is std's mutex with a rank (checked in debug builds).
+use weft_runtime::lockrank::{ChanMutex as Mutex, MutexGuard};
 
 use std::time::{Duration, Instant};
 
@@ -206,7 +208,7 @@ impl<T> Chan<T> {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
-        self.lock.lock().unwrap_or_else(|e| e.into_inner())
+        self.lock.lock()
     }
 
     /// The state, given the lock.

@@ -20,6 +20,10 @@ fn seed() -> u64 {
     h.finish() | 1
 }
 
+/// `#[inline(never)]`: the thread-local's address is computed afresh on
+/// every call, never reused from before a switch to another thread
+/// (rust-lang/rust#33368; docs/soundness.md).
+#[inline(never)]
 fn next_u64() -> u64 {
     STATE.with(|s| {
         let x = s.get().wrapping_add(0xa076_1d64_78bd_642f);

@@ -28,7 +28,8 @@
 //! Must never: park holding a lock other than through the commit, lock
 //! channels out of address order, or complete two cases.
 
-use std::sync::{Mutex, MutexGuard};
+// lockrank: the channel lock is std's mutex with a rank (checked in debug builds).
+use weft_runtime::lockrank::{ChanMutex as Mutex, MutexGuard};
 
 use weft_runtime::park::Waiter;
 use weft_runtime::WaitReason;
@@ -300,10 +301,7 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
 }
 
 fn lock_all<'a>(locks: &[&'a Mutex<()>]) -> Vec<MutexGuard<'a, ()>> {
-    locks
-        .iter()
-        .map(|l| l.lock().unwrap_or_else(|e| e.into_inner()))
-        .collect()
+    locks.iter().map(|l| l.lock()).collect()
 }
 
 /// Runs a select over `cases` (see the module comment). On return exactly

@@ -54,6 +54,7 @@ pub fn blocking<R>(f: impl FnOnce() -> R) -> R {
     g::set_blocking(Some(me));
     m.shared.bump_blocking_seq();
     sched::sysmon::poke();
+    crate::trace::blocking(me, true);
     let _exit = ExitBlocking(me);
     f()
 }
@@ -65,6 +66,7 @@ impl Drop for ExitBlocking {
     fn drop(&mut self) {
         // The goroutine has not switched since entry: same thread, same M.
         let m = current_m().expect("blocking() left on a thread that is not an M");
+        crate::trace::blocking(self.0, false);
         m.shared.bump_blocking_seq();
         m.in_blocking.set(false);
         g::set_blocking(None);

@@ -11,6 +11,7 @@
 
 use crate::loom::sync::StdMutex;
 use std::fmt;
+use std::path::{Path, PathBuf};
 
 /// Upper bound on [`Config::maxprocs`] and [`crate::set_maxprocs`]
 /// (Go's `_MaxGomaxprocs`).
@@ -151,7 +152,7 @@ impl Default for DebugSettings {
 ///
 /// Anything left unset comes from the environment (`WEFT_MAXPROCS`, else
 /// `GOMAXPROCS`, else the CPU count; `WEFT_STACK_SIZE`; `WEFT_SPAWN`;
-/// `WEFT_DEBUG`), then from the defaults.
+/// `WEFT_DEBUG`; `WEFT_TRACE`), then from the defaults.
 ///
 /// ```
 /// // In a fresh process, before any goroutine exists:
@@ -177,6 +178,9 @@ pub(crate) struct Settings {
     pub panic_abort: bool,
     pub deadlock_detection: bool,
     pub debug: DebugSettings,
+    /// `WEFT_TRACE=PATH`: record an execution trace from the start, written
+    /// when the first `run` returns (`crate::trace`).
+    pub trace: Option<PathBuf>,
 }
 
 static INSTALLED: StdMutex<Option<Config>> = StdMutex::new(None);
@@ -347,6 +351,18 @@ fn resolve(c: &Config) -> Result<Settings, ConfigError> {
         })?,
         None => DebugSettings::default(),
     };
+    let trace = match env("WEFT_TRACE") {
+        Some(v) => {
+            let path = PathBuf::from(&v);
+            check_trace_path(&path).map_err(|expected| ConfigError::Env {
+                var: "WEFT_TRACE",
+                value: v,
+                expected,
+            })?;
+            Some(path)
+        }
+        None => None,
+    };
     Ok(Settings {
         maxprocs,
         stack_size,
@@ -354,7 +370,54 @@ fn resolve(c: &Config) -> Result<Settings, ConfigError> {
         panic_abort: c.panic_abort.unwrap_or(false),
         deadlock_detection: c.deadlock_detection.unwrap_or(true),
         debug,
+        trace,
     })
+}
+
+/// What an execution trace is written as, chosen by its path's extension.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TraceFormat {
+    /// `.json`: Chrome/Perfetto trace-event JSON.
+    Json,
+    /// `.html`/`.htm`: a self-contained timeline page.
+    Html,
+    /// `.svg`: a static picture of the whole timeline.
+    Svg,
+}
+
+/// Checks a trace path (`WEFT_TRACE`, `weft::trace::start`): a known
+/// extension, in a directory that exists, not a directory itself.
+pub(crate) fn check_trace_path(path: &Path) -> Result<TraceFormat, String> {
+    let shown = || format!("{:?}", path.display().to_string());
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase);
+    let format = match ext.as_deref() {
+        Some("json") => TraceFormat::Json,
+        Some("html" | "htm") => TraceFormat::Html,
+        Some("svg") => TraceFormat::Svg,
+        _ => {
+            return Err(format!(
+                "expected a file path ending in .json (Chrome/Perfetto trace events), .html (a timeline page) or .svg (a picture), found {}",
+                shown()
+            ))
+        }
+    };
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Err(format!(
+            "the directory {:?} of the trace file does not exist",
+            dir.display().to_string()
+        ));
+    }
+    if path.is_dir() {
+        return Err(format!("{} is a directory, not a file", shown()));
+    }
+    Ok(format)
 }
 
 fn parse_env_maxprocs(var: &'static str) -> Result<Option<usize>, ConfigError> {
@@ -467,6 +530,20 @@ mod tests {
             .unwrap_err()
             .contains("a day"));
         assert!(parse_debug("longrun").unwrap_err().contains("key=value"));
+    }
+
+    #[test]
+    fn trace_paths_checked() {
+        assert_eq!(check_trace_path(Path::new("t.json")), Ok(TraceFormat::Json));
+        assert_eq!(check_trace_path(Path::new("t.HTML")), Ok(TraceFormat::Html));
+        assert_eq!(check_trace_path(Path::new("t.svg")), Ok(TraceFormat::Svg));
+        assert!(check_trace_path(Path::new("1"))
+            .unwrap_err()
+            .contains(".json"));
+        assert!(check_trace_path(Path::new("")).is_err());
+        assert!(check_trace_path(Path::new("/no/such/dir/t.json"))
+            .unwrap_err()
+            .contains("does not exist"));
     }
 
     #[test]

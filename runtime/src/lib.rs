@@ -40,6 +40,8 @@ mod dump;
 pub mod g;
 mod local;
 mod lockos;
+#[doc(hidden)]
+pub mod lockrank;
 mod loom;
 #[cfg(loom)]
 #[doc(hidden)]
@@ -55,6 +57,7 @@ mod stats;
 pub mod sync;
 pub mod time;
 pub mod timer;
+pub mod trace;
 mod waitq;
 
 pub use blocking::blocking;

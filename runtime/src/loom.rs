@@ -6,7 +6,8 @@
 //! Owns: nothing but names, and the non-poisoning lock wrapper the rest of
 //! the runtime uses instead of `lock().unwrap_or_else(|e| e.into_inner())`:
 //! [`sync::StdMutex`] for every lock, [`sync::Mutex`] (the same wrapper
-//! over loom's lock under loom) for the locks of modelled protocols.
+//! over loom's lock under loom) for the locks of modelled protocols and
+//! under `crate::lockrank`'s ranked locks (with [`sync::Condvar`]).
 //!
 //! What goes through here: the state words modelled under loom
 //! (`g::ParkWord`, `g::Life`, `park::Waiter` and the thread parker,
@@ -35,10 +36,9 @@ pub(crate) mod sync {
     }
 
     #[cfg(loom)]
-    pub(crate) use ::loom::sync::MutexGuard;
-    pub(crate) use std::sync::Condvar;
+    pub(crate) use ::loom::sync::{Condvar, MutexGuard};
     #[cfg(not(loom))]
-    pub(crate) use std::sync::MutexGuard;
+    pub(crate) use std::sync::{Condvar, MutexGuard};
 
     /// Defines a lock wrapper without poisoning over `$inner`. The runtime
     /// never leaves a lock's data half-updated across a panic (its critical
@@ -118,7 +118,7 @@ pub(crate) mod sync {
         /// Every other lock of the runtime: std's `Mutex` without poisoning,
         /// in every build (no model runs it; statics and `const fn`s need
         /// it, as loom's locks cannot be built in a const). Its guard is
-        /// std's, so std's [`Condvar`] works with it ([`wait`]).
+        /// std's, so `std::sync::Condvar` works with it ([`wait`]).
         StdMutex,
         std::sync::Mutex<T>,
         StdMutexGuard,
@@ -130,14 +130,17 @@ pub(crate) mod sync {
 
     /// Waits on a condition variable, ignoring poison.
     #[inline]
-    pub(crate) fn wait<'a, T>(cv: &Condvar, g: StdMutexGuard<'a, T>) -> StdMutexGuard<'a, T> {
+    pub(crate) fn wait<'a, T>(
+        cv: &std::sync::Condvar,
+        g: StdMutexGuard<'a, T>,
+    ) -> StdMutexGuard<'a, T> {
         cv.wait(g).unwrap_or_else(|e| e.into_inner())
     }
 
     /// Waits on a condition variable for at most `d`, ignoring poison.
     #[inline]
     pub(crate) fn wait_timeout<'a, T>(
-        cv: &Condvar,
+        cv: &std::sync::Condvar,
         g: StdMutexGuard<'a, T>,
         d: std::time::Duration,
     ) -> StdMutexGuard<'a, T> {

@@ -25,6 +25,14 @@ use crate::sched;
 /// Inside a goroutine, the default spawn policy runs the child at once and
 /// queues the parent's continuation where idle processors can steal it.
 ///
+/// The goroutine may move to another OS thread at every scheduling point
+/// (a channel operation, a lock, `join`, `sleep`): it must not hold a
+/// `thread_local!` borrow, a `std::sync::MutexGuard` or other thread-owned
+/// state across one. Use `weft::goroutine_local!`, `weft::sync`, or
+/// `weft::lock_os_thread`; see "Goroutines move between OS threads" in the
+/// `weft` crate root and docs/soundness.md (which also says why this
+/// function is safe although the compiler cannot check that rule).
+///
 /// ```
 /// let h = weft::spawn(|| 6 * 7);
 /// assert_eq!(h.join().unwrap(), 42);
@@ -42,6 +50,9 @@ where
 }
 
 /// Configures a goroutine before spawning it: its name and stack size.
+///
+/// The goroutine follows the same rules as one from [`spawn`]: it may
+/// change OS thread at every scheduling point.
 ///
 /// ```
 /// let h = weft::Builder::new()
@@ -140,6 +151,7 @@ impl Builder {
         startup(rt);
         let name = self.name.map(String::into_boxed_str);
         let g = sched::new_g(rt, name, site, self.stack_size, body)?;
+        crate::trace::go_create(g); // trace: a spawn arrow
         let id = g.id();
         sched::start_g(rt, g);
         Ok(JoinHandle {
@@ -330,7 +342,8 @@ impl fmt::Display for JoinError {
 impl std::error::Error for JoinError {}
 
 /// Runs `f` as a goroutine named "main" and blocks the caller until it
-/// returns. Goroutines it leaves behind are abandoned, as in Go. A panic in
+/// returns (so `f`, unlike `std::thread` closures, may run on several OS
+/// threads in turn: see [`spawn`]). Goroutines it leaves behind are abandoned, as in Go. A panic in
 /// `f` is re-raised here.
 ///
 /// `f` may borrow from the caller (no `'static` bound): `run` returns only
@@ -367,7 +380,9 @@ where
         Ok(h) => h,
         Err(e) => panic!("weft: failed to spawn the main goroutine: {e}"),
     };
-    match h.join() {
+    let r = h.join();
+    crate::trace::run_returned(); // trace: WEFT_TRACE is written when the first run returns
+    match r {
         Ok(v) => v,
         Err(e) => panic::resume_unwind(e.into_panic()),
     }
@@ -487,6 +502,9 @@ fn report_goroutine_panic(g: GPtr, info: &panic::PanicHookInfo<'_>) {
 
 /// Spawns a goroutine, as Go's `go` statement does. Returns its
 /// [`JoinHandle`].
+///
+/// The goroutine may move between OS threads at every scheduling point:
+/// see [`spawn`] for what it must not hold across one.
 ///
 /// Two forms:
 /// - `go!(move || body)` (or any closure expression): spawns the closure;

@@ -229,8 +229,11 @@ impl Heap {
     }
 }
 
+/// The heap's lock, ranked (lockrank: checked in debug builds).
+type HeapLock = crate::lockrank::Mutex<Heap, { crate::lockrank::rank::TIMER_HEAP }>;
+
 struct Timers {
-    heap: StdMutex<Heap>,
+    heap: HeapLock,
     /// The earliest deadline in `heap` (nanoseconds since [`epoch`]), or
     /// `NONE`. Written under the heap lock; read without it.
     next: AtomicU64,
@@ -244,7 +247,7 @@ struct Timers {
 fn timers() -> &'static Timers {
     static TIMERS: OnceLock<Timers> = OnceLock::new();
     TIMERS.get_or_init(|| Timers {
-        heap: StdMutex::new(Heap::default()),
+        heap: HeapLock::new(Heap::default()),
         next: AtomicU64::new(NONE),
         seq: AtomicU64::new(0),
         pending: AtomicUsize::new(0),
@@ -252,8 +255,8 @@ fn timers() -> &'static Timers {
 }
 
 impl Timers {
-    fn lock(&self) -> StdMutexGuard<'_, Heap> {
-        lock(&self.heap)
+    fn lock(&self) -> crate::lockrank::MutexGuard<'_, Heap> {
+        self.heap.lock()
     }
 
     /// Publishes the heap's earliest deadline and live count after a change.
@@ -437,6 +440,7 @@ pub(crate) fn run_due() -> usize {
             heap.tidy();
             t.publish(&heap);
         }
+        let _span = (n > 0).then(crate::trace::timer_fire); // trace: a slice while they run
         for slot in &mut batch[..n] {
             match slot.take() {
                 Some(Fire::Callback(timer)) => {

@@ -31,9 +31,9 @@ use std::io;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Once, OnceLock};
-
-use crate::loom::sync::{StdMutex, StdMutexGuard};
 use std::time::{Duration, Instant};
+
+use crate::loom::sync::StdMutex;
 
 pub(crate) use desc::{Mode, PollDesc};
 pub(crate) use sys::poll_fd;
@@ -237,12 +237,12 @@ pub(crate) fn claim_poll(m: usize) -> bool {
 /// a waker changes the slot (or the deadline) before reading `BLOCKED_M`
 /// under or after the same lock; either the waker sees us blocked and
 /// writes the eventfd, or we see its change when the caller re-checks.
-pub(crate) fn sleep<'a, T>(
+pub(crate) fn sleep<'a, T, const RANK: u8>(
     m: usize,
-    slot: StdMutexGuard<'a, T>,
-    lock: &'a StdMutex<T>,
+    slot: crate::lockrank::MutexGuard<'a, T>,
+    lock: &'a crate::lockrank::Mutex<T, RANK>,
     deadline: Option<Instant>,
-) -> (StdMutexGuard<'a, T>, bool) {
+) -> (crate::lockrank::MutexGuard<'a, T>, bool) {
     let Some(p) = POLLER.get() else {
         crate::throw("netpoll::sleep before the netpoller exists");
     };

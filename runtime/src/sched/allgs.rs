@@ -13,7 +13,7 @@
 use std::sync::atomic::Ordering;
 use std::sync::OnceLock;
 
-use crate::loom::sync::{StdMutex, StdMutexGuard};
+use crate::lockrank::{rank, Mutex, MutexGuard}; // lockrank: ranked std locks
 
 use crate::g::GPtr;
 
@@ -25,16 +25,18 @@ struct Shard {
     free: Vec<usize>,
 }
 
-fn registry() -> &'static [StdMutex<Shard>; SHARDS] {
-    static R: OnceLock<[StdMutex<Shard>; SHARDS]> = OnceLock::new();
-    R.get_or_init(|| std::array::from_fn(|_| StdMutex::new(Shard::default())))
+type ShardLock = Mutex<Shard, { rank::REGISTRY }>;
+
+fn registry() -> &'static [ShardLock; SHARDS] {
+    static R: OnceLock<[ShardLock; SHARDS]> = OnceLock::new();
+    R.get_or_init(|| std::array::from_fn(|_| Mutex::new(Shard::default())))
 }
 
-fn shard_of(g: GPtr) -> &'static StdMutex<Shard> {
+fn shard_of(g: GPtr) -> &'static ShardLock {
     &registry()[(g.as_ptr() as usize / 64) % SHARDS]
 }
 
-fn lock(m: &StdMutex<Shard>) -> StdMutexGuard<'_, Shard> {
+fn lock(m: &ShardLock) -> MutexGuard<'_, Shard> {
     m.lock()
 }
 

@@ -31,13 +31,13 @@
 //! lists (no thread creation, no goroutine code, no unpark).
 
 use std::sync::atomic::AtomicBool;
-use std::sync::{Arc, Condvar};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::p::POwned;
 use super::{runtime, Runtime};
+use crate::lockrank::{rank, Condvar, Mutex, MutexGuard}; // lockrank: ranked, loom's under loom
 use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering};
-use crate::loom::sync::{self as lsync, Mutex, MutexGuard, StdMutex};
 
 /// What an M is handed when it is woken: a P, and the spinning token if it
 /// starts out spinning.
@@ -66,7 +66,7 @@ pub(crate) enum MustWake {
 /// The part of an M other threads can reach: where to hand it a P.
 pub(crate) struct MHandle {
     pub id: usize,
-    slot: StdMutex<Option<Wake>>,
+    slot: Mutex<Option<Wake>, { rank::M_SLOT }>,
     cv: Condvar,
     /// Whether this M, while asleep, must wake for the next timer.
     timer_role: AtomicBool,
@@ -92,7 +92,7 @@ pub(crate) struct IdleState<P = POwned> {
 /// module as one type. Every field is private; the transitions are the
 /// methods. `P` is `POwned`, except in the loom models.
 pub(crate) struct Idle<P = POwned> {
-    lock: Mutex<IdleState<P>>,
+    lock: Mutex<IdleState<P>, { rank::IDLE }>,
     /// `lock`'s `ps.len()`, readable without the lock.
     npidle: AtomicUsize,
     /// Ms looking for work to steal (Go's `nmspinning`): the number of
@@ -385,7 +385,7 @@ impl MHandle {
     pub fn new(id: usize) -> Arc<MHandle> {
         Arc::new(MHandle {
             id,
-            slot: StdMutex::new(None),
+            slot: Mutex::new(None),
             cv: Condvar::new(),
             timer_role: AtomicBool::new(false),
         })
@@ -422,7 +422,7 @@ impl MHandle {
             if let Some(w) = slot.take() {
                 return w;
             }
-            slot = lsync::wait(&self.cv, slot);
+            slot = self.cv.wait(slot);
         }
     }
 }
@@ -578,11 +578,11 @@ fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Slept {
             }
         } else {
             let Some(deadline) = deadline else {
-                slot = lsync::wait(&handle.cv, slot);
+                slot = handle.cv.wait(slot);
                 continue;
             };
             if deadline > now {
-                slot = lsync::wait_timeout(&handle.cv, slot, deadline - now);
+                slot = handle.cv.wait_timeout(slot, deadline - now).0;
                 continue;
             }
         }
@@ -610,7 +610,7 @@ fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Slept {
         if !role && !exit {
             // Needed after all: sleep without a deadline until handed a P.
             while slot.is_none() && !handle.timer_role.load(Ordering::SeqCst) {
-                slot = lsync::wait(&handle.cv, slot);
+                slot = handle.cv.wait(slot);
             }
         }
     }

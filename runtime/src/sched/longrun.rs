@@ -9,8 +9,8 @@
 //! outside `weft::blocking` or a std lock, running means a long loop.
 //!
 //! A thread the kernel calls runnable ('R') is reported only if it was on
-//! a CPU for at least half the time since sysmon probed it half-way to the
-//! threshold (`/proc/self/task/TID/schedstat`): on a loaded machine a
+//! a CPU for at least a quarter of the time since sysmon probed it half-way
+//! to the threshold (`/proc/self/task/TID/schedstat`): on a loaded machine a
 //! goroutine that does reach scheduling points can have its thread
 //! descheduled for tens of milliseconds, and that is not its fault.
 //!
@@ -52,7 +52,7 @@ pub(super) fn report(
     if state == Some('R') {
         let (_, at, cpu0, _) = probe;
         let on_cpu = cpu_ns(m.tid).unwrap_or(u64::MAX).saturating_sub(cpu0);
-        if on_cpu < now.saturating_sub(at) / 2 {
+        if on_cpu < now.saturating_sub(at) / 4 {
             return false; // the OS did not run it: look again next pass
         }
     }

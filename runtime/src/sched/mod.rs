@@ -102,6 +102,7 @@ fn start() -> &'static Runtime {
     });
     if first {
         config::mark_started();
+        crate::trace::boot(rt.settings.trace.as_deref()); // trace: WEFT_TRACE starts here
         let _ = crate::stack::DESCRIBE.set(|f| {
             if let Some(g) = g::current() {
                 f(g.id().as_u64(), g.name());
@@ -440,6 +441,7 @@ pub(crate) fn start_g(rt: &'static Runtime, child: GPtr) {
 #[inline]
 pub(crate) fn ready(g: GPtr) -> bool {
     g.set_status(GStatus::Runnable);
+    crate::trace::go_unpark(g); // trace: an unpark arrow
     submit(runtime(), g)
 }
 

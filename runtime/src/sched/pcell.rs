@@ -51,6 +51,7 @@ impl<T> SpinCell<T> {
     /// inside (see the module comment).
     #[inline]
     pub fn lock(&self) -> SpinGuard<'_, T> {
+        crate::lockrank::acquire_p_slot(self); // lockrank: debug builds only
         while self
             .locked
             .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
@@ -99,5 +100,6 @@ impl<T> Drop for SpinGuard<'_, T> {
         // SAFETY: dropped once, here, and not used after.
         unsafe { ManuallyDrop::drop(&mut self.value) };
         self.cell.locked.store(false, Ordering::Release);
+        crate::lockrank::release_p_slot(self.cell); // lockrank: debug builds only
     }
 }

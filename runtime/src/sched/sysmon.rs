@@ -330,6 +330,11 @@ fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) -> bool 
     }
     let Some(p) = slot.take() else { return false };
     drop(slot);
+    crate::trace::retake(
+        p.p.id,
+        m.id,
+        m.blocking_seq.load(Ordering::Relaxed) % 2 == 1,
+    ); // trace
     idle::handoff_p(rt, p);
     true
 }

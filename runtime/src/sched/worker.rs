@@ -148,8 +148,14 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GPtr) -> Option<GPtr> {
         .running
         .store(g.as_ptr() as usize, Ordering::Relaxed);
     m.shared.bump_run_seq();
+    // Hooks: lockrank (debug builds only); trace (the run's slice starts).
+    crate::lockrank::assert_none_held("resuming a goroutine");
+    crate::trace::go_start(g, || {
+        m.shared.p.lock().as_ref().map(|p| (p.p.id, p.p.queued()))
+    });
     // SAFETY: as above; the G has a stack now.
     let resumed = unsafe { g.coro.resume() };
+    crate::trace::go_stop(g, &resumed); // trace: the run's slice ends here
     m.shared.bump_run_seq();
     g::set_current(None);
     match resumed {
@@ -393,6 +399,7 @@ fn try_steal(rt: &'static Runtime, m: &'static MLocal) -> Option<GPtr> {
             }
             let Some(victim) = rt.p(id) else { continue };
             if let Some(g) = victim.steal_into(p.local_worker()) {
+                crate::trace::steal(id, g); // trace: a steal arrow
                 bump(&p.p.counters.steals, 1);
                 bump(&p.p.counters.stolen_gs, 1 + p.local_worker().len() as u64);
                 p.new_slice();
@@ -400,6 +407,7 @@ fn try_steal(rt: &'static Runtime, m: &'static MLocal) -> Option<GPtr> {
             }
             if last {
                 if let Some(g) = victim.steal_runnext(RUNNEXT_GRACE) {
+                    crate::trace::steal(id, g); // trace: a steal arrow
                     bump(&p.p.counters.steals, 1);
                     bump(&p.p.counters.stolen_gs, 1);
                     p.new_slice();

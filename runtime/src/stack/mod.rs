@@ -36,9 +36,13 @@ use crate::config::MIN_STACK_SIZE;
 #[cfg(test)]
 use crate::config::{check_stack_size as check_size, DEFAULT_STACK_SIZE, MAX_STACK_SIZE};
 
-use crate::loom::sync::{StdMutex, StdMutexGuard};
 use std::io;
 use std::num::NonZeroUsize;
+
+use crate::lockrank::{rank, MutexGuard}; // lockrank: ranked std locks
+
+/// The pool's locks (one at a time: never nested).
+type Mutex<T> = crate::lockrank::Mutex<T, { rank::STACK_POOL }>;
 
 use corosensei::stack::{Stack, StackPointer};
 
@@ -273,9 +277,9 @@ pub(crate) struct StackPool {
     /// The configured default size, as given.
     default_size: usize,
     /// Default-size stacks (`round_size(default_size)` usable bytes).
-    default: StdMutex<Class>,
+    default: Mutex<Class>,
     /// Other sizes, from `Builder::stack_size`; few, searched linearly.
-    others: StdMutex<Vec<Class>>,
+    others: Mutex<Vec<Class>>,
 }
 
 impl StackPool {
@@ -283,8 +287,8 @@ impl StackPool {
         signal::install();
         StackPool {
             default_size,
-            default: StdMutex::new(Class::new(round_size(default_size))),
-            others: StdMutex::new(Vec::new()),
+            default: Mutex::new(Class::new(round_size(default_size))),
+            others: Mutex::new(Vec::new()),
         }
     }
 
@@ -468,7 +472,7 @@ impl StackPool {
 
 /// Carves a new stack of `class`'s size: the slot under the lock, the guard
 /// outside it.
-fn carve(class: &StdMutex<Class>) -> io::Result<GoStack> {
+fn carve(class: &Mutex<Class>) -> io::Result<GoStack> {
     let (slot, size) = {
         let mut c = lock(class);
         (c.carver.reserve()?, c.carver.size())
@@ -503,7 +507,7 @@ fn release_all(mut stacks: Vec<GoStack>) -> Vec<GoStack> {
     stacks
 }
 
-fn lock<T>(m: &StdMutex<T>) -> StdMutexGuard<'_, T> {
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock()
 }
 

@@ -1,0 +1,117 @@
+//! `WEFT_DEBUG=longrun=MS` (issue 15 item 5): a goroutine that holds its
+//! OS thread past the threshold without a scheduling point is reported
+//! once, with its spawn site and what its thread is doing. Each test runs
+//! its scenario in a child process (this binary again) and reads its
+//! stderr.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use weft_runtime as weft;
+
+const CHILD: &str = "WEFT_LONGRUN_TEST_CHILD";
+
+/// Runs test `name` of this binary in a child with `WEFT_DEBUG=debug`;
+/// returns its stderr.
+fn child(name: &str, debug: &str) -> String {
+    let out = Command::new(std::env::current_exe().unwrap())
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .env("WEFT_DEBUG", debug)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr).into_owned();
+    assert!(out.status.success(), "child {name} failed:\n{err}");
+    err
+}
+
+fn is_child() -> bool {
+    std::env::var_os(CHILD).is_some()
+}
+
+fn reports(err: &str) -> usize {
+    err.matches("has held its thread").count()
+}
+
+#[test]
+fn a_thread_sleep_outside_blocking_is_reported_once() {
+    if is_child() {
+        weft::run(|| {
+            weft::spawn(|| std::thread::sleep(Duration::from_millis(300)))
+                .join()
+                .unwrap()
+        });
+        return;
+    }
+    let err = child(
+        "a_thread_sleep_outside_blocking_is_reported_once",
+        "longrun=50",
+    );
+    assert_eq!(reports(&err), 1, "{err}");
+    assert!(err.contains("blocked in the kernel"), "{err}");
+    assert!(
+        err.contains("runtime/tests/longrun.rs:"),
+        "no spawn site:\n{err}"
+    );
+}
+
+#[test]
+fn a_loop_without_scheduling_points_is_reported_as_running() {
+    if is_child() {
+        weft::run(|| {
+            weft::spawn(|| {
+                let t = Instant::now();
+                while t.elapsed() < Duration::from_millis(1000) {
+                    std::hint::spin_loop();
+                }
+            })
+            .join()
+            .unwrap()
+        });
+        return;
+    }
+    let err = child(
+        "a_loop_without_scheduling_points_is_reported_as_running",
+        "longrun=50",
+    );
+    assert_eq!(reports(&err), 1, "{err}");
+    assert!(err.contains("its thread is running"), "{err}");
+}
+
+#[test]
+fn a_loop_that_yields_and_blocking_calls_are_not_reported() {
+    if is_child() {
+        weft::run(|| {
+            let a = weft::spawn(|| {
+                let t = Instant::now();
+                while t.elapsed() < Duration::from_millis(300) {
+                    weft::yield_now();
+                }
+            });
+            let b =
+                weft::spawn(|| weft::blocking(|| std::thread::sleep(Duration::from_millis(300))));
+            a.join().unwrap();
+            b.join().unwrap();
+        });
+        return;
+    }
+    let err = child(
+        "a_loop_that_yields_and_blocking_calls_are_not_reported",
+        "longrun=50",
+    );
+    assert_eq!(reports(&err), 0, "{err}");
+}
+
+#[test]
+fn longrun_0_turns_it_off() {
+    if is_child() {
+        weft::run(|| {
+            weft::spawn(|| std::thread::sleep(Duration::from_millis(200)))
+                .join()
+                .unwrap()
+        });
+        return;
+    }
+    let err = child("longrun_0_turns_it_off", "longrun=0");
+    assert_eq!(reports(&err), 0, "{err}");
+}
