@@ -25,5 +25,10 @@ for spawn in continuation child; do
     # once above.
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
       -p weft --test golang -- --skip slow_
+    # The seeded soak (tests/soak.rs), WEFT_SOAK_SECS seconds (3 by default)
+    # per cell; a long run is on demand (see its module comment), and a
+    # failing round prints its WEFT_SOAK_SEED.
+    WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
+      -p weft --test soak
   done
 done

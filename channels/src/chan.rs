@@ -208,7 +208,7 @@ impl<T> Chan<T> {
     }
 
     pub(crate) fn lock(&self) -> MutexGuard<'_, ()> {
-        self.lock.lock().unwrap_or_else(|e| e.into_inner())
+        self.lock.lock()
     }
 
     /// The state, given the lock.

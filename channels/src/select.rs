@@ -301,10 +301,7 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
 }
 
 fn lock_all<'a>(locks: &[&'a Mutex<()>]) -> Vec<MutexGuard<'a, ()>> {
-    locks
-        .iter()
-        .map(|l| l.lock().unwrap_or_else(|e| e.into_inner()))
-        .collect()
+    locks.iter().map(|l| l.lock()).collect()
 }
 
 /// Runs a select over `cases` (see the module comment). On return exactly

@@ -9,9 +9,9 @@
 //! Must never: touch the scheduler. It only produces a [`Settings`] value that
 //! `sched` consumes at start.
 
+use crate::loom::sync::StdMutex;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 /// Upper bound on [`Config::maxprocs`] and [`crate::set_maxprocs`]
 /// (Go's `_MaxGomaxprocs`).
@@ -183,7 +183,7 @@ pub(crate) struct Settings {
     pub trace: Option<PathBuf>,
 }
 
-static INSTALLED: Mutex<Option<Config>> = Mutex::new(None);
+static INSTALLED: StdMutex<Option<Config>> = StdMutex::new(None);
 
 /// Set once the runtime has read its settings: later installs are refused.
 static STARTED: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
@@ -256,7 +256,7 @@ impl Config {
     pub fn install(&self) -> Result<(), ConfigError> {
         self.validate()?;
         resolve(self)?;
-        let mut slot = INSTALLED.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = INSTALLED.lock();
         if STARTED.load(std::sync::atomic::Ordering::SeqCst) {
             return Err(ConfigError::AlreadyStarted);
         }
@@ -302,11 +302,7 @@ fn check_maxprocs(_what: &str, n: usize) -> Result<(), String> {
 /// The settings the runtime starts with: the installed `Config` over the
 /// environment over the defaults.
 pub(crate) fn settings() -> Result<Settings, ConfigError> {
-    let installed = INSTALLED
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .clone()
-        .unwrap_or_default();
+    let installed = INSTALLED.lock().clone().unwrap_or_default();
     resolve(&installed)
 }
 

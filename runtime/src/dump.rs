@@ -70,9 +70,7 @@ fn live_gs() -> Vec<Snapshot> {
 pub fn dump_goroutines() -> String {
     let _ = sched::runtime();
     let now = crate::clock::nanotime();
-    let traces = crate::park::park_traces()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner());
+    let traces = crate::park::park_traces().lock();
     let mut out = String::new();
     for g in live_gs() {
         let _ = write!(out, "goroutine {} [", g.id);
@@ -144,7 +142,7 @@ pub(crate) fn sched_line(rt: &Runtime, elapsed: Duration, detail: bool) -> Strin
                 p.id, p.run_queue, p.schedticks, p.steals, p.steal_attempts
             );
         }
-        let ms = rt.all_ms.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let ms = rt.all_ms.lock().clone();
         for m in ms {
             if m.exited.load(Ordering::Relaxed) {
                 continue;

@@ -22,6 +22,9 @@
 //! and a wait record (`park::Waiter`) is touched by its waker only while its
 //! goroutine is still inside the wait (see `park.rs`).
 //!
+//! `ParkWord` and `Life` take their atomics from `crate::loom`, so that
+//! `runtime/tests/loom.rs` model-checks these very types under loom.
+//!
 //! Must never: let two run queues hold one G, recycle a record that a
 //! `JoinHandle` or `Unparker` still names, or read the result slot before
 //! `Life` says the goroutine finished.
@@ -34,6 +37,7 @@ use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use crate::coro::CoroCell;
+use crate::loom::sync::atomic as model;
 
 /// A goroutine's id, unique for the life of the process (Go's `goid`).
 ///
@@ -181,15 +185,15 @@ pub enum GStatus {
 ///   NOTIFIED --unpark--> NOTIFIED       (written again: releases this waker's writes)
 ///   NOTIFIED --publish_parked (M)--> EMPTY, refused: the M resumes the G itself
 /// ```
-pub(crate) struct ParkWord(AtomicU8);
+pub(crate) struct ParkWord(model::AtomicU8);
 
 const PARK_EMPTY: u8 = 0;
 const PARK_NOTIFIED: u8 = 1;
 const PARK_PARKED: u8 = 2;
 
 impl ParkWord {
-    const fn new() -> ParkWord {
-        ParkWord(AtomicU8::new(PARK_EMPTY))
+    pub(crate) fn new() -> ParkWord {
+        ParkWord(model::AtomicU8::new(PARK_EMPTY))
     }
 
     /// A waker's side. Returns `true` when the G was parked: the caller now
@@ -202,9 +206,9 @@ impl ParkWord {
             // rather than left alone: the write carries this waker's release
             // to whoever consumes the token (see `publish_parked`). Without
             // it the goroutine, resumed by an earlier waker's token, may miss
-            // what this waker did before waking it and park for good — a
-            // lost wake-up found by a loom model of this word (the `loom`
-            // branch's `park_word_token_never_loses_a_wakeup`).
+            // what this waker did before waking it and park for good —
+            // a lost wake-up (runtime/tests/loom.rs,
+            // `park_word_token_never_loses_a_wakeup`).
             let next = match cur {
                 PARK_PARKED => PARK_EMPTY,
                 _ => PARK_NOTIFIED,
@@ -259,7 +263,7 @@ impl ParkWord {
 /// above them the number of public `Unparker`s naming this G. The record is
 /// recycled by whichever party turns the word into `FINISHED | HANDLE_GONE`
 /// with no `Unparker` left and nothing being dropped.
-pub(crate) struct Life(AtomicU64);
+pub(crate) struct Life(model::AtomicU64);
 
 pub(crate) const FINISHED: u64 = 1;
 pub(crate) const HANDLE_GONE: u64 = 2;
@@ -272,9 +276,6 @@ const EXT_REF: u64 = 16;
 pub(crate) struct Finish {
     /// A joiner waits: wake its wait record (`G::joiner`).
     pub joiner: bool,
-    /// The handle is gone: nobody will take the result; drop it
-    /// (`G::drop_result`).
-    pub orphaned: bool,
     pub release: Release,
 }
 
@@ -288,8 +289,8 @@ pub(crate) enum Release {
 }
 
 impl Life {
-    const fn new() -> Life {
-        Life(AtomicU64::new(0))
+    pub(crate) fn new() -> Life {
+        Life(model::AtomicU64::new(0))
     }
 
     fn reset(&self) {
@@ -304,10 +305,25 @@ impl Life {
         }
     }
 
-    /// The goroutine finished and its result is stored. After this the
-    /// caller must not touch the record except as the returned [`Finish`]
-    /// allows.
-    pub fn finish(&self) -> Finish {
+    /// The goroutine finished and its result is stored. If the handle went
+    /// first, nobody will take the result: `drop_orphan` drops it (the
+    /// record is not recycled before it returns). After this the caller
+    /// must not touch the record except as the returned [`Finish`] allows.
+    pub fn finish(&self, drop_orphan: impl FnOnce()) -> Finish {
+        let (joiner, orphaned, mut release) = self.mark_finished();
+        if orphaned {
+            drop_orphan();
+            if release == Release::Keep {
+                release = self.result_dropped();
+            }
+        }
+        Finish { joiner, release }
+    }
+
+    /// Sets FINISHED (and DROPPING if an orphaned result must be dropped
+    /// while `Unparker`s still name the record): (joiner waiting, result
+    /// orphaned, what to do with the record).
+    fn mark_finished(&self) -> (bool, bool, Release) {
         let mut cur = self.0.load(Ordering::Acquire);
         loop {
             // An orphaned result (the handle went first) is dropped by the
@@ -324,20 +340,20 @@ impl Life {
                 .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
             {
                 Ok(_) => {
-                    return Finish {
-                        joiner: cur & JOIN_WAITING != 0,
-                        orphaned: cur & HANDLE_GONE != 0,
-                        release: Self::release_if_done(next),
-                    }
+                    return (
+                        cur & JOIN_WAITING != 0,
+                        cur & HANDLE_GONE != 0,
+                        Self::release_if_done(next),
+                    )
                 }
                 Err(now) => cur = now,
             }
         }
     }
 
-    /// After [`Life::finish`] reported an orphaned result and the finisher
+    /// After `mark_finished` reported an orphaned result and the finisher
     /// dropped it: lets the record be recycled again.
-    pub fn result_dropped(&self) -> Release {
+    fn result_dropped(&self) -> Release {
         let prev = self.0.fetch_and(!DROPPING, Ordering::AcqRel);
         if prev & DROPPING == 0 {
             return Release::Keep; // `finish` recycles (it saw no Unparker)

@@ -42,6 +42,10 @@ mod local;
 mod lockos;
 #[doc(hidden)]
 pub mod lockrank;
+mod loom;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_api;
 pub mod net;
 mod netpoll;
 pub mod park;

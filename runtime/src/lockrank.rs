@@ -2,9 +2,10 @@
 //! debug builds (Go's `lockrank.go`).
 //!
 //! Owns: the rank of every runtime lock ([`rank`]), [`Mutex`] and
-//! [`Condvar`] (std's, with a rank), the hooks a hand-made lock calls
-//! ([`acquire`], [`release`]: the P slot's spin lock), and the per-thread
-//! record of the locks a thread holds.
+//! [`Condvar`] (the sync shim's, `crate::loom::sync`, with a rank: std's
+//! without poisoning, loom's under `--cfg loom`), the hooks a hand-made
+//! lock calls ([`acquire`], [`release`]: the P slot's spin lock), and the
+//! per-thread record of the locks a thread holds.
 //!
 //! The rule: a thread may take a lock only while every lock it already
 //! holds has a *lower* rank — or, for a rank that allows several at once
@@ -14,6 +15,9 @@
 //! against the thread's record and a violation is a `throw` naming both
 //! locks; in release builds the record and the checks do not exist:
 //! `Mutex<T, R>` is a `std::sync::Mutex<T>` and [`acquire`] is empty.
+//! Under `--cfg loom` the checks do not exist either (loom's threads are
+//! not OS threads, so a per-thread record would mean nothing); the locks
+//! are loom's, so the models run the ranked locks' real code.
 //!
 //! A lock held across a goroutine switch would show up here too: the
 //! record is per OS thread, so a goroutine that resumes elsewhere and
@@ -22,8 +26,9 @@
 //! Must never: take a lock, park, or do anything at all in release builds.
 
 use std::ops::{Deref, DerefMut};
-use std::sync::{LockResult, PoisonError};
 use std::time::Duration;
+
+use crate::loom::sync as shim;
 
 /// The ranks, lowest (taken first) to highest. Gaps leave room.
 pub mod rank {
@@ -83,9 +88,9 @@ pub mod rank {
 /// ```
 #[inline]
 pub fn acquire(rank: u8, addr: usize) {
-    #[cfg(debug_assertions)]
+    #[cfg(all(debug_assertions, not(loom)))]
     held::acquire(rank, addr);
-    #[cfg(not(debug_assertions))]
+    #[cfg(not(all(debug_assertions, not(loom))))]
     let _ = (rank, addr);
 }
 
@@ -93,9 +98,9 @@ pub fn acquire(rank: u8, addr: usize) {
 /// [`acquire`]). Nothing at all in release builds.
 #[inline]
 pub fn release(rank: u8, addr: usize) {
-    #[cfg(debug_assertions)]
+    #[cfg(all(debug_assertions, not(loom)))]
     held::release(rank, addr);
-    #[cfg(not(debug_assertions))]
+    #[cfg(not(all(debug_assertions, not(loom))))]
     let _ = (rank, addr);
 }
 
@@ -116,13 +121,13 @@ pub(crate) fn release_p_slot<T>(cell: *const T) {
 /// M about to resume a goroutine must hold none. Nothing in release builds.
 #[inline]
 pub fn assert_none_held(what: &str) {
-    #[cfg(debug_assertions)]
+    #[cfg(all(debug_assertions, not(loom)))]
     held::assert_none(what);
-    #[cfg(not(debug_assertions))]
+    #[cfg(not(all(debug_assertions, not(loom))))]
     let _ = what;
 }
 
-#[cfg(debug_assertions)]
+#[cfg(all(debug_assertions, not(loom)))]
 mod held {
     use std::cell::RefCell;
 
@@ -192,26 +197,28 @@ mod held {
     }
 }
 
-/// A `std::sync::Mutex` with a rank (see the module comment): the same API
-/// (`new`, `lock` returning a `LockResult`, a guard that derefs to `T`),
-/// so a lock changes rank by changing its type only.
+/// A `std::sync::Mutex` with a rank (see the module comment) and without
+/// poisoning (the runtime's critical sections run no user code, so a lock
+/// whose holder panicked is as good as any): `new`, `lock` returning the
+/// guard, a guard that derefs to `T`. A lock changes rank by changing its
+/// type only. Under `--cfg loom`, loom's mutex.
 ///
 /// ```
 /// use weft_runtime::lockrank::{rank, Mutex};
 /// let m: Mutex<u32, { rank::IDLE }> = Mutex::new(1);
-/// *m.lock().unwrap() += 1;
-/// assert_eq!(*m.lock().unwrap(), 2);
+/// *m.lock() += 1;
+/// assert_eq!(*m.lock(), 2);
 /// ```
 pub struct Mutex<T: ?Sized, const RANK: u8> {
-    inner: std::sync::Mutex<T>,
+    inner: shim::Mutex<T>,
 }
 
 /// The guard of a ranked [`Mutex`]: unlocking releases the rank.
 pub struct MutexGuard<'a, T: ?Sized> {
-    inner: std::sync::MutexGuard<'a, T>,
-    #[cfg(debug_assertions)]
+    inner: shim::MutexGuard<'a, T>,
+    #[cfg(all(debug_assertions, not(loom)))]
     rank: u8,
-    #[cfg(debug_assertions)]
+    #[cfg(all(debug_assertions, not(loom)))]
     addr: usize,
 }
 
@@ -220,29 +227,34 @@ pub type ChanMutex<T> = Mutex<T, { rank::CHAN }>;
 
 impl<T, const RANK: u8> Mutex<T, RANK> {
     /// A new unlocked mutex.
+    #[cfg(not(loom))]
     pub const fn new(value: T) -> Self {
         Mutex {
-            inner: std::sync::Mutex::new(value),
+            inner: shim::Mutex::new(value),
+        }
+    }
+
+    /// A new unlocked mutex (loom's: not `const`).
+    #[cfg(loom)]
+    pub fn new(value: T) -> Self {
+        Mutex {
+            inner: shim::Mutex::new(value),
         }
     }
 }
 
 impl<T: ?Sized, const RANK: u8> Mutex<T, RANK> {
-    /// Locks, after checking the lock order (debug builds).
+    /// Locks, after checking the lock order (debug builds); ignores poison.
     #[inline]
-    pub fn lock(&self) -> LockResult<MutexGuard<'_, T>> {
+    pub fn lock(&self) -> MutexGuard<'_, T> {
         let addr = self as *const Self as *const u8 as usize;
         acquire(RANK, addr);
-        let wrap = |inner| MutexGuard {
-            inner,
-            #[cfg(debug_assertions)]
+        MutexGuard {
+            inner: self.inner.lock(),
+            #[cfg(all(debug_assertions, not(loom)))]
             rank: RANK,
-            #[cfg(debug_assertions)]
+            #[cfg(all(debug_assertions, not(loom)))]
             addr,
-        };
-        match self.inner.lock() {
-            Ok(g) => Ok(wrap(g)),
-            Err(e) => Err(PoisonError::new(wrap(e.into_inner()))),
         }
     }
 }
@@ -271,31 +283,37 @@ impl<T: ?Sized> DerefMut for MutexGuard<'_, T> {
 impl<T: ?Sized> Drop for MutexGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
-        #[cfg(debug_assertions)]
+        #[cfg(all(debug_assertions, not(loom)))]
         release(self.rank, self.addr);
     }
 }
 
-/// std's `Condvar` for ranked guards: the rank is released while waiting
-/// and checked again when the lock is retaken.
+/// std's `Condvar` for ranked guards (loom's under `--cfg loom`), without
+/// poisoning: the rank is released while waiting and checked again when
+/// the lock is retaken.
 ///
 /// ```
 /// use weft_runtime::lockrank::{rank, Condvar, Mutex};
 /// let m: Mutex<bool, { rank::M_SLOT }> = Mutex::new(true);
 /// let cv = Condvar::new();
-/// let g = m.lock().unwrap();
-/// let (g, _) = cv
-///     .wait_timeout(g, std::time::Duration::from_millis(1))
-///     .unwrap();
+/// let g = m.lock();
+/// let (g, _) = cv.wait_timeout(g, std::time::Duration::from_millis(1));
 /// assert!(*g);
 /// ```
 #[derive(Debug, Default)]
-pub struct Condvar(std::sync::Condvar);
+pub struct Condvar(shim::Condvar);
 
 impl Condvar {
     /// A new condition variable.
+    #[cfg(not(loom))]
     pub const fn new() -> Condvar {
-        Condvar(std::sync::Condvar::new())
+        Condvar(shim::Condvar::new())
+    }
+
+    /// A new condition variable (loom's: not `const`).
+    #[cfg(loom)]
+    pub fn new() -> Condvar {
+        Condvar(shim::Condvar::new())
     }
 
     /// Wakes one waiter.
@@ -303,29 +321,25 @@ impl Condvar {
         self.0.notify_one()
     }
 
-    /// Waits for a notification (spurious wake-ups happen).
-    pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> LockResult<MutexGuard<'a, T>> {
+    /// Waits for a notification (spurious wake-ups happen); ignores poison.
+    pub fn wait<'a, T>(&self, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
         let (inner, rewrap) = guard.unwrap_for_wait();
-        match self.0.wait(inner) {
-            Ok(g) => Ok(rewrap(g)),
-            Err(e) => Err(PoisonError::new(rewrap(e.into_inner()))),
-        }
+        rewrap(self.0.wait(inner).unwrap_or_else(|e| e.into_inner()))
     }
 
     /// Waits for a notification or `dur`; the flag says it timed out.
+    /// Ignores poison. (Under loom, no timeout: a plain wait.)
     pub fn wait_timeout<'a, T>(
         &self,
         guard: MutexGuard<'a, T>,
         dur: Duration,
-    ) -> LockResult<(MutexGuard<'a, T>, bool)> {
+    ) -> (MutexGuard<'a, T>, bool) {
         let (inner, rewrap) = guard.unwrap_for_wait();
-        match self.0.wait_timeout(inner, dur) {
-            Ok((g, t)) => Ok((rewrap(g), t.timed_out())),
-            Err(e) => {
-                let (g, t) = e.into_inner();
-                Err(PoisonError::new((rewrap(g), t.timed_out())))
-            }
-        }
+        let (g, t) = self
+            .0
+            .wait_timeout(inner, dur)
+            .unwrap_or_else(|e| e.into_inner());
+        (rewrap(g), t.timed_out())
     }
 }
 
@@ -336,26 +350,26 @@ impl<'a, T> MutexGuard<'a, T> {
     fn unwrap_for_wait(
         self,
     ) -> (
-        std::sync::MutexGuard<'a, T>,
-        impl FnOnce(std::sync::MutexGuard<'a, T>) -> MutexGuard<'a, T>,
+        shim::MutexGuard<'a, T>,
+        impl FnOnce(shim::MutexGuard<'a, T>) -> MutexGuard<'a, T>,
     ) {
         let this = std::mem::ManuallyDrop::new(self);
         // SAFETY: `this` is never used or dropped again: its only field
         // with a destructor (`inner`) is moved out exactly once here, and
         // the rank it held is released below by hand, as its `Drop` would.
         let inner = unsafe { std::ptr::read(&this.inner) };
-        #[cfg(debug_assertions)]
+        #[cfg(all(debug_assertions, not(loom)))]
         let (rank, addr) = (this.rank, this.addr);
-        #[cfg(debug_assertions)]
+        #[cfg(all(debug_assertions, not(loom)))]
         release(rank, addr);
         let rewrap = move |inner| {
-            #[cfg(debug_assertions)]
+            #[cfg(all(debug_assertions, not(loom)))]
             acquire(rank, addr);
             MutexGuard {
                 inner,
-                #[cfg(debug_assertions)]
+                #[cfg(all(debug_assertions, not(loom)))]
                 rank,
-                #[cfg(debug_assertions)]
+                #[cfg(all(debug_assertions, not(loom)))]
                 addr,
             }
         };
@@ -372,12 +386,12 @@ mod tests {
         let a: Mutex<(), { rank::IDLE }> = Mutex::new(());
         let b: Mutex<(), { rank::M_SLOT }> = Mutex::new(());
         {
-            let _a = a.lock().unwrap();
-            let _b = b.lock().unwrap();
+            let _a = a.lock();
+            let _b = b.lock();
         }
         // Both released: the other order is fine one at a time.
-        drop(b.lock().unwrap());
-        drop(a.lock().unwrap());
+        drop(b.lock());
+        drop(a.lock());
         assert_none_held("test end");
     }
 
@@ -386,7 +400,7 @@ mod tests {
         let locks: Vec<ChanMutex<()>> = (0..3).map(|_| ChanMutex::new(())).collect();
         let mut refs: Vec<&ChanMutex<()>> = locks.iter().collect();
         refs.sort_by_key(|l| *l as *const _ as usize);
-        let guards: Vec<_> = refs.iter().map(|l| l.lock().unwrap()).collect();
+        let guards: Vec<_> = refs.iter().map(|l| l.lock()).collect();
         drop(guards);
         assert_none_held("test end");
     }
@@ -395,8 +409,8 @@ mod tests {
     fn condvar_wait_releases_and_retakes() {
         let m: Mutex<u8, { rank::M_SLOT }> = Mutex::new(0);
         let cv = Condvar::new();
-        let g = m.lock().unwrap();
-        let (g, timed_out) = cv.wait_timeout(g, Duration::from_millis(1)).unwrap();
+        let g = m.lock();
+        let (g, timed_out) = cv.wait_timeout(g, Duration::from_millis(1));
         assert!(timed_out);
         drop(g);
         assert_none_held("test end");

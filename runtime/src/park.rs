@@ -53,12 +53,17 @@
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+// Counters are statics (std's: loom's atomics cannot be built in a const).
+use std::sync::atomic::{AtomicU64, AtomicUsize as StdAtomicUsize};
 use std::sync::Arc;
-use std::thread::{self, Thread};
 
 use crate::coro::Commit;
 use crate::g::{self, GPtr, Release, Switch, WaitReason};
+// The wait record's word and the thread parker are modelled under loom.
+use crate::loom::hint::spin_loop;
+use crate::loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use crate::loom::sync::StdMutex;
+use crate::loom::thread::{self, thread_local, Thread};
 use crate::sched;
 
 /// Parks the current goroutine (or, on a plain OS thread, the thread) until
@@ -156,18 +161,15 @@ fn park_unwinding(commit: impl FnOnce()) {
 
 /// Where each goroutine last parked, by id, with `WEFT_DEBUG=traceback=1`
 /// (a backtrace per park is slow; the dump prints them).
-pub(crate) fn park_traces() -> &'static std::sync::Mutex<std::collections::HashMap<u64, String>> {
-    static T: std::sync::OnceLock<std::sync::Mutex<std::collections::HashMap<u64, String>>> =
+pub(crate) fn park_traces() -> &'static StdMutex<std::collections::HashMap<u64, String>> {
+    static T: std::sync::OnceLock<StdMutex<std::collections::HashMap<u64, String>>> =
         std::sync::OnceLock::new();
     T.get_or_init(Default::default)
 }
 
 fn record_park_trace(g: GPtr) {
     let bt = std::backtrace::Backtrace::force_capture().to_string();
-    park_traces()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .insert(g.id().as_u64(), bt);
+    park_traces().lock().insert(g.id().as_u64(), bt);
 }
 
 /// Wakes whoever `target` is: readies a parked goroutine (to this P's
@@ -363,7 +365,7 @@ impl Waiter {
                     while self.state.load(Ordering::Acquire) & DONE == 0 {
                         spins += 1;
                         if spins < 64 {
-                            std::hint::spin_loop();
+                            spin_loop();
                         } else {
                             thread::yield_now();
                         }
@@ -502,18 +504,18 @@ struct ThreadParker {
     counted: AtomicBool,
     /// [`THREADS_PARKED`] for a plain thread, [`MS_PARKED`] for an M (one
     /// parking inside `blocking`, or in a timer callback).
-    count: &'static AtomicUsize,
+    count: &'static StdAtomicUsize,
     thread: Thread,
 }
 
 /// Plain threads parked in weft with no wake-up pending (the deadlock
 /// detector counts them as asleep), and parks of threads so far.
-static THREADS_PARKED: AtomicUsize = AtomicUsize::new(0);
+static THREADS_PARKED: StdAtomicUsize = StdAtomicUsize::new(0);
 static THREAD_PARKS: AtomicU64 = AtomicU64::new(0);
 /// Ms parked in weft with no wake-up pending: each is inside a `blocking`
 /// call (or a timer callback) that waits for a goroutine, so the deadlock
 /// detector counts it as asleep rather than as a call in flight.
-static MS_PARKED: AtomicUsize = AtomicUsize::new(0);
+static MS_PARKED: StdAtomicUsize = StdAtomicUsize::new(0);
 
 /// (plain threads parked with no wake-up pending, Ms parked so inside
 /// `blocking` or a timer callback, thread parks ever).
@@ -598,6 +600,7 @@ fn park_thread(commit: impl FnOnce(), timeout: Option<std::time::Duration>) {
 mod tests {
     use super::*;
     use std::sync::Mutex;
+    use std::thread;
 
     #[test]
     fn thread_token_is_not_lost() {

@@ -193,7 +193,7 @@ where
 ///
 /// # Safety
 /// `record` is a `Waiter` whose owner waits in `join`, woken once.
-unsafe fn wake_joiner(record: *const ()) {
+pub(crate) unsafe fn wake_joiner(record: *const ()) {
     let w = record.cast::<Waiter>();
     // SAFETY: per the contract; only the finisher claims a joiner's record.
     unsafe {

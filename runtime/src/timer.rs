@@ -48,8 +48,10 @@
 
 use std::fmt;
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
+
+use crate::loom::sync::{StdMutex, StdMutexGuard};
 
 /// No timer pending.
 const NONE: u64 = u64::MAX;
@@ -68,7 +70,7 @@ struct TimerInner {
     state: AtomicU8,
     /// The callback until it runs or is dropped; taken after the state
     /// left `PENDING`, outside the heap lock.
-    f: Mutex<Option<Callback>>,
+    f: StdMutex<Option<Callback>>,
 }
 
 /// A pending timer; [`cancel`] it to stop it firing.
@@ -254,7 +256,7 @@ fn timers() -> &'static Timers {
 
 impl Timers {
     fn lock(&self) -> crate::lockrank::MutexGuard<'_, Heap> {
-        self.heap.lock().unwrap_or_else(|e| e.into_inner())
+        self.heap.lock()
     }
 
     /// Publishes the heap's earliest deadline and live count after a change.
@@ -331,7 +333,7 @@ pub fn deadline_after(d: Duration) -> Instant {
 pub fn add(when: Instant, f: impl FnOnce() + Send + 'static) -> TimerId {
     let timer = Arc::new(TimerInner {
         state: AtomicU8::new(PENDING),
-        f: Mutex::new(Some(Box::new(f))),
+        f: StdMutex::new(Some(Box::new(f))),
     });
     timers().add(when, Fire::Callback(timer.clone()));
     TimerId(timer)
@@ -462,8 +464,8 @@ pub(crate) fn run_due() -> usize {
     }
 }
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+fn lock<T>(m: &StdMutex<T>) -> StdMutexGuard<'_, T> {
+    m.lock()
 }
 
 #[cfg(test)]
@@ -473,7 +475,7 @@ mod tests {
     fn entry(when: u64, seq: u64) -> (Entry, Arc<TimerInner>) {
         let timer = Arc::new(TimerInner {
             state: AtomicU8::new(PENDING),
-            f: Mutex::new(None),
+            f: StdMutex::new(None),
         });
         let e = Entry {
             when,

@@ -33,8 +33,8 @@
 //! Must never: hold a direction lock while waking or parking, or free a
 //! `PollDesc`'s memory.
 
+use crate::loom::sync::{StdMutex, StdMutexGuard};
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use crate::waitq::{Waiter, WaiterPtr, WOKEN};
@@ -66,7 +66,7 @@ struct DirState {
 pub(crate) struct PollDesc {
     /// Bumped when the descriptor is released; part of the epoll token.
     gen: AtomicU16,
-    dirs: [Mutex<DirState>; 2],
+    dirs: [StdMutex<DirState>; 2],
 }
 
 /// The token's low bits are the `PollDesc`'s address (user-space addresses
@@ -77,17 +77,17 @@ const ADDR_MASK: u64 = (1 << ADDR_BITS) - 1;
 /// Descriptors are carved this many at a time.
 const CHUNK: usize = 64;
 
-static FREE: Mutex<Vec<&'static PollDesc>> = Mutex::new(Vec::new());
+static FREE: StdMutex<Vec<&'static PollDesc>> = StdMutex::new(Vec::new());
 
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+fn lock<T>(m: &StdMutex<T>) -> StdMutexGuard<'_, T> {
+    m.lock()
 }
 
 impl PollDesc {
     fn new() -> PollDesc {
         PollDesc {
             gen: AtomicU16::new(0),
-            dirs: [Mutex::default(), Mutex::default()],
+            dirs: [StdMutex::default(), StdMutex::default()],
         }
     }
 

@@ -30,8 +30,10 @@ mod sys;
 use std::io;
 use std::os::fd::RawFd;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, Once, OnceLock};
+use std::sync::{Once, OnceLock};
 use std::time::{Duration, Instant};
+
+use crate::loom::sync::StdMutex;
 
 pub(crate) use desc::{Mode, PollDesc};
 pub(crate) use sys::poll_fd;
@@ -93,8 +95,8 @@ fn poller() -> io::Result<&'static Poller> {
     if let Some(p) = POLLER.get() {
         return Ok(p);
     }
-    static INIT: Mutex<()> = Mutex::new(());
-    let _g = INIT.lock().unwrap_or_else(|e| e.into_inner());
+    static INIT: StdMutex<()> = StdMutex::new(());
+    let _g = INIT.lock();
     if let Some(p) = POLLER.get() {
         return Ok(p);
     }
@@ -257,7 +259,7 @@ pub(crate) fn sleep<'a, T, const RANK: u8>(
         // The role moved to an M that found us still blocked: wake it.
         crate::sched::idle::timers_changed(crate::sched::runtime());
     }
-    let slot = lock.lock().unwrap_or_else(|e| e.into_inner());
+    let slot = lock.lock();
     let due = deadline.is_some_and(|d| Instant::now() >= d);
     (slot, due)
 }

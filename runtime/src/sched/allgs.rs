@@ -37,7 +37,7 @@ fn shard_of(g: GPtr) -> &'static ShardLock {
 }
 
 fn lock(m: &ShardLock) -> MutexGuard<'_, Shard> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock()
 }
 
 /// Records a newly allocated goroutine record.

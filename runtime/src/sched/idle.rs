@@ -22,18 +22,22 @@
 //!   Adding an earlier timer notifies the role holder ([`timers_changed`]);
 //!   when the holder is handed a P, the role passes to another sleeper.
 //!
+//! Both halves of the handshake are methods of [`Idle`]
+//! ([`Idle::wakep_claim`], [`Idle::give_up_p`]), generic over what a P is,
+//! so that `runtime/tests/loom.rs` model-checks this very code with loom's
+//! atomics and lock (through `crate::loom`).
+//!
 //! Must never: hold `lock` while doing anything but moving Ps and Ms between
 //! lists (no thread creation, no goroutine code, no unpark).
 
 use std::sync::atomic::AtomicBool;
-use std::sync::atomic::{fence, AtomicUsize, Ordering};
 use std::sync::Arc;
-
-use crate::lockrank::{rank, Condvar, Mutex, MutexGuard}; // lockrank: ranked std locks
 use std::time::{Duration, Instant};
 
 use super::p::POwned;
 use super::{runtime, Runtime};
+use crate::lockrank::{rank, Condvar, Mutex, MutexGuard}; // lockrank: ranked, loom's under loom
+use crate::loom::sync::atomic::{fence, AtomicUsize, Ordering};
 
 /// What an M is handed when it is woken: a P, and the spinning token if it
 /// starts out spinning.
@@ -69,11 +73,11 @@ pub(crate) struct MHandle {
 }
 
 /// The lists behind `Idle::lock`.
-pub(crate) struct IdleState {
+pub(crate) struct IdleState<P = POwned> {
     /// Ps nobody is running, ready to be handed out.
-    ps: Vec<POwned>,
+    ps: Vec<P>,
     /// Ps with `id >= maxprocs`, kept for when `maxprocs` grows again.
-    pub retired: Vec<POwned>,
+    pub retired: Vec<P>,
     /// Ms asleep, waiting for a P.
     ms: Vec<Arc<MHandle>>,
     /// Ms alive.
@@ -86,9 +90,9 @@ pub(crate) struct IdleState {
 
 /// Idle Ps, sleeping Ms and the spinning count: the protocol of this
 /// module as one type. Every field is private; the transitions are the
-/// methods.
-pub(crate) struct Idle {
-    lock: Mutex<IdleState, { rank::IDLE }>,
+/// methods. `P` is `POwned`, except in the loom models.
+pub(crate) struct Idle<P = POwned> {
+    lock: Mutex<IdleState<P>, { rank::IDLE }>,
     /// `lock`'s `ps.len()`, readable without the lock.
     npidle: AtomicUsize,
     /// Ms looking for work to steal (Go's `nmspinning`): the number of
@@ -98,8 +102,8 @@ pub(crate) struct Idle {
     nmidle: AtomicUsize,
 }
 
-impl Idle {
-    pub fn new(ps: Vec<POwned>) -> Idle {
+impl<P> Idle<P> {
+    pub fn new(ps: Vec<P>) -> Idle<P> {
         let n = ps.len();
         Idle {
             lock: Mutex::new(IdleState {
@@ -117,8 +121,8 @@ impl Idle {
     }
 
     /// The lists, locked: only for moving Ps and Ms between them.
-    pub fn state(&self) -> MutexGuard<'_, IdleState> {
-        self.lock.lock().unwrap_or_else(|e| e.into_inner())
+    pub fn state(&self) -> MutexGuard<'_, IdleState<P>> {
+        self.lock.lock()
     }
 
     /// Ps on the idle list.
@@ -142,43 +146,96 @@ impl Idle {
     }
 
     /// Puts a P on the idle list. The caller holds `lock`.
-    pub fn put_p(&self, st: &mut IdleState, p: POwned) {
+    pub fn put_p(&self, st: &mut IdleState<P>, p: P) {
         st.ps.push(p);
         self.npidle.store(st.ps.len(), Ordering::SeqCst);
     }
 
     /// Takes a P from the idle list. The caller holds `lock`.
-    pub fn take_p(&self, st: &mut IdleState) -> Option<POwned> {
+    pub fn take_p(&self, st: &mut IdleState<P>) -> Option<P> {
         let p = st.ps.pop()?;
         self.npidle.store(st.ps.len(), Ordering::SeqCst);
         Some(p)
     }
 
     /// Takes an idle P, if any.
-    pub fn take_idle_p(&self) -> Option<POwned> {
+    pub fn take_idle_p(&self) -> Option<P> {
         let mut st = self.state();
         self.take_p(&mut st)
     }
 
-    /// Retires the idle Ps numbered `n` and above (maxprocs shrank): their
-    /// queues go to `global`.
-    pub fn retire_above(
-        &self,
-        st: &mut IdleState,
-        n: usize,
-        global: &crossbeam_deque::Injector<crate::g::GPtr>,
-    ) {
-        let mut i = 0;
-        while i < st.ps.len() {
-            if st.ps[i].p.id >= n {
-                let mut p = st.ps.swap_remove(i);
-                p.drain_into(global);
-                st.retired.push(p);
-            } else {
-                i += 1;
+    /// The submitter's half of the handshake (Go's `wakep`), called after
+    /// it queued work: `Some` when no M is spinning and a P is idle — the
+    /// caller must run the returned P (taken under the returned lock, still
+    /// held so it can pick an M) on an M that starts out spinning with the
+    /// returned token. `None`: an M is spinning or every P is busy, and one
+    /// of them will see the work (see the module comment).
+    #[allow(clippy::type_complexity)]
+    pub fn wakep_claim(&self) -> Option<(MutexGuard<'_, IdleState<P>>, P, Spinning)> {
+        // StoreLoad: the caller's push of work must be visible before we read
+        // the idle counters; pairs with the fence in `give_up_p`.
+        fence(Ordering::SeqCst);
+        if self.idle_ps() == 0 {
+            return None;
+        }
+        let t = self.claim_spinner()?;
+        let mut st = self.state();
+        match self.take_p(&mut st) {
+            Some(p) => Some((st, p, t)),
+            None => {
+                drop(st);
+                self.drop_spinning(t);
+                None
             }
         }
-        self.npidle.store(st.ps.len(), Ordering::SeqCst);
+    }
+
+    /// The M's half (the end of Go's `findRunnable`): an M that found no
+    /// work gives `p` back to the idle list — unless `global()` has work —
+    /// then, if it was `spinning`, drops the token and re-checks every
+    /// queue (`anywhere()`), else re-checks the global queue: a submitter
+    /// that pushed meanwhile may have seen no idle P, or a spinner, and
+    /// left the work to us. `nprocs`: the current `maxprocs`.
+    pub fn give_up_p(
+        &self,
+        p: P,
+        spinning: Option<Spinning>,
+        nprocs: usize,
+        global: impl Fn() -> bool,
+        anywhere: impl Fn() -> bool,
+    ) -> GaveUp<P> {
+        {
+            let mut st = self.state();
+            if global() {
+                drop(st);
+                return GaveUp::Retry(p, spinning);
+            }
+            self.put_p(&mut st, p);
+        }
+        if let Some(t) = spinning {
+            self.drop_spinning(t);
+            // StoreLoad: pairs with the fence in `wakep_claim`.
+            fence(Ordering::SeqCst);
+            if anywhere() {
+                if let Some(p) = self.take_idle_p() {
+                    // Spin again only if the cap allows; else just look once.
+                    return GaveUp::Retry(p, self.try_spin(nprocs));
+                }
+            }
+        } else {
+            // A non-spinning M re-checks the global queue too: a plain thread
+            // may have pushed there after our check above but before `put_p`,
+            // and its `wakep` then saw no idle P. put_p (a SeqCst store), the
+            // fence, then the load here pair with push, fence, load in
+            // `wakep_claim`.
+            fence(Ordering::SeqCst);
+            if global() {
+                if let Some(p) = self.take_idle_p() {
+                    return GaveUp::Retry(p, None);
+                }
+            }
+        }
+        GaveUp::Sleep
     }
 
     /// An M holding a P starts spinning, if few enough do already (at most
@@ -236,34 +293,53 @@ impl Idle {
     }
 }
 
+impl Idle<POwned> {
+    /// Retires the idle Ps numbered `n` and above (maxprocs shrank): their
+    /// queues go to `global`.
+    pub fn retire_above(
+        &self,
+        st: &mut IdleState,
+        n: usize,
+        global: &crossbeam_deque::Injector<crate::g::GPtr>,
+    ) {
+        let mut i = 0;
+        while i < st.ps.len() {
+            if st.ps[i].p.id >= n {
+                let mut p = st.ps.swap_remove(i);
+                p.drain_into(global);
+                st.retired.push(p);
+            } else {
+                i += 1;
+            }
+        }
+        self.npidle.store(st.ps.len(), Ordering::SeqCst);
+    }
+}
+
+/// What [`Idle::give_up_p`] leaves the M with.
+pub(crate) enum GaveUp<P> {
+    /// Work appeared: run this P again and look once more (spinning if the
+    /// token is there).
+    Retry(P, Option<Spinning>),
+    /// The P is on the idle list and the M is not spinning: sleep.
+    Sleep,
+}
+
 /// Makes sure some M will look at newly queued work (Go's `wakep`).
 ///
 /// Call after making a G runnable. Cheap when every P is busy or an M is
 /// already spinning: two loads after a fence.
 pub(crate) fn wakep(rt: &Runtime) {
-    // StoreLoad: the caller's push of work must be visible before we read the
-    // idle counters; pairs with the fence in `worker::give_up_p`.
-    fence(Ordering::SeqCst);
-    if rt.idle.idle_ps() == 0 {
-        return;
+    if let Some((st, p, t)) = rt.idle.wakep_claim() {
+        start_m_locked(
+            rt,
+            st,
+            Wake {
+                p,
+                spinning: Some(t),
+            },
+        );
     }
-    if let Some(t) = rt.idle.claim_spinner() {
-        startm(rt, Some(t));
-    }
-}
-
-/// Runs an idle P on an idle (or new) M, which starts spinning when given
-/// the token.
-fn startm(rt: &Runtime, spinning: Option<Spinning>) {
-    let mut st = rt.idle.state();
-    let Some(p) = rt.idle.take_p(&mut st) else {
-        drop(st);
-        if let Some(t) = spinning {
-            rt.idle.drop_spinning(t);
-        }
-        return;
-    };
-    start_m_locked(rt, st, Wake { p, spinning });
 }
 
 /// Runs `p` (taken from a stuck M by sysmon) on an idle or new M.
@@ -319,7 +395,7 @@ impl MHandle {
     /// role and the earliest deadline. Taking the slot lock orders this
     /// against the M's read of the deadline (no lost notification).
     fn notify(&self) {
-        let _slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        let _slot = self.slot.lock();
         self.cv.notify_one();
         crate::netpoll::wake_m(self.id); // netpoll: it may sleep in epoll_wait
     }
@@ -327,7 +403,7 @@ impl MHandle {
     /// Hands the M a P (and, for a locked M, its goroutine: see
     /// `locked.rs`) and wakes it.
     pub(crate) fn hand(&self, wake: Wake) {
-        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = self.slot.lock();
         debug_assert!(slot.is_none());
         *slot = Some(wake);
         drop(slot);
@@ -341,12 +417,12 @@ impl MHandle {
     /// is on no idle list (a locked M waiting for its goroutine), so nobody
     /// else hands it anything and it never holds the timer role.
     pub(crate) fn wait_handed(&self) -> Wake {
-        let mut slot = self.slot.lock().unwrap_or_else(|e| e.into_inner());
+        let mut slot = self.slot.lock();
         loop {
             if let Some(w) = slot.take() {
                 return w;
             }
-            slot = self.cv.wait(slot).unwrap_or_else(|e| e.into_inner());
+            slot = self.cv.wait(slot);
         }
     }
 }
@@ -467,7 +543,7 @@ enum Slept {
 
 /// Waits for a P, or (with the timer role) for the earliest deadline.
 fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Slept {
-    let mut slot = handle.slot.lock().unwrap_or_else(|e| e.into_inner());
+    let mut slot = handle.slot.lock();
     let idle_since = Instant::now();
     loop {
         if let Some(w) = slot.take() {
@@ -502,15 +578,11 @@ fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Slept {
             }
         } else {
             let Some(deadline) = deadline else {
-                slot = handle.cv.wait(slot).unwrap_or_else(|e| e.into_inner());
+                slot = handle.cv.wait(slot);
                 continue;
             };
             if deadline > now {
-                slot = handle
-                    .cv
-                    .wait_timeout(slot, deadline - now)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0;
+                slot = handle.cv.wait_timeout(slot, deadline - now).0;
                 continue;
             }
         }
@@ -534,11 +606,11 @@ fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Slept {
             }
         }
         drop(st);
-        slot = handle.slot.lock().unwrap_or_else(|e| e.into_inner());
+        slot = handle.slot.lock();
         if !role && !exit {
             // Needed after all: sleep without a deadline until handed a P.
             while slot.is_none() && !handle.timer_role.load(Ordering::SeqCst) {
-                slot = handle.cv.wait(slot).unwrap_or_else(|e| e.into_inner());
+                slot = handle.cv.wait(slot);
             }
         }
     }

@@ -29,12 +29,13 @@ pub(crate) mod worker;
 
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
 
 use crossbeam_deque::Injector;
 
 use crate::config::{self, DebugSettings, Settings, SpawnPolicy, MAX_PROCS};
 use crate::g::{self, GPtr, GStatus, GoId, Switch, G};
+use crate::loom::sync::StdMutex;
 use crate::stack::{GoStack, StackPool};
 
 use self::idle::Idle;
@@ -56,9 +57,9 @@ pub(crate) struct Runtime {
     /// Counts of threads that are not Ms, and of Ms that have exited.
     pub outside: MCounters,
     /// Every M alive, for sysmon, stats and the dumps.
-    pub all_ms: Mutex<Vec<&'static MShared>>,
+    pub all_ms: StdMutex<Vec<&'static MShared>>,
     /// Recycled G records beyond what the Ps keep.
-    gfree: Mutex<Vec<GPtr>>,
+    gfree: StdMutex<Vec<GPtr>>,
 }
 
 static RUNTIME: OnceLock<Runtime> = OnceLock::new();
@@ -136,8 +137,8 @@ impl Runtime {
             stacks,
             next_goid: AtomicU64::new(1),
             outside: MCounters::default(),
-            all_ms: Mutex::new(Vec::new()),
-            gfree: Mutex::new(Vec::new()),
+            all_ms: StdMutex::new(Vec::new()),
+            gfree: StdMutex::new(Vec::new()),
             settings,
         };
         let owned: Vec<POwned> = (0..rt.settings.maxprocs)
@@ -172,7 +173,7 @@ impl Runtime {
 
     /// Goroutines inside `blocking()` right now (a scan over the Ms).
     pub fn blocking_calls(&self) -> usize {
-        let ms = self.all_ms.lock().unwrap_or_else(|e| e.into_inner());
+        let ms = self.all_ms.lock();
         ms.iter()
             .filter(|m| m.blocking_seq.load(Ordering::SeqCst) % 2 == 1)
             .count()
@@ -182,7 +183,7 @@ impl Runtime {
     /// retakes the P of one that runs long), not counting goroutines inside
     /// `blocking()` ([`Runtime::blocking_calls`]).
     pub fn goroutine_running(&self) -> bool {
-        let ms = self.all_ms.lock().unwrap_or_else(|e| e.into_inner());
+        let ms = self.all_ms.lock();
         ms.iter().any(|m| {
             m.run_seq.load(Ordering::SeqCst) % 2 == 1
                 && m.blocking_seq.load(Ordering::SeqCst) % 2 == 0
@@ -191,7 +192,7 @@ impl Runtime {
 
     /// Sums a counter over the Ms alive and everyone else.
     pub fn count(&self, pick: impl Fn(&MCounters) -> &AtomicU64) -> u64 {
-        let ms = self.all_ms.lock().unwrap_or_else(|e| e.into_inner());
+        let ms = self.all_ms.lock();
         ms.iter()
             .map(|m| pick(&m.counters).load(Ordering::Relaxed))
             .sum::<u64>()
@@ -349,7 +350,7 @@ pub(crate) fn alloc_stack(rt: &Runtime, size: Option<usize>) -> std::io::Result<
 }
 
 fn pop_global_gfree(rt: &Runtime) -> Option<GPtr> {
-    let mut gfree = rt.gfree.lock().unwrap_or_else(|e| e.into_inner());
+    let mut gfree = rt.gfree.lock();
     let g = gfree.pop()?;
     // Take a batch for this P while we are here.
     if let Some(m) = current_m() {
@@ -362,10 +363,7 @@ fn pop_global_gfree(rt: &Runtime) -> Option<GPtr> {
             p.gfree.extend(rest.take().unwrap_or_default());
         }
         if let Some(rest) = rest {
-            rt.gfree
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .extend(rest);
+            rt.gfree.lock().extend(rest);
         }
     }
     Some(g)
@@ -394,7 +392,7 @@ pub(crate) fn free_g(g: GPtr) {
     }
     let spill = spill.unwrap_or_else(|| vec![g]);
     let rt = runtime();
-    let mut gfree = rt.gfree.lock().unwrap_or_else(|e| e.into_inner());
+    let mut gfree = rt.gfree.lock();
     let room = GFREE_GLOBAL.saturating_sub(gfree.len());
     let mut spill = spill.into_iter();
     gfree.extend(spill.by_ref().take(room));

@@ -12,35 +12,45 @@
 //!
 //! Must never: be held across a goroutine switch, a park, or anything that
 //! can block or take another lock that may wait for this one.
+//!
+//! The lock is [`SpinCell`], generic over what it holds, so that
+//! `runtime/tests/loom.rs` model-checks it with loom's atomics and cell.
 
-use std::cell::UnsafeCell;
+use std::mem::ManuallyDrop;
 use std::ops::{Deref, DerefMut};
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use super::p::POwned;
+use crate::loom::cell::{MutPtr, UnsafeCell};
+use crate::loom::hint::spin_loop;
+use crate::loom::sync::atomic::{AtomicBool, Ordering};
 
-pub(crate) struct PCell {
+/// The slot through which an M holds its P.
+pub(crate) type PCell = SpinCell<Option<POwned>>;
+
+/// A tiny spin lock around a `T` (see the module comment).
+pub(crate) struct SpinCell<T> {
     locked: AtomicBool,
-    p: UnsafeCell<Option<POwned>>,
+    value: UnsafeCell<T>,
 }
 
-// SAFETY: `p` is only reached through a `PGuard`, and at most one `PGuard`
-// exists at a time (the `locked` flag, taken with Acquire and released with
-// Release, orders every access). `POwned` is `Send`.
-unsafe impl Sync for PCell {}
+// SAFETY: `value` is only reached through a `SpinGuard`, and at most one
+// `SpinGuard` exists at a time (the `locked` flag, taken with Acquire and
+// released with Release, orders every access). `T` moves between threads
+// with the lock, hence `T: Send`.
+unsafe impl<T: Send> Sync for SpinCell<T> {}
 
-impl PCell {
-    pub fn new(p: Option<POwned>) -> PCell {
-        PCell {
+impl<T> SpinCell<T> {
+    pub fn new(value: T) -> SpinCell<T> {
+        SpinCell {
             locked: AtomicBool::new(false),
-            p: UnsafeCell::new(p),
+            value: UnsafeCell::new(value),
         }
     }
 
     /// Locks the slot. Spins: the holder is never descheduled voluntarily
     /// inside (see the module comment).
     #[inline]
-    pub fn lock(&self) -> PGuard<'_> {
+    pub fn lock(&self) -> SpinGuard<'_, T> {
         crate::lockrank::acquire_p_slot(self); // lockrank: debug builds only
         while self
             .locked
@@ -48,37 +58,47 @@ impl PCell {
             .is_err()
         {
             while self.locked.load(Ordering::Relaxed) {
-                std::hint::spin_loop();
+                spin_loop();
             }
         }
-        PGuard { cell: self }
+        SpinGuard {
+            cell: self,
+            value: ManuallyDrop::new(self.value.get_mut()),
+        }
     }
 }
 
-pub(crate) struct PGuard<'a> {
-    cell: &'a PCell,
+pub(crate) struct SpinGuard<'a, T> {
+    cell: &'a SpinCell<T>,
+    /// The one access to the value while the lock is held (under loom it
+    /// is tracked until dropped, which `drop` does before unlocking).
+    value: ManuallyDrop<MutPtr<T>>,
 }
 
-impl Deref for PGuard<'_> {
-    type Target = Option<POwned>;
+impl<T> Deref for SpinGuard<'_, T> {
+    type Target = T;
     #[inline]
-    fn deref(&self) -> &Option<POwned> {
-        // SAFETY: this guard holds the lock: no other reference to `p` exists.
-        unsafe { &*self.cell.p.get() }
+    fn deref(&self) -> &T {
+        // SAFETY: this guard holds the lock: no other reference to the value
+        // exists but through this guard, for no longer than it.
+        MutPtr::with(&self.value, |p| unsafe { &*p })
     }
 }
 
-impl DerefMut for PGuard<'_> {
+impl<T> DerefMut for SpinGuard<'_, T> {
     #[inline]
-    fn deref_mut(&mut self) -> &mut Option<POwned> {
-        // SAFETY: this guard holds the lock: no other reference to `p` exists.
-        unsafe { &mut *self.cell.p.get() }
+    fn deref_mut(&mut self) -> &mut T {
+        // SAFETY: this guard holds the lock: no other reference to the value
+        // exists.
+        unsafe { MutPtr::deref(&self.value) }
     }
 }
 
-impl Drop for PGuard<'_> {
+impl<T> Drop for SpinGuard<'_, T> {
     #[inline]
     fn drop(&mut self) {
+        // SAFETY: dropped once, here, and not used after.
+        unsafe { ManuallyDrop::drop(&mut self.value) };
         self.cell.locked.store(false, Ordering::Release);
         crate::lockrank::release_p_slot(self.cell); // lockrank: debug builds only
     }

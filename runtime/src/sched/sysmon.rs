@@ -23,8 +23,10 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Condvar, Mutex, OnceLock};
+use std::sync::{Condvar, OnceLock};
 use std::time::Duration;
+
+use crate::loom::sync::{self as lsync, StdMutex};
 
 use super::{idle, MShared, Runtime};
 use crate::clock::{nanotime, tick_coarse};
@@ -64,7 +66,7 @@ struct Sysmon {
     /// Bumped by every `wake`, sleeping or not: sysmon sleeps only if no
     /// wake came since it looked at the runtime (below).
     pokes: AtomicU64,
-    lock: Mutex<()>,
+    lock: StdMutex<()>,
     cv: Condvar,
 }
 
@@ -72,7 +74,7 @@ static SYSMON: Sysmon = Sysmon {
     sleeping: AtomicBool::new(false),
     dozing: AtomicBool::new(false),
     pokes: AtomicU64::new(0),
-    lock: Mutex::new(()),
+    lock: StdMutex::new(()),
     cv: Condvar::new(),
 };
 
@@ -107,7 +109,7 @@ pub(crate) fn wake(_rt: &Runtime) {
     // sleep, or we see it sleeping and wake it.
     s.pokes.fetch_add(1, Ordering::SeqCst);
     if s.sleeping.load(Ordering::SeqCst) {
-        let _g = s.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _g = s.lock.lock();
         s.sleeping.store(false, Ordering::SeqCst);
         s.cv.notify_one();
     }
@@ -126,7 +128,7 @@ pub(crate) fn wake(_rt: &Runtime) {
 pub(crate) fn poke() {
     let s = sysmon();
     if s.dozing.load(Ordering::Relaxed) {
-        let _g = s.lock.lock().unwrap_or_else(|e| e.into_inner());
+        let _g = s.lock.lock();
         s.dozing.store(false, Ordering::SeqCst);
         s.cv.notify_one();
     }
@@ -139,17 +141,14 @@ fn doze(s: &Sysmon, delay: Duration) {
         return;
     }
     let deadline = std::time::Instant::now() + delay;
-    let mut g = s.lock.lock().unwrap_or_else(|e| e.into_inner());
+    let mut g = s.lock.lock();
     s.dozing.store(true, Ordering::SeqCst);
     while s.dozing.load(Ordering::SeqCst) {
         let now = std::time::Instant::now();
         if now >= deadline {
             break;
         }
-        g =
-            s.cv.wait_timeout(g, deadline - now)
-                .unwrap_or_else(|e| e.into_inner())
-                .0;
+        g = lsync::wait_timeout(&s.cv, g, deadline - now);
     }
     s.dozing.store(false, Ordering::SeqCst);
 }
@@ -222,13 +221,13 @@ fn run(rt: &'static Runtime) {
             // Idle: whatever the pool holds beyond its reserve is unused.
             rt.stacks.scavenge();
             rt.stacks.scavenge();
-            let mut g = s.lock.lock().unwrap_or_else(|e| e.into_inner());
+            let mut g = s.lock.lock();
             s.sleeping.store(true, Ordering::SeqCst);
             if s.pokes.load(Ordering::SeqCst) != pokes {
                 s.sleeping.store(false, Ordering::SeqCst);
             }
             while s.sleeping.load(Ordering::SeqCst) {
-                g = s.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+                g = lsync::wait(&s.cv, g);
             }
             s.sleeping.store(false, Ordering::SeqCst);
             tick_coarse();
@@ -255,7 +254,7 @@ struct Seen {
 
 /// One pass over the Ms; `true` if it retook a P.
 fn retake(rt: &'static Runtime, seen: &mut HashMap<usize, Seen>) -> bool {
-    let ms: Vec<&'static MShared> = rt.all_ms.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    let ms: Vec<&'static MShared> = rt.all_ms.lock().clone();
     let now = nanotime();
     // Keyed by M id: Ms come and go (idle ones exit), so positions shift.
     seen.retain(|id, _| ms.iter().any(|m| m.id == *id));

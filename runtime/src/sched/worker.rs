@@ -23,10 +23,10 @@
 //! P except in `stopm` (which releases it first).
 
 use std::cell::Cell;
-use std::sync::atomic::{fence, AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use super::idle::{self, MHandle, MustWake, Wake};
+use super::idle::{self, GaveUp, MHandle, MustWake, Wake};
 use super::m::{set_current_m, Locked, MCounters, MLocal, MShared};
 use super::p::{bump, Source};
 use super::pcell::PCell;
@@ -114,17 +114,14 @@ fn m_main(handle: Arc<MHandle>, wake: Wake) {
         lock_depth: Cell::new(0),
     }));
     let rt = runtime();
-    rt.all_ms
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .push(shared);
+    rt.all_ms.lock().push(shared);
     set_current_m(m);
     crate::stack::on_thread_start();
     let _guard = AbortOnUnwind;
     schedule(rt, m);
     // Leave the list sysmon and stats walk, folding our counters into the
     // runtime's so no count is lost.
-    let mut ms = rt.all_ms.lock().unwrap_or_else(|e| e.into_inner());
+    let mut ms = rt.all_ms.lock();
     ms.retain(|x| !std::ptr::eq(*x, shared));
     rt.outside.absorb(&shared.counters);
     shared.exited.store(true, Ordering::SeqCst);
@@ -288,24 +285,17 @@ fn exit_g(rt: &'static Runtime, m: &'static MLocal, g: GPtr, stack: GoStack) {
         }
         Some(size) => rt.stacks.free(stack, size, None),
     }
-    let fin = g.life.finish();
-    let mut release = fin.release;
-    if fin.orphaned {
-        // SAFETY: `finish` said the handle went first: the result is ours,
-        // and the record cannot be recycled under us (we recycle it, or
-        // DROPPING holds it until `result_dropped`).
-        unsafe { g.drop_result() };
-        if release == Release::Keep {
-            release = g.life.result_dropped();
-        }
-    }
+    // SAFETY: `finish` calls this only when the handle went first: the
+    // result is ours, and the record cannot be recycled under us (we
+    // recycle it, or `finish` holds it until the result is dropped).
+    let fin = g.life.finish(|| unsafe { g.drop_result() });
     if fin.joiner {
         // The joiner holds the handle and waits for us, so the record stays
         // alive while we wake it.
         // SAFETY: `Life::finish` reported a joiner; this is its one wake.
         unsafe { g.wake_joiner() };
     }
-    if release == Release::Recycle {
+    if fin.release == Release::Recycle {
         free_g(g);
     }
 }
@@ -482,48 +472,28 @@ fn stop_spinning(rt: &'static Runtime, m: &'static MLocal) {
 }
 
 /// Step 6: put the P on the idle list; a spinning M then re-checks every
-/// queue (the other half of `wakep`'s handshake) and may take a P back.
+/// queue (the other half of `wakep`'s handshake: `Idle::give_up_p`) and may
+/// take a P back.
 fn give_up_p(rt: &'static Runtime, m: &'static MLocal) -> GiveUp {
     let Some(p) = m.shared.p.lock().take() else {
         // Retired: nothing to give up.
         drop_spinning(rt, m);
         return GiveUp::Sleep;
     };
-    {
-        let mut st = rt.idle.state();
-        if !rt.global.is_empty() {
-            drop(st);
+    match rt.idle.give_up_p(
+        p,
+        m.spinning.take(),
+        rt.maxprocs(),
+        || !rt.global.is_empty(),
+        || work_anywhere(rt),
+    ) {
+        GaveUp::Retry(p, spinning) => {
             *m.shared.p.lock() = Some(p);
-            return GiveUp::Retry;
+            m.spinning.set(spinning);
+            GiveUp::Retry
         }
-        rt.idle.put_p(&mut st, p);
+        GaveUp::Sleep => GiveUp::Sleep,
     }
-    if let Some(t) = m.spinning.take() {
-        rt.idle.drop_spinning(t);
-        // StoreLoad: pairs with the fence in `wakep`.
-        fence(Ordering::SeqCst);
-        if work_anywhere(rt) {
-            if let Some(p) = rt.idle.take_idle_p() {
-                *m.shared.p.lock() = Some(p);
-                // Spin again only if the cap allows; else just look once.
-                m.spinning.set(rt.idle.try_spin(rt.maxprocs()));
-                return GiveUp::Retry;
-            }
-        }
-    } else {
-        // A non-spinning M re-checks the global queue too: a plain thread
-        // may have pushed there after our check above but before `put_p`,
-        // and its `wakep` then saw no idle P. put_p (a SeqCst store), the
-        // fence, then the load here pair with push, fence, load in `wakep`.
-        fence(Ordering::SeqCst);
-        if !rt.global.is_empty() {
-            if let Some(p) = rt.idle.take_idle_p() {
-                *m.shared.p.lock() = Some(p);
-                return GiveUp::Retry;
-            }
-        }
-    }
-    GiveUp::Sleep
 }
 
 /// Stops counting this M as spinning, without waking anyone.

@@ -508,7 +508,7 @@ fn release_all(mut stacks: Vec<GoStack>) -> Vec<GoStack> {
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock()
 }
 
 #[cfg(test)]

@@ -24,7 +24,9 @@
 use std::io;
 use std::ptr;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
-use std::sync::{Mutex, OnceLock};
+use std::sync::OnceLock;
+
+use crate::loom::sync::StdMutex;
 
 /// `madvise` advice that installs guard markers (Linux ≥ 6.13; not yet in libc).
 pub(super) const MADV_GUARD_INSTALL: libc::c_int = 102;
@@ -322,10 +324,10 @@ static SLABS: [SlabEntry; MAX_SLABS] = [const {
 
 /// Entries `0..REGISTERED` of `SLABS` are complete.
 static REGISTERED: AtomicUsize = AtomicUsize::new(0);
-static REGISTER_LOCK: Mutex<()> = Mutex::new(());
+static REGISTER_LOCK: StdMutex<()> = StdMutex::new(());
 
 fn register(start: usize, len: usize, stride: usize) -> io::Result<()> {
-    let _g = REGISTER_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let _g = REGISTER_LOCK.lock();
     let i = REGISTERED.load(Ordering::Relaxed);
     let Some(e) = SLABS.get(i) else {
         return Err(io::Error::new(

@@ -12,9 +12,9 @@
 //! Must never: wake a node it has not popped, or keep the queue lock while
 //! waiting for the user's mutex.
 
+use crate::loom::sync::{StdMutex, StdMutexGuard};
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::Mutex as StdMutex;
 
 use super::mutex::MutexGuard;
 use crate::waitq::{Waiter, WaiterPtr, WOKEN};
@@ -61,8 +61,8 @@ impl Cond {
         }
     }
 
-    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<WaiterPtr>> {
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    fn queue(&self) -> StdMutexGuard<'_, VecDeque<WaiterPtr>> {
+        self.queue.lock()
     }
 
     /// Unlocks the guard's mutex, parks until [`signal`](Cond::signal) or

@@ -22,8 +22,8 @@
 //! Must never: hand one value to two callers, or block (every lock here is
 //! held for a push or a pop).
 
+use crate::loom::sync::{StdMutex, StdMutexGuard};
 use std::fmt;
-use std::sync::Mutex as StdMutex;
 
 /// Values cached per P.
 pub const LOCAL_CAP: usize = 64;
@@ -65,10 +65,10 @@ pub struct Pool<T> {
     shared: StdMutex<Vec<T>>,
 }
 
-fn lock<T>(m: &StdMutex<T>) -> std::sync::MutexGuard<'_, T> {
+fn lock<T>(m: &StdMutex<T>) -> StdMutexGuard<'_, T> {
     // Only pushes and pops happen under these locks: they cannot be
     // poisoned by user code; recover anyway.
-    m.lock().unwrap_or_else(|e| e.into_inner())
+    m.lock()
 }
 
 impl<T> Pool<T> {
@@ -121,7 +121,7 @@ impl<T> Pool<T> {
             if me.is_some_and(|m| std::ptr::eq(m, l)) {
                 continue;
             }
-            if let Ok(mut items) = l.items.try_lock() {
+            if let Some(mut items) = l.items.try_lock() {
                 if let Some(v) = items.pop() {
                     return v;
                 }

@@ -23,9 +23,9 @@
 //! parks, and the park primitive keeps a token for a wake that arrives
 //! before the goroutine is off its stack.
 
+use crate::loom::sync::{StdMutex, StdMutexGuard};
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Mutex as StdMutex;
 
 use crate::waitq::{Waiter, WaiterPtr, HANDOFF};
 use crate::WaitReason;
@@ -45,10 +45,10 @@ impl Sema {
         }
     }
 
-    fn queue(&self) -> std::sync::MutexGuard<'_, VecDeque<WaiterPtr>> {
+    fn queue(&self) -> StdMutexGuard<'_, VecDeque<WaiterPtr>> {
         // The queue lock is never held while user code runs, so it cannot be
         // poisoned by a user panic; recover anyway rather than cascade.
-        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+        self.queue.lock()
     }
 
     /// Go's `cansemacquire`.

@@ -15,9 +15,9 @@
 //!
 //! Must never: grant past `size`, or wake a waiter without granting it.
 
+use crate::loom::sync::{StdMutex, StdMutexGuard};
 use std::collections::VecDeque;
 use std::fmt;
-use std::sync::Mutex as StdMutex;
 
 use crate::waitq::{Waiter, WaiterPtr, WOKEN};
 use crate::WaitReason;
@@ -74,8 +74,8 @@ impl Semaphore {
         }
     }
 
-    fn state(&self) -> std::sync::MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+    fn state(&self) -> StdMutexGuard<'_, State> {
+        self.state.lock()
     }
 
     /// Takes `n` units, parking until they are free and every earlier

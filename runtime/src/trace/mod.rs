@@ -48,11 +48,12 @@ use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use crate::config::{check_trace_path, TraceFormat as Format};
 use crate::coro::Resumed;
 use crate::g::{self, GPtr, Switch, WaitReason};
+use crate::loom::sync::{StdMutex, StdMutexGuard};
 
 /// Whether a trace is being recorded. Every hook reads it first (relaxed:
 /// an event lost or recorded at the very edge of `start`/`stop` is fine).
@@ -73,17 +74,17 @@ struct Session {
     started_ticks: u64,
 }
 
-static STATE: Mutex<Option<Session>> = Mutex::new(None);
+static STATE: StdMutex<Option<Session>> = StdMutex::new(None);
 
 /// Every thread's buffer of the current session (registered once per
 /// thread and session).
-static BUFFERS: Mutex<Vec<Arc<buf::Shared>>> = Mutex::new(Vec::new());
+static BUFFERS: StdMutex<Vec<Arc<buf::Shared>>> = StdMutex::new(Vec::new());
 
 /// Names of named goroutines seen in this session.
-static NAMES: Mutex<Option<HashMap<u64, String>>> = Mutex::new(None);
+static NAMES: StdMutex<Option<HashMap<u64, String>>> = StdMutex::new(None);
 
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|e| e.into_inner())
+fn lock<T>(m: &StdMutex<T>) -> StdMutexGuard<'_, T> {
+    m.lock()
 }
 
 /// Starts recording an execution trace, to be written to `path` by

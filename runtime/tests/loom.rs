@@ -1,0 +1,526 @@
+//! loom models of the runtime's own protocols. Each model runs the
+//! runtime's real code (through `weft_runtime::loom_api`, thin wrappers
+//! over the crate-private types, and `weft_runtime::park`) on loom's
+//! atomics, locks and threads, which `src/loom.rs` swaps in under
+//! `--cfg loom`; loom then runs every interleaving (within a preemption
+//! bound) and every value a relaxed or acquire load may see.
+//!
+//! ```text
+//! RUSTFLAGS="--cfg loom" cargo test --release -p weft-runtime --test loom
+//! ```
+//!
+//! What each model proves is in its comment. Where the real code needs a
+//! running scheduler (coroutines, Ms), the model plays that part with loom
+//! threads: a thread parking on loom's `park` stands for an M waiting to be
+//! handed a goroutine or a P.
+#![cfg(loom)]
+
+use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
+use loom::sync::{Arc, Mutex};
+use loom::thread;
+
+use std::collections::VecDeque;
+
+use weft_runtime::loom_api::{
+    Idle, NodePtr, ParkWord, Record, Spin, SpinCell, WaitNode, HANDOFF, WOKEN,
+};
+use weft_runtime::park::{unparker, Waiter};
+use weft_runtime::WaitReason;
+
+/// Runs `f` under loom with a preemption bound (loom's advice for models
+/// with more than two threads: bugs need few preemptions, and the full
+/// space does not finish).
+fn model(bound: usize, f: impl Fn() + Sync + Send + 'static) {
+    let mut b = loom::model::Builder::new();
+    let bound = std::env::var("WEFT_LOOM_BOUND").map_or(bound, |v| v.parse().unwrap());
+    b.preemption_bound = (bound > 0).then_some(bound);
+    b.max_threads = 5;
+    b.check(f);
+}
+
+/// A raw pointer handed to another loom thread (the models keep what it
+/// points to alive until that thread is joined).
+struct Ptr<T>(*const T);
+impl<T> Clone for Ptr<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for Ptr<T> {}
+// SAFETY: test scaffolding: the pointee outlives every thread it is sent to
+// (each model joins them before it goes away) and is `Sync`.
+unsafe impl<T: Sync> Send for Ptr<T> {}
+
+// ---------------------------------------------------------------------------
+// g::ParkWord
+
+/// The park word, one park: the M publishing PARKED races two wakers.
+/// Exactly one party resumes the goroutine — the M itself (it found a
+/// token) or the one waker whose `unpark` returned `true` — never none
+/// (a lost wake-up) and never two (a goroutine in two run queues).
+#[test]
+fn park_word_one_resume_per_park() {
+    model(3, || {
+        let pw = Arc::new(ParkWord::new());
+        let resumes = Arc::new(AtomicUsize::new(0));
+        let wakers: Vec<_> = (0..2)
+            .map(|_| {
+                let (pw, resumes) = (pw.clone(), resumes.clone());
+                thread::spawn(move || {
+                    if pw.unpark() {
+                        resumes.fetch_add(1, Relaxed);
+                    }
+                })
+            })
+            .collect();
+        if !pw.publish_parked() {
+            resumes.fetch_add(1, Relaxed);
+        }
+        for w in wakers {
+            w.join().unwrap();
+        }
+        assert_eq!(resumes.load(Relaxed), 1);
+    });
+}
+
+/// The park word as a goroutine uses it: it waits for two conditions,
+/// each set by its own waker before that waker's `unpark`, re-checking
+/// after every resume (a token makes the M run it again at once). Every
+/// park is readied exactly once, and the goroutine always sees both
+/// conditions in the end: a waker whose `unpark` found a token already
+/// there still publishes its condition (else the goroutine, resumed by the
+/// other waker's token, may miss it and park for ever — loom reports the
+/// deadlock).
+#[test]
+fn park_word_token_never_loses_a_wakeup() {
+    model(3, || {
+        let pw = Arc::new(ParkWord::new());
+        let conds = Arc::new([AtomicBool::new(false), AtomicBool::new(false)]);
+        // The M's "run queue": a waker that readies the goroutine counts it
+        // here and unparks the M's thread. (A counter bumped by RMWs and
+        // read by loads: loom 0.7 may let an RMW read a store older than
+        // one that happens-before it, so no plain store races an RMW in
+        // these models.)
+        let readied = Arc::new(AtomicUsize::new(0));
+        let m = thread::current();
+        let wakers: Vec<_> = (0..2)
+            .map(|i| {
+                let (pw, conds, readied, m) =
+                    (pw.clone(), conds.clone(), readied.clone(), m.clone());
+                thread::spawn(move || {
+                    conds[i].store(true, Release);
+                    if pw.unpark() {
+                        readied.fetch_add(1, Release);
+                        m.unpark();
+                    }
+                })
+            })
+            .collect();
+        let mut parks = 0;
+        while !(conds[0].load(Acquire) && conds[1].load(Acquire)) {
+            // The goroutine parks; its M publishes.
+            if pw.publish_parked() {
+                parks += 1;
+                while readied.load(Acquire) < parks {
+                    thread::park();
+                }
+            }
+        }
+        for w in wakers {
+            w.join().unwrap();
+        }
+        assert_eq!(
+            parks,
+            readied.load(Relaxed),
+            "a park readied twice, or never"
+        );
+    });
+}
+
+// ---------------------------------------------------------------------------
+// park::Waiter: the wait record's claim/DONE protocol
+
+/// One claimer against the owner's wait, with a stray `unpark` of the
+/// owner's thread (a spurious wake-up): the owner returns only after the
+/// claimer's `DONE` — it sees the value the claimer moved and the tag it
+/// claimed with — and the claimer never touches the record after `DONE`:
+/// the owner reuses the record's memory the moment it returns, and nothing
+/// writes to it afterwards.
+#[test]
+fn waiter_claim_races_spurious_wakeup() {
+    model(3, || {
+        let slot = Arc::new(loom::cell::UnsafeCell::new(0u32));
+        let mut w = Waiter::new();
+        let wp = Ptr(&w as *const Waiter);
+        let s2 = slot.clone();
+        let claimer = thread::spawn(move || {
+            let w = wp;
+            // SAFETY: the owner waits (below) until this claim is DONE, and
+            // joins us before the record goes away.
+            unsafe {
+                if (*w.0).try_claim(5) {
+                    s2.with_mut(|p| *p = 42);
+                    Waiter::wake(w.0);
+                }
+            }
+        });
+        let u = unparker();
+        let stray_done = Arc::new(AtomicUsize::new(0));
+        let sd = stray_done.clone();
+        let stray = thread::spawn(move || {
+            u.unpark();
+            sd.fetch_add(1, Release);
+        });
+        let tag = w.wait(WaitReason::Park, || {});
+        assert_eq!(tag, 5);
+        assert_eq!(w.done_tag(), Some(5));
+        assert_eq!(slot.with(|p| unsafe { *p }), 42);
+        // Reuse the record at once, as a returning goroutine's frame is.
+        w = Waiter::new();
+        // loom 0.7 aborts when a thread blocked in `join` is unparked
+        // (loom#249): let the stray unpark finish before joining anyone.
+        while stray_done.load(Acquire) == 0 {
+            thread::yield_now();
+        }
+        stray.join().unwrap();
+        claimer.join().unwrap();
+        assert!(
+            !w.is_claimed(),
+            "the claimer wrote to the record after DONE"
+        );
+    });
+}
+
+/// select's claim across cases: one wait record shared by three queue
+/// entries (three channels' cases), claimed from three threads at once.
+/// Exactly one claim wins; the owner returns the winner's tag and sees the
+/// winner's value; the losers never wake it.
+#[test]
+fn select_one_waiter_three_claimers_exactly_one_wins() {
+    model(2, || {
+        let slots: Arc<[loom::cell::UnsafeCell<u32>; 3]> =
+            Arc::new(std::array::from_fn(|_| loom::cell::UnsafeCell::new(0)));
+        let wins = Arc::new(AtomicUsize::new(0));
+        let w = Waiter::new();
+        let wp = Ptr(&w as *const Waiter);
+        let claimers: Vec<_> = (0..3)
+            .map(|case| {
+                let (slots, wins) = (slots.clone(), wins.clone());
+                thread::spawn(move || {
+                    let w = wp;
+                    // SAFETY: the record lives until the owner has joined
+                    // us; a won claim is woken once.
+                    unsafe {
+                        if (*w.0).try_claim(case) {
+                            wins.fetch_add(1, Relaxed);
+                            slots[case].with_mut(|p| *p = 100 + case as u32);
+                            Waiter::wake(w.0);
+                        }
+                    }
+                })
+            })
+            .collect();
+        let won = w.wait(WaitReason::Select, || {});
+        assert_eq!(slots[won].with(|p| unsafe { *p }), 100 + won as u32);
+        for c in claimers {
+            c.join().unwrap();
+        }
+        assert_eq!(wins.load(Relaxed), 1);
+    });
+}
+
+// ---------------------------------------------------------------------------
+// waitq: the sync wait queue
+
+/// Two waiters queue under the queue lock and wait, the commit releasing
+/// the lock (as `Sema::acquire` does); a waker pops each under the lock
+/// and wakes it after unlocking, with WOKEN then HANDOFF. Each waiter
+/// returns exactly once, with what its waker gave it, and the waker reads
+/// the node (its weight) only while it is queued or popped-not-woken.
+#[test]
+fn wait_queue_push_pop_wake() {
+    model(2, || {
+        let q: Arc<Mutex<VecDeque<NodePtr>>> = Arc::new(Mutex::new(VecDeque::new()));
+        let got = Arc::new(AtomicUsize::new(0));
+        let waiter = |q: Arc<Mutex<VecDeque<NodePtr>>>, got: Arc<AtomicUsize>, weight| {
+            move || {
+                let node = WaitNode::new(weight);
+                let mut g = q.lock().unwrap();
+                g.push_back(node.ptr());
+                let how = node.wait(move || drop(g));
+                assert!(how == WOKEN || how == HANDOFF);
+                got.fetch_add(how as usize, Relaxed);
+            }
+        };
+        let other = thread::spawn(waiter(q.clone(), got.clone(), 2));
+        let q2 = q.clone();
+        let waker = thread::spawn(move || {
+            let mut woken = 0;
+            while woken < 2 {
+                let popped = q2.lock().unwrap().pop_front();
+                match popped {
+                    Some(p) => {
+                        // SAFETY: popped under the queue lock: ours alone
+                        // until woken, once.
+                        unsafe {
+                            assert!(p.weight() == 1 || p.weight() == 2);
+                            p.wake(if woken == 0 { WOKEN } else { HANDOFF });
+                        }
+                        woken += 1;
+                    }
+                    None => thread::yield_now(),
+                }
+            }
+        });
+        waiter(q.clone(), got.clone(), 1)();
+        other.join().unwrap();
+        waker.join().unwrap();
+        assert_eq!(got.load(Relaxed), (WOKEN + HANDOFF) as usize);
+        assert!(q.lock().unwrap().is_empty());
+    });
+}
+
+// ---------------------------------------------------------------------------
+// sched/idle.rs + worker::give_up_p: the wakep/idle handshake
+
+/// The world the handshake runs in: a global run queue (a count of
+/// queued goroutines) and how many were run.
+struct World {
+    idle: Idle<u8>,
+    global: AtomicUsize,
+    ran: AtomicUsize,
+    nprocs: usize,
+}
+
+impl World {
+    fn new(idle_ps: Vec<u8>, nprocs: usize) -> Arc<World> {
+        Arc::new(World {
+            idle: Idle::new(idle_ps),
+            global: AtomicUsize::new(0),
+            ran: AtomicUsize::new(0),
+            nprocs,
+        })
+    }
+
+    /// Takes a goroutine from the global queue, if any.
+    fn take(&self) -> bool {
+        let mut n = self.global.load(Acquire);
+        while n > 0 {
+            match self.global.compare_exchange(n, n - 1, AcqRel, Acquire) {
+                Ok(_) => return true,
+                Err(now) => n = now,
+            }
+        }
+        false
+    }
+}
+
+/// A submitter: queue a goroutine, then `wakep`; a P it is handed runs on
+/// a new M (a new thread), which starts out spinning.
+fn submit(w: &Arc<World>) -> Option<thread::JoinHandle<()>> {
+    w.global.fetch_add(1, Release);
+    let (p, t) = w.idle.wakep()?;
+    let w = w.clone();
+    Some(thread::spawn(move || m_loop(&w, p, Some(t))))
+}
+
+/// An M holding `p`: run what it finds, then give the P up (`worker`'s
+/// `find_runnable` tail), retrying while the handshake says so. A spinner
+/// that finds work stops spinning and, if it was the last, calls `wakep`
+/// (Go's `resetspinning`).
+fn m_loop(w: &Arc<World>, mut p: u8, mut spinning: Option<Spin>) {
+    let mut started = Vec::new();
+    loop {
+        while w.take() {
+            if let Some(t) = spinning.take() {
+                if w.idle.stop_spinning(t) {
+                    if let Some((p2, t2)) = w.idle.wakep() {
+                        let w = w.clone();
+                        started.push(thread::spawn(move || m_loop(&w, p2, Some(t2))));
+                    }
+                }
+            }
+            w.ran.fetch_add(1, Relaxed);
+        }
+        let queued = || w.global.load(SeqCst) > 0;
+        match w
+            .idle
+            .give_up_p(p, spinning.take(), w.nprocs, queued, queued)
+        {
+            Some((p2, t2)) => {
+                p = p2;
+                spinning = t2;
+            }
+            None => break,
+        }
+    }
+    for s in started {
+        s.join().unwrap();
+    }
+}
+
+/// An M that found nothing gives up its P — spinning, so it drops the
+/// token, fences and re-checks every queue — while a plain thread queues a
+/// goroutine and calls `wakep`. Either the submitter sees the idle P and
+/// no spinner and starts an M, or the M sees the work and takes a P back:
+/// the goroutine always runs, and in the end every P is idle again and
+/// nobody counts as spinning.
+#[test]
+fn wakep_vs_spinning_m_giving_up_p_no_lost_wakeup() {
+    model(3, || {
+        let w = World::new(vec![], 1);
+        let t = w.idle.try_spin(1).expect("one busy P allows a spinner");
+        let w2 = w.clone();
+        let m = thread::spawn(move || m_loop(&w2, 0, Some(t)));
+        let started = submit(&w);
+        m.join().unwrap();
+        if let Some(s) = started {
+            s.join().unwrap();
+        }
+        assert_eq!(w.ran.load(Relaxed), 1, "the goroutine never ran");
+        assert_eq!(w.idle.idle_ps(), 1);
+        assert_eq!(w.idle.spinning(), 0);
+    });
+}
+
+/// As above with a non-spinning M (it re-checks only the global queue,
+/// where a plain thread's work goes), and two Ps: one idle from the start.
+#[test]
+fn wakep_vs_non_spinning_m_giving_up_p_no_lost_wakeup() {
+    model(3, || {
+        let w = World::new(vec![1], 2);
+        let w2 = w.clone();
+        let m = thread::spawn(move || m_loop(&w2, 0, None));
+        let started = submit(&w);
+        m.join().unwrap();
+        if let Some(s) = started {
+            s.join().unwrap();
+        }
+        assert_eq!(w.ran.load(Relaxed), 1, "the goroutine never ran");
+        assert_eq!(w.idle.idle_ps(), 2);
+        assert_eq!(w.idle.spinning(), 0);
+    });
+}
+
+// ---------------------------------------------------------------------------
+// sched/pcell.rs: the P slot's spin lock
+
+/// The owner M and sysmon each take the P slot twice and update what it
+/// holds: the lock excludes (loom's cell checks every access) and no
+/// update is lost.
+#[test]
+fn p_slot_spin_lock_excludes() {
+    model(3, || {
+        let cell = Arc::new(SpinCell::new((0u32, 0u32)));
+        let c2 = cell.clone();
+        let sysmon = thread::spawn(move || {
+            for _ in 0..2 {
+                c2.with(|v| v.1 += 1);
+            }
+        });
+        for _ in 0..2 {
+            cell.with(|v| v.0 += 1);
+        }
+        sysmon.join().unwrap();
+        assert_eq!(cell.with(|v| *v), (2, 2));
+    });
+}
+
+// ---------------------------------------------------------------------------
+// g::Life: who recycles the record, who drops the result
+
+/// A result that counts its drops.
+struct Res(Arc<AtomicUsize>);
+
+impl Drop for Res {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Relaxed);
+    }
+}
+
+/// The finishing M, the `JoinHandle` being dropped and a public
+/// `Unparker` letting go, all at once: the record is recycled exactly
+/// once, by the last of them, and the result dropped exactly once (by the
+/// finisher when the handle went first, else by the handle), never after
+/// the record was recycled.
+#[test]
+fn life_finish_vs_drop_handle_vs_unparker() {
+    model(3, || {
+        let rec = Arc::new(Record::new());
+        rec.add_ext_ref(); // an Unparker names the goroutine
+        let drops = Arc::new(AtomicUsize::new(0));
+        let recycled = Arc::new(AtomicUsize::new(0));
+        let (r, d, c) = (rec.clone(), drops.clone(), recycled.clone());
+        let finisher = thread::spawn(move || {
+            // SAFETY: once each, in order, by the goroutine and its M.
+            unsafe {
+                r.put_result(Res(d));
+                let (joiner, recycle) = r.finish();
+                assert!(!joiner);
+                if recycle {
+                    c.fetch_add(1, Relaxed);
+                }
+            }
+        });
+        let (r, c) = (rec.clone(), recycled.clone());
+        let unparker = thread::spawn(move || {
+            if r.drop_ext_ref() {
+                c.fetch_add(1, Relaxed);
+            }
+        });
+        // The handle, dropped unjoined (`JoinHandle::drop`).
+        let (finished, recycle) = rec.drop_handle();
+        if finished {
+            // SAFETY: finished before the handle let go: the result is
+            // ours, stored as a `Res`.
+            drop(unsafe { rec.take_result::<Res>() });
+        }
+        if recycle {
+            recycled.fetch_add(1, Relaxed);
+        }
+        finisher.join().unwrap();
+        unparker.join().unwrap();
+        assert_eq!(recycled.load(Relaxed), 1, "recycled twice, or never");
+        assert_eq!(drops.load(Relaxed), 1, "the result dropped twice, or never");
+    });
+}
+
+/// A joiner (`JoinHandle::join`) against the finishing M: the joiner
+/// either finds the goroutine finished or parks on its wait record and is
+/// woken exactly once by the finisher; it takes the result exactly once
+/// and then recycles the record (the finisher never does while the
+/// joiner holds the handle).
+#[test]
+fn life_join_vs_finish() {
+    model(3, || {
+        let rec = Arc::new(Record::new());
+        let drops = Arc::new(AtomicUsize::new(0));
+        let (r, d) = (rec.clone(), drops.clone());
+        let finisher = thread::spawn(move || {
+            // SAFETY: once each, in order, by the goroutine and its M.
+            unsafe {
+                r.put_result(Res(d));
+                let (joiner, recycle) = r.finish();
+                assert!(!recycle, "recycled under a live handle");
+                if joiner {
+                    r.wake_joiner();
+                }
+            }
+        });
+        // `JoinHandle::join`.
+        if !rec.is_finished() {
+            let w = Waiter::new();
+            // SAFETY: the one joiner; `w` stays here until woken.
+            if unsafe { rec.announce_joiner(&w) } {
+                w.wait(WaitReason::Join, || {});
+            }
+        }
+        // SAFETY: finished (seen above, or by the wait's DONE).
+        let r = unsafe { rec.take_result::<Res>() };
+        let (finished, recycle) = rec.drop_handle();
+        assert!(finished && recycle);
+        drop(r);
+        finisher.join().unwrap();
+        assert_eq!(drops.load(Relaxed), 1);
+    });
+}
