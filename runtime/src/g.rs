@@ -503,8 +503,10 @@ pub(crate) struct G {
 fn a_record_is_small() {
     // A million parked goroutines each pay for one: keep it small (issue 14's memory goal is 4.2 KB per parked goroutine, and the
     // stack's first page takes 4 KB of that).
+    // Under ASan the record also carries the fiber state (stack/asan.rs).
     let n = std::mem::size_of::<G>();
-    assert!(n <= 176, "G is {n} bytes");
+    let max = if cfg!(weft_asan) { 256 } else { 176 };
+    assert!(n <= max, "G is {n} bytes");
 }
 
 // SAFETY: the non-`Sync` fields are `coro` (touched only by the M that owns

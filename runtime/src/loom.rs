@@ -1,7 +1,7 @@
 //! The sync shim: where the runtime's lock-free parts get their atomics,
 //! cells, locks and thread parking — std's in normal builds, loom's under
 //! `--cfg loom`, so that `runtime/tests/loom.rs` can model-check the real
-//! protocols (tokio's `src/loom/` is the model for this module).
+//! protocols (tokio's loom module is the model for this one).
 //!
 //! Owns: nothing but names, and the non-poisoning lock wrapper the rest of
 //! the runtime uses instead of `lock().unwrap_or_else(|e| e.into_inner())`:

@@ -111,8 +111,17 @@ impl Fiber {
 impl Fiber {
     /// Records the stack the goroutine will run on.
     pub(crate) fn set_stack(&self, stack: &GoStack) {
-        let bottom = stack.limit.get() + super::slab::page_size();
+        let page = super::slab::page_size();
+        let bottom = stack.limit.get() + page;
         self.on.stack.set((bottom, stack.base.get() - bottom));
+        // A recycled stack's top page may keep a previous goroutine's
+        // scope poison; corosensei's start frame is written there by
+        // uninstrumented code and then read by instrumented code, so clear
+        // that page's shadow (one page: deeper frames set their own shadow
+        // on entry).
+        // SAFETY: the page is inside this stack's usable part, which no
+        // coroutine runs on yet.
+        unsafe { imp::__asan_unpoison_memory_region((stack.base.get() - page) as *const u8, page) };
     }
 
     /// On the M, just before it resumes the goroutine.
@@ -212,5 +221,6 @@ mod imp {
             size_old: *mut usize,
         );
         pub(super) fn __asan_handle_no_return();
+        pub(super) fn __asan_unpoison_memory_region(addr: *const u8, size: usize);
     }
 }
