@@ -11,6 +11,11 @@ cd "$(dirname "$0")/.."
 export RUSTFLAGS="-Zsanitizer=address --cfg weft_asan"
 export RUSTDOCFLAGS="$RUSTFLAGS"
 export ASAN_OPTIONS="detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}"
+# ASan slows everything several times: goroutines then pass the 50 ms
+# long-run threshold (WEFT_DEBUG=longrun) and its reports would fill
+# stderr, which examples_run requires empty. runtime/tests/longrun.rs sets
+# WEFT_DEBUG for its own children.
+export WEFT_DEBUG="${WEFT_DEBUG:-longrun=0}"
 # Its own directory: nightly and the sanitizer would rebuild the normal one.
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/asan"
 asan=(+nightly test --release --target x86_64-unknown-linux-gnu
