@@ -66,11 +66,11 @@ pub(crate) struct Chan<T> {
     time: Option<Box<TimeChan>>,
 }
 
-// SAFETY: `state` is only reached through `Chan::locked`/`Chan::state_mut`,
-// which require the lock, so at most one thread touches it at a time; the
-// values it holds move between threads, hence `T: Send`. The queues' raw
-// pointers name entries on blocked goroutines' stacks, alive while linked
-// (waiter.rs).
+// `state` is only reached through `Chan::locked`/`Chan::state_mut`; the
+// queues' raw pointers name entries on blocked goroutines' stacks, alive
+// while linked (waiter.rs).
+// SAFETY: those accessors require the lock, so one thread at a time touches
+// `state`; the values it holds move between threads, hence `T: Send`.
 unsafe impl<T: Send> Sync for Chan<T> {}
 // SAFETY: as above; owning a `Chan<T>` owns `T`s, which are `Send`.
 unsafe impl<T: Send> Send for Chan<T> {}

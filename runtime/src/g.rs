@@ -509,12 +509,12 @@ fn a_record_is_small() {
     assert!(n <= max, "G is {n} bytes");
 }
 
-// SAFETY: the non-`Sync` fields are `coro` (touched only by the M that owns
-// the G, coro.rs invariant 1), `joiner` (written by the one joiner before it
-// sets JOIN_WAITING with release, read by the finisher after acquiring it),
-// `result` (written by the goroutine before `Life::finish` releases it,
-// read by the one party `Life` hands it to) and `locals` (touched only by
-// the goroutine itself, on whatever M runs it).
+// The non-`Sync` fields: `coro` (touched only by the M that owns the G,
+// coro.rs invariant 1), `joiner` (written by the one joiner before it sets
+// JOIN_WAITING with release, read by the finisher after acquiring it),
+// `result` (written before `Life::finish` releases it, read by the one party
+// `Life` hands it to) and `locals` (touched only by the goroutine itself).
+// SAFETY: each of those has one accessor at a time, ordered as just said.
 unsafe impl Sync for G {}
 // SAFETY: as above; nothing in a G is tied to the thread that made it.
 unsafe impl Send for G {}

@@ -169,11 +169,10 @@ impl<'scope, 'env> Scope<'scope, 'env> {
             unsafe { *theirs.result.get() = Some(r) };
             drop(theirs);
         };
-        // SAFETY: the goroutine cannot outlive 'scope: `scope` does not
-        // return or unwind before `running` is 0, which needs this
-        // goroutine's packet gone, which happens after `body` has run and
-        // its result was dropped or taken; `body` returns `()`, so the
-        // goroutine's own result borrows nothing.
+        // `scope` does not return or unwind before `running` is 0, which
+        // needs this goroutine's packet gone: after `body` ran and its result
+        // was dropped or taken. `body` returns `()`: its result borrows nothing.
+        // SAFETY: so the goroutine cannot outlive 'scope.
         let handle = match unsafe { Builder::new().spawn_unchecked_at(body, site) } {
             Ok(h) => h,
             // `body` is dropped: our `packet` is the last one, and dropping
@@ -199,11 +198,11 @@ struct Packet<'scope, T> {
     _scope: PhantomData<&'scope ()>,
 }
 
-// SAFETY: `result` is written once by the goroutine before it drops its
-// `Arc`, and read by the handle's owner only after `join` (which acquires
-// the goroutine's finish): never two accesses at once. Nothing else in a
-// `Packet` is shared without synchronisation. `T: Send` because the value
-// crosses from the goroutine to the joiner.
+// `result` is written once by the goroutine before it drops its `Arc`, and
+// read by the handle's owner only after `join` (which acquires the
+// goroutine's finish); nothing else in a `Packet` is shared unsynchronised.
+// SAFETY: never two accesses to `result` at once; `T: Send` because the
+// value crosses from the goroutine to the joiner.
 unsafe impl<T: Send> Sync for Packet<'_, T> {}
 
 impl<T> Drop for Packet<'_, T> {

@@ -174,6 +174,7 @@ fn waiter_claim_races_spurious_wakeup() {
         let tag = w.wait(WaitReason::Park, || {});
         assert_eq!(tag, 5);
         assert_eq!(w.done_tag(), Some(5));
+        // SAFETY: the claimer wrote the slot before waking us; it is done.
         assert_eq!(slot.with(|p| unsafe { *p }), 42);
         // Reuse the record at once, as a returning goroutine's frame is.
         w = Waiter::new();
@@ -221,6 +222,7 @@ fn select_one_waiter_three_claimers_exactly_one_wins() {
             })
             .collect();
         let won = w.wait(WaitReason::Select, || {});
+        // SAFETY: the winner wrote its slot before waking us; losers never do.
         assert_eq!(slots[won].with(|p| unsafe { *p }), 100 + won as u32);
         for c in claimers {
             c.join().unwrap();

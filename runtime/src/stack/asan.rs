@@ -160,13 +160,11 @@ impl Fiber {
     #[inline(never)]
     pub(crate) unsafe fn finishing(&self) {
         let (bottom, size) = self.on.parent.get();
-        // SAFETY: `__asan_handle_no_return` clears the shadow from just below
-        // this frame to the top of the current stack, which ASan knows is
-        // this goroutine's: the frames that will never return. Then a null
-        // save tells ASan this fiber dies (it frees its fake stack); no local
-        // of this function lives in that fake stack (none has its address
-        // taken), and the caller's contract says nothing else runs before
-        // the switch.
+        // `__asan_handle_no_return` clears the shadow from just below this
+        // frame to the top of this goroutine's stack (frames that will never
+        // return); a null save then tells ASan this fiber dies (it frees its
+        // fake stack), and no local of this function lives there.
+        // SAFETY: the caller's contract: nothing else runs before the switch.
         unsafe {
             imp::__asan_handle_no_return();
             imp::__sanitizer_start_switch_fiber(std::ptr::null_mut(), bottom as *const u8, size);
