@@ -7,6 +7,10 @@
 //! it on another M (see `sched::sysmon`). On exit the goroutine takes its P
 //! back if it is still there (the fast path: one uncontended lock), else an
 //! idle P, else it queues itself on the global queue and its M goes idle.
+//! On the fast path it yields if sysmon asked its P to rotate (its time
+//! slice ran out while others waited): a loop of short calls, each too
+//! short for a retake, would otherwise keep the P forever (Go's
+//! TestPreemptionAfterSyscall).
 //!
 //! Why not hand the P off at once? Measured with `runtime/examples/blocking_cost.rs`:
 //! an immediate hand-off wakes another M for every call (microseconds),
@@ -70,8 +74,18 @@ impl Drop for ExitBlocking {
         m.shared.bump_blocking_seq();
         m.in_blocking.set(false);
         g::set_blocking(None);
-        if m.shared.p.lock().is_some() {
-            return; // fast path: sysmon left our P alone
+        let kept = m.shared.p.lock().as_ref().map(|p| p.p.preempt_requested());
+        if let Some(rotate) = kept {
+            // Fast path: sysmon left our P alone. But a goroutine that
+            // loops on short calls never reaches a scheduling point, and
+            // sysmon rarely sees one call on two passes; so when its slice
+            // has run out (sysmon's rotation request), it yields here, as
+            // Go's exitsyscall honours a pending preemption.
+            if rotate && !std::thread::panicking() {
+                // SAFETY: `self.0` is the goroutine running on this stack.
+                unsafe { self.0.coro.suspend(Switch::Yield) };
+            }
+            return;
         }
         let rt = sched::runtime();
         let idle_p = rt.idle.take_idle_p();

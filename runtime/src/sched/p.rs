@@ -94,6 +94,12 @@ impl P {
         self.preempt.store(true, Ordering::Relaxed);
     }
 
+    /// Whether sysmon asked the owner to rotate (read where a goroutine
+    /// may give up its slice without parking: leaving `blocking()`).
+    pub fn preempt_requested(&self) -> bool {
+        self.preempt.load(Ordering::Relaxed)
+    }
+
     /// Whether anything is queued here.
     pub fn has_work(&self) -> bool {
         !self.runnext.is_empty() || !self.conts_stealer.is_empty() || !self.local_stealer.is_empty()

@@ -368,6 +368,8 @@ fn watch_ps(rt: &'static Runtime, seen: &mut Vec<PSeen>) -> bool {
     let now = nanotime();
     let mut acted = false;
     let mut stalled = false;
+    // Goroutines on the global queue wait for every P's slice to end.
+    let global_waits = !rt.global.is_empty();
     for (i, p) in rt.all_ps().enumerate() {
         if seen.len() <= i {
             seen.push(PSeen::default());
@@ -384,7 +386,9 @@ fn watch_ps(rt: &'static Runtime, seen: &mut Vec<PSeen>) -> bool {
             (s.slice, s.since) = (slice, now);
             continue;
         }
-        if now.saturating_sub(s.since) >= RUNNING_RETAKE.as_nanos() as u64 && has_work {
+        if now.saturating_sub(s.since) >= RUNNING_RETAKE.as_nanos() as u64
+            && (has_work || global_waits)
+        {
             p.request_preempt();
             s.since = now;
             acted = true;
