@@ -41,6 +41,8 @@
 //! });
 //! ```
 
+#[macro_use]
+mod forward;
 mod sys;
 mod tcp;
 mod udp;

@@ -5,15 +5,11 @@
 //!
 //! Must never: resolve an address outside `blocking`.
 
-use std::fmt;
 use std::io;
 use std::net::{self, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, RawFd};
 use std::sync::Arc;
-use std::time::Duration;
 
 use super::{each_addr, Socket};
-use crate::netpoll::Mode;
 
 /// A UDP socket: std's `UdpSocket` whose receives (and, when the send
 /// buffer is full, sends) park the calling goroutine.
@@ -104,26 +100,6 @@ impl UdpSocket {
         Ok(UdpSocket(self.0.clone()))
     }
 
-    /// A receive that waits longer than `dur` fails with `WouldBlock`.
-    pub fn set_read_timeout(&self, dur: Option<Duration>) -> io::Result<()> {
-        self.0.set_timeout(Mode::Read, dur)
-    }
-
-    /// A send that waits longer than `dur` fails with `WouldBlock`.
-    pub fn set_write_timeout(&self, dur: Option<Duration>) -> io::Result<()> {
-        self.0.set_timeout(Mode::Write, dur)
-    }
-
-    /// The read timeout.
-    pub fn read_timeout(&self) -> io::Result<Option<Duration>> {
-        self.0.get_timeout(Mode::Read)
-    }
-
-    /// The write timeout.
-    pub fn write_timeout(&self) -> io::Result<Option<Duration>> {
-        self.0.get_timeout(Mode::Write)
-    }
-
     /// Sets `SO_BROADCAST`.
     pub fn set_broadcast(&self, on: bool) -> io::Result<()> {
         self.0.io().set_broadcast(on)
@@ -184,41 +160,9 @@ impl UdpSocket {
         self.0.io().leave_multicast_v6(multiaddr, interface)
     }
 
-    /// Sets `IP_TTL`.
-    pub fn set_ttl(&self, ttl: u32) -> io::Result<()> {
-        self.0.io().set_ttl(ttl)
-    }
-
-    /// Reads `IP_TTL`.
-    pub fn ttl(&self) -> io::Result<u32> {
-        self.0.io().ttl()
-    }
-
-    /// Reads and clears `SO_ERROR`.
-    pub fn take_error(&self) -> io::Result<Option<io::Error>> {
-        self.0.io().take_error()
-    }
-
-    /// With `true`, sends and receives return `WouldBlock` instead of waiting.
-    pub fn set_nonblocking(&self, nonblocking: bool) -> io::Result<()> {
-        self.0.set_nonblocking(nonblocking)
-    }
+    timeout_methods!();
+    ttl_methods!();
+    socket_methods!();
 }
 
-impl fmt::Debug for UdpSocket {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        self.0.fmt(f)
-    }
-}
-
-impl AsRawFd for UdpSocket {
-    fn as_raw_fd(&self) -> RawFd {
-        self.0.as_raw_fd()
-    }
-}
-
-impl AsFd for UdpSocket {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        self.0.io().as_fd()
-    }
-}
+fd_traits!(UdpSocket);
