@@ -407,7 +407,15 @@ pub(crate) fn due() -> bool {
 /// Called by Ms in the scheduler loop, never inside a goroutine. A callback
 /// that panics is reported (by the panic hook, as a thread's panic is) and
 /// dropped; the other timers fire on.
-pub(crate) fn run_due() -> usize {
+///
+/// A batch holding user callbacks ([`after`]'s) runs inside `section`,
+/// which the M makes a blocking section: a callback may block or take
+/// long. A batch of wake-ups only (`add_wake`: `sleep`, socket deadlines,
+/// the runtime's own, each a few instructions that cannot block) runs
+/// directly: marking it as a call in flight let sysmon retake the P of an
+/// M it caught there and start another M for it (`timer_cost` grew to 68
+/// Ms; the echo benchmark's 2 ms thread sampler added threads).
+pub(crate) fn run_due(section: &dyn Fn(&mut dyn FnMut())) -> usize {
     let t = timers();
     let next = t.next.load(Ordering::SeqCst);
     if next == NONE {
@@ -441,23 +449,33 @@ pub(crate) fn run_due() -> usize {
             t.publish(&heap);
         }
         let _span = (n > 0).then(crate::trace::timer_fire); // trace: a slice while they run
-        for slot in &mut batch[..n] {
-            match slot.take() {
-                Some(Fire::Callback(timer)) => {
-                    let f = lock(&timer.f).take();
-                    if let Some(f) = f {
-                        // The panic hook has printed the message; the
-                        // payload has no one to go to.
-                        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+        let callbacks = batch[..n]
+            .iter()
+            .any(|f| matches!(f, Some(Fire::Callback(_))));
+        let mut fire_batch = || {
+            for slot in &mut batch[..n] {
+                match slot.take() {
+                    Some(Fire::Callback(timer)) => {
+                        let f = lock(&timer.f).take();
+                        if let Some(f) = f {
+                            // The panic hook has printed the message; the
+                            // payload has no one to go to.
+                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+                        }
                     }
+                    // SAFETY: `add_wake`'s contract: callable once, anywhere,
+                    // until called; the entry was popped, so this is the once.
+                    Some(Fire::Wake(w)) => unsafe { (w.f)(w.arg) },
+                    None => {}
                 }
-                // SAFETY: `add_wake`'s contract: callable once, anywhere,
-                // until called; the entry was popped, so this is the once.
-                Some(Fire::Wake(w)) => unsafe { (w.f)(w.arg) },
-                None => {}
             }
-            fired += 1;
+        };
+        if callbacks {
+            section(&mut fire_batch);
+        } else {
+            fire_batch();
         }
+        fired += n;
         if n < BATCH {
             return fired;
         }

@@ -109,10 +109,14 @@ pub(crate) fn wake(_rt: &Runtime) {
     // sleep, or we see it sleeping and wake it.
     s.pokes.fetch_add(1, Ordering::SeqCst);
     if s.sleeping.load(Ordering::SeqCst) {
-        let _g = s.lock.lock();
-        s.sleeping.store(false, Ordering::SeqCst);
-        s.cv.notify_one();
+        wake_deep(s);
     }
+}
+
+fn wake_deep(s: &Sysmon) {
+    let _g = s.lock.lock();
+    s.sleeping.store(false, Ordering::SeqCst);
+    s.cv.notify_one();
 }
 
 /// A goroutine entered `blocking()`: if sysmon has backed off, cut its
@@ -124,18 +128,34 @@ pub(crate) fn wake(_rt: &Runtime) {
 /// previous one's P was handed on) then took several times its length
 /// (issue 15: 100 × `blocking(sleep 100 ms)` took 220–330 ms on a loaded
 /// machine).
+///
+/// It also ends the deep sleep: that sleep is only for a runtime with no
+/// call in flight, and an M that found work without going through
+/// `startm` (it was still spinning) did not wake sysmon; the call would
+/// then keep its P until something else did (issue 15's stall repro: the
+/// first goroutine of a run started its neighbour 10 ms late).
 #[inline]
 pub(crate) fn poke() {
     let s = sysmon();
-    if s.dozing.load(Ordering::Relaxed) {
+    // Counted, then the flags read: pairs with sysmon's store of a flag
+    // before it re-reads `pokes` (`doze`, the deep sleep). Either sysmon
+    // sees this call's poke and does not sleep, or we see it asleep and
+    // wake it. (A poke that only read the flags was lost when it came
+    // between sysmon's pass and its doze: the call then kept its P for a
+    // whole 10 ms doze, once per run of the stall repro.)
+    s.pokes.fetch_add(1, Ordering::SeqCst);
+    if s.sleeping.load(Ordering::SeqCst) {
+        wake_deep(s);
+    } else if s.dozing.load(Ordering::SeqCst) {
         let _g = s.lock.lock();
         s.dozing.store(false, Ordering::SeqCst);
         s.cv.notify_one();
     }
 }
 
-/// Sleeps one sysmon period; a long one can be cut short by [`poke`].
-fn doze(s: &Sysmon, delay: Duration) {
+/// Sleeps one sysmon period; a long one can be cut short by [`poke`],
+/// and is skipped if a poke came since the last pass read `seen` pokes.
+fn doze(s: &Sysmon, delay: Duration, seen: u64) {
     if delay < DOZE_MIN {
         std::thread::sleep(delay);
         return;
@@ -143,6 +163,9 @@ fn doze(s: &Sysmon, delay: Duration) {
     let deadline = std::time::Instant::now() + delay;
     let mut g = s.lock.lock();
     s.dozing.store(true, Ordering::SeqCst);
+    if s.pokes.load(Ordering::SeqCst) != seen {
+        s.dozing.store(false, Ordering::SeqCst);
+    }
     while s.dozing.load(Ordering::SeqCst) {
         let now = std::time::Instant::now();
         if now >= deadline {
@@ -168,14 +191,15 @@ fn run(rt: &'static Runtime) {
     let mut seen = HashMap::new();
     let mut slices = Vec::new();
     let mut scavenged = nanotime();
+    let mut pokes = s.pokes.load(Ordering::SeqCst);
     loop {
-        doze(s, delay);
+        doze(s, delay, pokes);
         tick_coarse();
         if nanotime().saturating_sub(scavenged) >= SCAVENGE_PERIOD.as_nanos() as u64 {
             rt.stacks.scavenge();
             scavenged = nanotime();
         }
-        let pokes = s.pokes.load(Ordering::SeqCst);
+        pokes = s.pokes.load(Ordering::SeqCst);
         // Back off unless this pass had to act (Go: `idle` counts passes
         // without a retake).
         let busy = retake(rt, &mut seen) | watch_ps(rt, &mut slices);
@@ -223,7 +247,9 @@ fn run(rt: &'static Runtime) {
             rt.stacks.scavenge();
             let mut g = s.lock.lock();
             s.sleeping.store(true, Ordering::SeqCst);
-            if s.pokes.load(Ordering::SeqCst) != pokes {
+            // A wake or a call since this pass looked, or a P taken up
+            // since: no lost wake-up.
+            if s.pokes.load(Ordering::SeqCst) != pokes || rt.idle.idle_ps() != rt.maxprocs() {
                 s.sleeping.store(false, Ordering::SeqCst);
             }
             while s.sleeping.load(Ordering::SeqCst) {
@@ -282,11 +308,13 @@ fn retake(rt: &'static Runtime, seen: &mut HashMap<usize, Seen>) -> bool {
             // least one sysmon period (>= 20 us).
             let age = now.saturating_sub(seen.bsince);
             if !new_call && age >= BLOCKING_RETAKE.as_nanos() as u64 / 2 {
-                busy |= retake_from(rt, m, age >= MAX_DELAY.as_nanos() as u64);
+                let still = |m: &MShared| m.blocking_seq.load(Ordering::Acquire) == bseq;
+                busy |= retake_from(rt, m, age >= MAX_DELAY.as_nanos() as u64, still);
             }
         } else if seq % 2 == 1 {
             if now.saturating_sub(seen.since) >= RUNNING_RETAKE.as_nanos() as u64 {
-                busy |= retake_from(rt, m, false);
+                let still = |m: &MShared| m.run_seq.load(Ordering::Acquire) == seq;
+                busy |= retake_from(rt, m, false, still);
             }
             // A `blocking()` call is a scheduling point too: a goroutine
             // making many short ones is not holding its thread.
@@ -320,11 +348,30 @@ fn retake(rt: &'static Runtime, seen: &mut HashMap<usize, Seen>) -> bool {
 
 /// Takes `m`'s P if other goroutines need it (or `always`) and runs it on
 /// another M; a P with nothing to do goes to the idle list.
-fn retake_from(rt: &'static Runtime, m: &'static MShared, always: bool) -> bool {
+///
+/// `still` re-checks, under the slot lock, that the M is in the call or
+/// run sysmon saw: a goroutine leaving `blocking()` bumps its sequence
+/// before it looks at its slot, so either we see the bump and leave the P,
+/// or it finds the slot empty and takes the slow path. (Without the
+/// re-check the P could go just after the goroutine found it there; it then
+/// ran on without a P until its next scheduling point.)
+fn retake_from(
+    rt: &'static Runtime,
+    m: &'static MShared,
+    always: bool,
+    still: impl Fn(&MShared) -> bool,
+) -> bool {
     let mut slot = m.p.lock();
+    // Pending timers need this P only when no other P is free to fire
+    // them (an idle M holds the timer role and wakes for the deadline);
+    // Go's retake likewise leaves a P in a syscall alone while its queue is
+    // empty and some P is idle or spinning.
     let needed = slot.as_ref().is_some_and(|p| {
-        always || !p.is_idle() || !rt.global.is_empty() || crate::timer::pending() > 0
-    });
+        always
+            || !p.is_idle()
+            || !rt.global.is_empty()
+            || (crate::timer::pending() > 0 && rt.idle.idle_ps() + rt.idle.spinning() == 0)
+    }) && still(m);
     if !needed {
         return false;
     }

@@ -371,11 +371,13 @@ enum GiveUp {
 /// sysmon, never a goroutine. A callback that readies a goroutine puts it
 /// on this M's P when it has one.
 ///
-/// The callbacks run as a blocking section (as inside `blocking()`): one
+/// User callbacks run as a blocking section (as inside `blocking()`): one
 /// that takes long, blocks its thread or parks (which parks the thread)
 /// loses the M's P to sysmon like a long `blocking()` call, and a parked
-/// one counts as asleep for the deadlock detector. Cheap when nothing is
-/// due: one atomic load, plus a clock read when a timer is queued.
+/// one counts as asleep for the deadlock detector. The runtime's own
+/// wake-ups (a `sleep` ending) run directly (`timer::run_due`). Cheap when
+/// nothing is due: one atomic load, plus a clock read when a timer is
+/// queued.
 #[inline]
 pub(crate) fn fire_timers() {
     if crate::timer::due() {
@@ -385,14 +387,18 @@ pub(crate) fn fire_timers() {
 
 #[cold]
 fn fire_due_timers() {
+    crate::timer::run_due(&callback_section);
+}
+
+/// Runs a batch of timer callbacks as a blocking section of this M.
+fn callback_section(callbacks: &mut dyn FnMut()) {
     let Some(m) = super::current_m() else {
-        crate::timer::run_due();
-        return;
+        return callbacks();
     };
     m.in_blocking.set(true);
     m.shared.bump_blocking_seq();
     super::sysmon::poke();
-    crate::timer::run_due();
+    callbacks();
     m.shared.bump_blocking_seq();
     m.in_blocking.set(false);
 }
