@@ -7,8 +7,8 @@
 //! stack after an exit.
 //!
 //! Work finding, in order:
-//! 1. every 61st new slice, one G from the global queue (so it is never
-//!    starved);
+//! 1. every 61st pass (the P's tick, bumped by every `POwned::next`), one
+//!    G from the global queue (so it is never starved);
 //! 2. `runnext` (inheriting the time slice), unless sysmon asked for a
 //!    rotation (`p.rs`);
 //! 3. the local queue, then the continuation stack;
