@@ -244,6 +244,17 @@ impl<P> Idle<P> {
         }
     }
 
+    /// `Idle::spinner_lost_p`: `true` when the caller must wakep.
+    pub fn spinner_lost_p(&self, t: Spin, anywhere: impl Fn() -> bool) -> bool {
+        self.0.spinner_lost_p(t.0, anywhere) == MustWake::Yes
+    }
+
+    /// `Idle::put_p` under the lock (`idle::handoff_p` with no work).
+    pub fn put_p(&self, p: P) {
+        let mut st = self.0.state();
+        self.0.put_p(&mut st, p);
+    }
+
     /// `Idle::try_spin`.
     pub fn try_spin(&self, nprocs: usize) -> Option<Spin> {
         self.0.try_spin(nprocs).map(Spin)

@@ -404,6 +404,69 @@ fn wakep_vs_non_spinning_m_giving_up_p_no_lost_wakeup() {
     });
 }
 
+/// A spinning M whose P sysmon retook while a timer callback ran on it (a
+/// blocking section: `sysmon::retake_from`, then `idle::handoff_p`) finds
+/// its P slot empty (`worker::give_up_p`), while a plain thread queues a
+/// goroutine and calls `wakep`. The retake hands the P to an M at once if
+/// the global queue has work, else puts it on the idle list and calls
+/// `wakep`. Both `wakep`s may see the M's spinning token and leave the work
+/// to it, so the M must drop the token, fence and look once more
+/// (`Idle::spinner_lost_p`): the goroutine always runs, and in the end the
+/// P is idle and nobody spins. (An M that just dropped its token and slept,
+/// as before 0af0673, stranded the goroutine: this model fails on that.)
+/// The retake may also come too late (the M finds its P and gives it up as
+/// usual). A thread handed a P plays the new M itself: it has nothing else
+/// to do, and that keeps the model at three loom threads.
+#[test]
+fn spinner_losing_p_to_retake_no_lost_wakeup() {
+    model(3, || {
+        let w = World::new(vec![], 1);
+        let t = w.idle.try_spin(1).expect("one busy P allows a spinner");
+        // The M's P slot (`MShared::p`), which sysmon may empty.
+        let slot = Arc::new(Mutex::new(Some(0u8)));
+        let queued = |w: &World| w.global.load(SeqCst) > 0;
+        let (w2, slot2) = (w.clone(), slot.clone());
+        let sysmon = thread::spawn(move || {
+            let retaken = slot2.lock().unwrap().take();
+            let Some(p) = retaken else { return };
+            // `handoff_p`: to an M at once if there is work, else idle.
+            if queued(&w2) {
+                m_loop(&w2, p, None);
+            } else {
+                w2.idle.put_p(p);
+                if let Some((p, t)) = w2.idle.wakep() {
+                    m_loop(&w2, p, Some(t));
+                }
+            }
+        });
+        let (w2, slot2) = (w.clone(), slot.clone());
+        let m = thread::spawn(move || {
+            // Out of the blocking section: still holding the P?
+            let mine = slot2.lock().unwrap().take();
+            match mine {
+                Some(p) => m_loop(&w2, p, Some(t)),
+                None => {
+                    if w2.idle.spinner_lost_p(t, || queued(&w2)) {
+                        if let Some((p, t)) = w2.idle.wakep() {
+                            m_loop(&w2, p, Some(t));
+                        }
+                    }
+                }
+            }
+        });
+        // A plain thread readies a goroutine.
+        w.global.fetch_add(1, Release);
+        if let Some((p, t)) = w.idle.wakep() {
+            m_loop(&w, p, Some(t));
+        }
+        sysmon.join().unwrap();
+        m.join().unwrap();
+        assert_eq!(w.ran.load(Relaxed), 1, "the goroutine never ran");
+        assert_eq!(w.idle.idle_ps(), 1);
+        assert_eq!(w.idle.spinning(), 0);
+    });
+}
+
 // ---------------------------------------------------------------------------
 // sched/pcell.rs: the P slot's spin lock
 

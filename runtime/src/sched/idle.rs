@@ -23,9 +23,10 @@
 //!   when the holder is handed a P, the role passes to another sleeper.
 //!
 //! Both halves of the handshake are methods of [`Idle`]
-//! ([`Idle::wakep_claim`], [`Idle::give_up_p`]), generic over what a P is,
-//! so that `runtime/tests/loom.rs` model-checks this very code with loom's
-//! atomics and lock (through `crate::loom`).
+//! ([`Idle::wakep_claim`], [`Idle::give_up_p`], and [`Idle::spinner_lost_p`]
+//! for a spinning M whose P was taken), generic over what a P is, so that
+//! `runtime/tests/loom.rs` model-checks this very code with loom's atomics
+//! and lock (through `crate::loom`).
 //!
 //! Must never: hold `lock` while doing anything but moving Ps and Ms between
 //! lists (no thread creation, no goroutine code, no unpark).
@@ -236,6 +237,27 @@ impl<P> Idle<P> {
             }
         }
         GaveUp::Sleep
+    }
+
+    /// A spinning M that finds it has no P to give up — it was retired, or
+    /// sysmon retook it while a timer callback ran on this M (a blocking
+    /// section) — goes to sleep: the spinner's half of [`Idle::give_up_p`]
+    /// without the P. A submitter (or `handoff_p`'s [`wakep`] for that very
+    /// P) may have left its work to us on the strength of our token, so we
+    /// drop it, then look once more (`anywhere()`): `MustWake::Yes` means
+    /// work is queued and the caller must [`wakep`] to pass it on. (Without
+    /// this look a goroutine readied from a plain thread sat in the global
+    /// queue with every P idle: chan_semantics' timer race, 1 run in 4 on
+    /// a loaded machine; loom: `spinner_losing_p_to_retake_no_lost_wakeup`.)
+    pub fn spinner_lost_p(&self, t: Spinning, anywhere: impl Fn() -> bool) -> MustWake {
+        self.drop_spinning(t);
+        // StoreLoad: pairs with the fence in `wakep_claim`.
+        fence(Ordering::SeqCst);
+        if anywhere() {
+            MustWake::Yes
+        } else {
+            MustWake::No
+        }
     }
 
     /// An M holding a P starts spinning, if few enough do already (at most

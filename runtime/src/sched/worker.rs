@@ -483,18 +483,11 @@ fn stop_spinning(rt: &'static Runtime, m: &'static MLocal) {
 fn give_up_p(rt: &'static Runtime, m: &'static MLocal) -> GiveUp {
     let Some(p) = m.shared.p.lock().take() else {
         // No P: it was retired, or sysmon retook it while a timer callback
-        // ran here (a blocking section). If we were spinning, a submitter
-        // (or `handoff_p`'s `wakep` for that very P) may have left its work
-        // to us on the strength of our token: look once more and pass any
-        // work on, as a spinner giving up its P does (`Idle::give_up_p`).
-        // (Without this a goroutine readied from a plain thread sat in the
-        // global queue with every P idle: chan_semantics' timer race, 1 run
-        // in 4 on a loaded machine.)
+        // ran here (a blocking section). If we were spinning, work may have
+        // been left to our token: `Idle::spinner_lost_p` drops it and looks
+        // once more.
         if let Some(t) = m.spinning.take() {
-            rt.idle.drop_spinning(t);
-            // StoreLoad: pairs with the fence in `wakep_claim`.
-            std::sync::atomic::fence(Ordering::SeqCst);
-            if work_anywhere(rt) {
+            if rt.idle.spinner_lost_p(t, || work_anywhere(rt)) == MustWake::Yes {
                 idle::wakep(rt);
             }
         }
