@@ -24,4 +24,4 @@ echo "== ASan: WEFT_SPAWN=continuation, every test"
 WEFT_SPAWN=continuation cargo "${asan[@]}" --no-fail-fast
 echo "== ASan: WEFT_SPAWN=child, the scheduler matrix"
 WEFT_SPAWN=child cargo "${asan[@]}" -q \
-  --test matrix --test sync_matrix --test blocking
+  --test matrix --test sync_matrix --test sync_starvation --test blocking

@@ -24,18 +24,9 @@ fn wait_until(what: &str, mut f: impl FnMut() -> bool) {
     }
 }
 
-/// The seed programs' `time.Sleep(d)`: weft's runtime has no timers in this
-/// crate, so wait out `d` while yielding (a sleeping goroutine lets others
-/// run, and so does this).
-fn nap(d: Duration) {
-    let end = Instant::now() + d;
-    loop {
-        weft::yield_now();
-        if Instant::now() >= end {
-            return;
-        }
-    }
-}
+#[path = "support/nap.rs"]
+mod nap;
+use nap::nap;
 
 #[test]
 fn mutex_mutual_exclusion_8x100k() {
@@ -471,57 +462,6 @@ fn rwlock_waiting_writer_blocks_new_readers() {
     // The late reader got in only after the writer.
     assert_eq!(order.0, Some("writer"));
     assert_eq!(order.1, ["writer"]);
-}
-
-#[test]
-fn seed_starvation_polite_worker_gets_its_share() {
-    // The Go Concurrency Guide's starvation program: the greedy worker holds
-    // the lock for its whole loop, the polite one takes it three times for a
-    // third as long. Without starvation mode the holder re-takes the lock
-    // before the woken waiter runs, and on one P the waiter never wins.
-    let run_for = Duration::from_millis(300);
-    let unit = Duration::from_micros(2);
-    let (greedy, polite) = weft::run(move || {
-        let lock = Arc::new(Mutex::new(()));
-        let wg = Arc::new(WaitGroup::new());
-        wg.add(2);
-        let (l, w) = (lock.clone(), wg.clone());
-        let greedy = weft::spawn(move || {
-            let mut count = 0u64;
-            let begin = Instant::now();
-            while begin.elapsed() <= run_for {
-                let g = l.lock();
-                nap(3 * unit);
-                drop(g);
-                count += 1;
-            }
-            w.done();
-            count
-        });
-        let (l, w) = (lock.clone(), wg.clone());
-        let polite = weft::spawn(move || {
-            let mut count = 0u64;
-            let begin = Instant::now();
-            while begin.elapsed() <= run_for {
-                for _ in 0..3 {
-                    let g = l.lock();
-                    nap(unit);
-                    drop(g);
-                }
-                count += 1;
-            }
-            w.done();
-            count
-        });
-        wg.wait();
-        (greedy.join().unwrap(), polite.join().unwrap())
-    });
-    eprintln!("Greedy worker was able to execute {greedy} work loops");
-    eprintln!("Polite worker was able to execute {polite} work loops");
-    assert!(
-        polite * 10 >= greedy,
-        "polite {polite} < 10% of greedy {greedy}"
-    );
 }
 
 #[test]
