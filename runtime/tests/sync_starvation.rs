@@ -5,9 +5,11 @@
 //! Why alone: it asserts how two goroutines share one lock, and in
 //! sync_matrix.rs the harness ran it beside 18 other tests sharing the one
 //! runtime. Under AddressSanitizer with child stealing the polite worker then
-//! managed 1 loop in 300 ms in 2-5 runs of 16 (at 0eb984e and since); alone
-//! it passes. Why sharing the runtime stalls it is not yet understood (see
-//! the closing note of the session that moved it).
+//! managed 1 loop in 300 ms in 2-5 runs of 16 (at 0eb984e and since). A
+//! goroutine dump 200 ms in showed why: both workers runnable, queued on a P
+//! behind thousands of `seed_pool_reuse`'s 10,000 goroutines, each slowed by
+//! ASan; whichever worker sat there waited a whole pass of that FIFO queue
+//! while the other ran alone. Another test's load, not the mutex.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
