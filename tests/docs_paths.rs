@@ -86,6 +86,17 @@ fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// Every file of the tree `walk` reads, and the set of their file names.
+fn tree() -> (Vec<PathBuf>, HashSet<String>) {
+    let mut files = Vec::new();
+    walk(&root(), &mut files);
+    let names = files
+        .iter()
+        .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    (files, names)
+}
+
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return;
@@ -198,12 +209,7 @@ fn resolves(path: &str, file: &Path, files: &[PathBuf], names: &HashSet<String>)
 
 #[test]
 fn every_path_named_in_docs_and_module_comments_exists() {
-    let mut files = Vec::new();
-    walk(&root(), &mut files);
-    let names: HashSet<String> = files
-        .iter()
-        .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
+    let (files, names) = tree();
     let docs_dir = root().join("docs");
     let mut checked = 0;
     let mut missing = Vec::new();
@@ -279,12 +285,7 @@ fn the_scanner_finds_paths() {
 
 #[test]
 fn the_check_can_fail() {
-    let mut files = Vec::new();
-    walk(&root(), &mut files);
-    let names: HashSet<String> = files
-        .iter()
-        .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
-        .collect();
+    let (files, names) = tree();
     let doc = root().join("docs/README.md");
     let ok = |p: &str| resolves(p, &doc, &files, &names);
     assert!(ok("runtime/src/park.rs") && ok("sched/idle.rs") && ok("sched/") && ok("HACKING.md"));

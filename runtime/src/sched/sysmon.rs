@@ -102,25 +102,28 @@ pub(crate) fn start(rt: &'static Runtime) {
 /// Wakes sysmon from its deep sleep: an M started running, or the
 /// runtime may have just gone quiet (time for the deadlock check).
 pub(crate) fn wake(_rt: &Runtime) {
-    let s = sysmon();
-    // SeqCst, then the load: pairs with sysmon's load of `pokes` before it
-    // looks at the runtime, and its store of `sleeping` before re-reading
-    // `pokes` under the lock. Either sysmon sees this poke and does not
-    // sleep, or we see it sleeping and wake it.
-    s.pokes.fetch_add(1, Ordering::SeqCst);
-    if s.sleeping.load(Ordering::SeqCst) {
-        wake_deep(s);
-    }
+    end_deep_sleep(sysmon());
 }
 
-fn wake_deep(s: &Sysmon) {
+/// Counts a poke, then ends the deep sleep if sysmon is in it; `true` if it
+/// was. SeqCst count, then the load: pairs with sysmon's store of a flag
+/// (`sleeping` here, `dozing` in [`doze`]) before it re-reads `pokes`.
+/// Either sysmon sees this poke and does not sleep, or we see it asleep and
+/// wake it.
+fn end_deep_sleep(s: &Sysmon) -> bool {
+    s.pokes.fetch_add(1, Ordering::SeqCst);
+    if !s.sleeping.load(Ordering::SeqCst) {
+        return false;
+    }
     let _g = s.lock.lock();
     s.sleeping.store(false, Ordering::SeqCst);
     s.cv.notify_one();
+    true
 }
 
 /// A goroutine entered `blocking()`: if sysmon has backed off, cut its
-/// sleep short so it sees the call now (one relaxed load otherwise).
+/// sleep short so it sees the call now (one shared-counter increment and
+/// two loads otherwise).
 ///
 /// Without this, a call made while sysmon sleeps its longest (10 ms) kept
 /// its P that long before the two passes a retake needs; at maxprocs 1 a
@@ -137,16 +140,11 @@ fn wake_deep(s: &Sysmon) {
 #[inline]
 pub(crate) fn poke() {
     let s = sysmon();
-    // Counted, then the flags read: pairs with sysmon's store of a flag
-    // before it re-reads `pokes` (`doze`, the deep sleep). Either sysmon
-    // sees this call's poke and does not sleep, or we see it asleep and
-    // wake it. (A poke that only read the flags was lost when it came
-    // between sysmon's pass and its doze: the call then kept its P for a
-    // whole 10 ms doze, once per run of the stall repro.)
-    s.pokes.fetch_add(1, Ordering::SeqCst);
-    if s.sleeping.load(Ordering::SeqCst) {
-        wake_deep(s);
-    } else if s.dozing.load(Ordering::SeqCst) {
+    // Counted before the flags are read (`end_deep_sleep`): a poke that
+    // only read the flags was lost when it came between sysmon's pass and
+    // its doze, and the call kept its P for the whole 10 ms doze, once per
+    // run of the stall repro.
+    if !end_deep_sleep(s) && s.dozing.load(Ordering::SeqCst) {
         let _g = s.lock.lock();
         s.dozing.store(false, Ordering::SeqCst);
         s.cv.notify_one();
