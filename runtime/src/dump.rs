@@ -176,17 +176,12 @@ pub(crate) fn start_schedtrace(rt: &'static Runtime) {
     }
     let detail = rt.settings.debug.scheddetail;
     let start = std::time::Instant::now();
-    let _ = std::thread::Builder::new()
-        .name("weft-schedtrace".into())
-        .spawn(move || {
-            crate::sched::AUX_THREADS.fetch_add(1, Ordering::SeqCst);
-            loop {
-                std::thread::sleep(Duration::from_millis(ms));
-                let line = sched_line(rt, start.elapsed(), detail);
-                let mut err = std::io::stderr().lock();
-                let _ = writeln!(err, "{line}");
-            }
-        });
+    let _ = crate::sched::spawn_aux("weft-schedtrace", move || loop {
+        std::thread::sleep(Duration::from_millis(ms));
+        let line = sched_line(rt, start.elapsed(), detail);
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{line}");
+    });
 }
 
 /// Installs the SIGQUIT handler: the handler writes a byte to a pipe, and a
@@ -211,22 +206,19 @@ pub(crate) fn install_sigquit() {
     }
     let (r, w) = (fds[0], fds[1]);
     PIPE_W.store(w, Ordering::Relaxed);
-    let res = std::thread::Builder::new()
-        .name("weft-sigquit".into())
-        .spawn(move || {
-            crate::sched::AUX_THREADS.fetch_add(1, Ordering::SeqCst);
-            let mut b = [0u8];
-            // SAFETY: `r` is the read end of the pipe made above, owned by
-            // this thread; `b` is a valid 1-byte buffer.
-            let n = unsafe { libc::read(r, b.as_mut_ptr().cast(), 1) };
-            if n == 1 {
-                let dump = dump_goroutines();
-                let mut err = std::io::stderr().lock();
-                let _ = write!(err, "SIGQUIT: quit\n\n{dump}");
-                let _ = err.flush();
-                std::process::exit(2);
-            }
-        });
+    let res = crate::sched::spawn_aux("weft-sigquit", move || {
+        let mut b = [0u8];
+        // SAFETY: `r` is the read end of the pipe made above, owned by
+        // this thread; `b` is a valid 1-byte buffer.
+        let n = unsafe { libc::read(r, b.as_mut_ptr().cast(), 1) };
+        if n == 1 {
+            let dump = dump_goroutines();
+            let mut err = std::io::stderr().lock();
+            let _ = write!(err, "SIGQUIT: quit\n\n{dump}");
+            let _ = err.flush();
+            std::process::exit(2);
+        }
+    });
     if res.is_err() {
         return;
     }

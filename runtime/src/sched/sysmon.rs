@@ -88,12 +88,7 @@ pub(crate) static IDLE_CHECK: OnceLock<fn(&'static Runtime)> = OnceLock::new();
 
 /// Starts the sysmon thread (once, with the runtime).
 pub(crate) fn start(rt: &'static Runtime) {
-    let res = std::thread::Builder::new()
-        .name("weft-sysmon".into())
-        .spawn(move || {
-            super::AUX_THREADS.fetch_add(1, Ordering::SeqCst);
-            run(rt)
-        });
+    let res = super::spawn_aux("weft-sysmon", move || run(rt));
     if let Err(e) = res {
         crate::throw(&format!("cannot create the sysmon thread: {e}"));
     }
