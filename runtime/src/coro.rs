@@ -38,6 +38,7 @@
 use std::cell::UnsafeCell;
 use std::mem::{self, ManuallyDrop};
 use std::ptr;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
@@ -86,6 +87,12 @@ pub(crate) struct CoroCell<Y: 'static> {
     /// What AddressSanitizer is told at each switch (`stack/asan.rs`;
     /// zero-sized without `cfg(weft_asan)`).
     fiber: Fiber,
+    /// About where the stack pointer was at the last suspend (the address
+    /// of a local in [`CoroCell::suspend`]): a hint for
+    /// [`CoroCell::prefetch_stack`], never dereferenced. Written by the
+    /// goroutine, read by whoever readies it; a stale value only makes the
+    /// prefetch useless.
+    sp_hint: AtomicUsize,
 }
 
 /// A goroutine's code, before and after it has a stack.
@@ -116,6 +123,7 @@ impl<Y: 'static> CoroCell<Y> {
             coro: UnsafeCell::new(Body::Gone),
             yielder: UnsafeCell::new(ptr::null()),
             fiber: Fiber::default(),
+            sp_hint: AtomicUsize::new(0),
         }
     }
 
@@ -226,10 +234,58 @@ impl<Y: 'static> CoroCell<Y> {
         // address, valid for the coroutine's whole life (it sits at the top
         // of its stack).
         let yielder = unsafe { &**self.yielder.get() };
+        let here = 0u8;
+        self.sp_hint
+            .store(ptr::addr_of!(here) as usize, Ordering::Relaxed);
         let suspended = self.fiber.suspending();
         yielder.suspend(y);
         self.fiber.resumed(suspended);
     }
+}
+
+impl<Y: 'static> CoroCell<Y> {
+    /// Starts loading the top of a suspended goroutine's stack into the
+    /// cache: the registers its switch saved and the frames it will return
+    /// through. Called when a parked goroutine is readied, so that by the
+    /// time an M resumes it the lines have arrived. With thousands of
+    /// goroutines each resume otherwise starts with a chain of misses on
+    /// memory untouched since the goroutine parked (the token ring: ~1.6x
+    /// faster with this; docs/scheduler.md).
+    #[inline]
+    pub fn prefetch_stack(&self) {
+        let sp = self.sp_hint.load(Ordering::Relaxed);
+        if sp == 0 {
+            return;
+        }
+        // From two lines below the hint (corosensei's switch frame and the
+        // saved registers) up through the parking frames above it.
+        let first = (sp & !(LINE - 1)).wrapping_sub(PREFETCH_BELOW * LINE);
+        for i in 0..PREFETCH_LINES {
+            prefetch(first.wrapping_add(i * LINE));
+        }
+    }
+}
+
+/// A cache line.
+const LINE: usize = 64;
+/// Lines prefetched below the suspend hint, and in all (measured on the
+/// token ring at 1P: 8 lines from the hint up gained half of it, 12 from two
+/// below gained all of it; more gained nothing).
+const PREFETCH_BELOW: usize = 2;
+const PREFETCH_LINES: usize = 12;
+
+/// A prefetch of the line at `addr` (a hint: it never faults, whatever the
+/// address).
+#[inline(always)]
+fn prefetch(addr: usize) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch has no architectural effect and does not fault on
+    // any address, mapped or not.
+    unsafe {
+        std::arch::x86_64::_mm_prefetch::<{ std::arch::x86_64::_MM_HINT_T0 }>(addr as *const i8)
+    };
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = addr;
 }
 
 impl<Y: 'static> Drop for CoroCell<Y> {

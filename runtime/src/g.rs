@@ -502,10 +502,12 @@ pub(crate) struct G {
 #[test]
 fn a_record_is_small() {
     // A million parked goroutines each pay for one: keep it small (issue 14's memory goal is 4.2 KB per parked goroutine, and the
-    // stack's first page takes 4 KB of that).
+    // stack's first page takes 4 KB of that). 184 bytes is what fits the
+    // allocator's 192-byte chunk (glibc adds 8 bytes of header): the memory
+    // row read 4.196 KB at both 176 and 184 bytes.
     // Under ASan the record also carries the fiber state (stack/asan.rs).
     let n = std::mem::size_of::<G>();
-    let max = if cfg!(weft_asan) { 256 } else { 176 };
+    let max = if cfg!(weft_asan) { 264 } else { 184 };
     assert!(n <= max, "G is {n} bytes");
 }
 

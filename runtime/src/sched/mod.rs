@@ -458,6 +458,7 @@ pub(crate) fn start_g(rt: &'static Runtime, child: GPtr) {
 #[inline]
 pub(crate) fn ready(g: GPtr) -> bool {
     g.set_status(GStatus::Runnable);
+    g.coro.prefetch_stack();
     crate::trace::go_unpark(g); // trace: an unpark arrow
     submit(runtime(), g)
 }
