@@ -9,8 +9,9 @@
 //!   tries to steal (`sched::worker::find_runnable` calls [`poll_ready`]),
 //!   unless an M is blocked in `epoll_wait` (it gets the events);
 //!   the goroutines it readies go to its own P's run queue;
-//! - **the sleeping M that holds the timer role** blocks in `epoll_wait`
-//!   instead of on its condvar, with the earliest timer deadline as the
+//! - **the sleeping M that holds the timer role**, while a P is idle,
+//!   blocks in `epoll_wait` instead of on its condvar, with the earliest
+//!   timer deadline as the
 //!   timeout ([`sleep`], called from `sched::idle::sleep`). Handing that M a
 //!   P or an earlier timer writes the eventfd ([`wake_m`]); the goroutines it
 //!   readies go to the global queue and `wakep` finds them an M (often this
