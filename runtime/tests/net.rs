@@ -418,3 +418,54 @@ fn reader_and_writer_goroutines_share_a_stream() {
         assert!(dbg.contains("TcpStream"), "{dbg}");
     });
 }
+
+/// While every P runs a goroutine that never parks, a goroutine waiting on
+/// a socket still wakes for each message: nobody blocks in `epoll_wait`
+/// then (the timer-role M does so only while a P is idle), so the running
+/// Ms' polls and sysmon's must find the events. Counts every message.
+#[test]
+fn socket_waiters_wake_while_every_p_is_busy() {
+    const ROUNDS: usize = 50;
+    weft::run(|| {
+        let (l, addr) = loopback_listener();
+        // The peer is a plain thread: it needs no P.
+        let peer = std::thread::spawn(move || {
+            let mut c = std::net::TcpStream::connect(addr).unwrap();
+            let mut back = [0u8; 4];
+            for i in 0..ROUNDS as u32 {
+                c.write_all(&i.to_le_bytes()).unwrap();
+                c.read_exact(&mut back).unwrap();
+                assert_eq!(u32::from_le_bytes(back), i + 1);
+            }
+        });
+        let (mut s, _) = l.accept().unwrap();
+        let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let busy: Vec<_> = (0..weft::maxprocs())
+            .map(|_| {
+                let done = done.clone();
+                weft::go!(move || {
+                    let mut spins = 0u64;
+                    while !done.load(Ordering::Relaxed) {
+                        spins += 1;
+                        weft::yield_now();
+                    }
+                    spins
+                })
+            })
+            .collect();
+        let start = Instant::now();
+        let mut n = [0u8; 4];
+        for _ in 0..ROUNDS {
+            s.read_exact(&mut n).unwrap();
+            let v = u32::from_le_bytes(n) + 1;
+            s.write_all(&v.to_le_bytes()).unwrap();
+        }
+        let took = start.elapsed();
+        done.store(true, Ordering::Relaxed);
+        peer.join().unwrap();
+        for b in busy {
+            assert!(b.join().unwrap() > 0);
+        }
+        assert!(took < LIVENESS, "{ROUNDS} round trips took {took:?}");
+    });
+}
