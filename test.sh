@@ -15,7 +15,7 @@ for spawn in continuation child; do
   for procs in 1 2; do
     echo "== WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs"
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
-      -p weft-runtime --test matrix --test sync_matrix --test sync_starvation --test blocking --test recycle --test net \
+      -p weft-runtime --test matrix --test sync_matrix --test sync_starvation --test blocking --test recycle --test net --test net_wakeups \
       --test thread_bound --test unwind_and_timers
     WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs cargo test --release -q \
       -p weft-channels --test matrix --test chan_races --test chan_dyn_select

@@ -35,7 +35,8 @@
 //! Must never: allocate on the switch path, let a panic unwind across a
 //! switch, or resume a coroutine from two threads.
 
-use std::cell::UnsafeCell;
+use std::cell::{Cell, UnsafeCell};
+use std::marker::PhantomData;
 use std::mem::{self, ManuallyDrop, MaybeUninit};
 use std::ptr;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -86,9 +87,13 @@ struct Thunk {
     call: unsafe fn(*mut ThunkData),
     /// Drops the closure in `data` unrun.
     drop: unsafe fn(*mut ThunkData),
+    /// Not `Sync`: it owns an `F` that need not be.
+    _not_sync: PhantomData<Cell<()>>,
 }
 
-// SAFETY: made only from an `F: Send` (`Thunk::new`), which it owns.
+// SAFETY: made only from an `F: Send + 'static` (`Thunk::new`), which it
+// owns: moving it to another thread moves only that `F`, which borrows
+// nothing.
 unsafe impl Send for Thunk {}
 
 impl Thunk {
@@ -103,6 +108,7 @@ impl Thunk {
                 data,
                 call: call_inline::<F>,
                 drop: drop_inline::<F>,
+                _not_sync: PhantomData,
             }
         } else {
             let b = Box::into_raw(Box::new(f));
@@ -112,6 +118,7 @@ impl Thunk {
                 data,
                 call: call_boxed::<F>,
                 drop: drop_boxed::<F>,
+                _not_sync: PhantomData,
             }
         }
     }
@@ -247,6 +254,7 @@ impl<Y: 'static> CoroCell<Y> {
     /// The caller owns the G exclusively (it is not in any queue yet), the
     /// cell is empty, and it will not move from here on (invariant 4).
     pub unsafe fn start(&self, stack: GoStack, body: impl FnOnce() + Send + 'static) {
+        self.sp_hint.store(0, Ordering::Relaxed); // a recycled record's is stale
         let coro = self.coroutine(stack, body);
         // SAFETY: exclusive access by the caller's contract.
         unsafe { *self.coro.get() = Body::Live(coro) };
@@ -261,7 +269,8 @@ impl<Y: 'static> CoroCell<Y> {
     /// # Safety
     /// As for [`CoroCell::start`].
     pub unsafe fn start_unbound(&self, body: impl FnOnce() + Send + 'static) {
-        // SAFETY: exclusive access by the caller's contract.
+        self.sp_hint.store(0, Ordering::Relaxed); // a recycled record's is stale
+                                                  // SAFETY: exclusive access by the caller's contract.
         unsafe { *self.coro.get() = Body::Unbound(Thunk::new(body)) };
     }
 
@@ -333,9 +342,7 @@ impl<Y: 'static> CoroCell<Y> {
         yielder.suspend(y);
         self.fiber.resumed(suspended);
     }
-}
 
-impl<Y: 'static> CoroCell<Y> {
     /// Starts loading the top of a suspended goroutine's stack into the
     /// cache: the registers its switch saved and the frames it will return
     /// through. Called when a parked goroutine is readied, so that by the
@@ -439,6 +446,68 @@ mod thunk_tests {
         Thunk::new(big).run();
         assert_eq!(ran.load(Ordering::SeqCst), 1 + 7);
         assert_eq!(drops.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn thunk_edge_cases_zero_sized_overaligned_exact_fit_and_panics() {
+        use std::panic::{catch_unwind, AssertUnwindSafe};
+        static ZST_RAN: AtomicUsize = AtomicUsize::new(0);
+        // Zero-sized, run and unrun.
+        Thunk::new(|| {
+            ZST_RAN.fetch_add(1, Ordering::SeqCst);
+        })
+        .run();
+        drop(Thunk::new(|| panic!("an unrun thunk must not run")));
+        assert_eq!(ZST_RAN.load(Ordering::SeqCst), 1);
+
+        // Over-aligned (boxed), its address checked where it runs.
+        #[repr(align(32))]
+        struct Wide(u64);
+        let w = Wide(5);
+        let seen = Arc::new(AtomicUsize::new(0));
+        let s2 = seen.clone();
+        Thunk::new(move || {
+            assert_eq!(&w as *const Wide as usize % 32, 0);
+            s2.fetch_add(w.0 as usize, Ordering::SeqCst);
+        })
+        .run();
+        assert_eq!(seen.load(Ordering::SeqCst), 5);
+
+        // Exactly three words (inline: a pair and an Arc) and four (boxed).
+        let drops = Arc::new(AtomicUsize::new(0));
+        let three = (Token(drops.clone()), 3u64);
+        let four = (Token(drops.clone()), 1u64, 2u64, 3u64);
+        let s3 = seen.clone();
+        let f = move || {
+            let (_t, n) = three;
+            s3.fetch_add(n as usize, Ordering::SeqCst);
+        };
+        assert_eq!(std::mem::size_of_val(&f), 3 * 8);
+        Thunk::new(f).run();
+        drop(Thunk::new(move || drop(four)));
+        assert_eq!(seen.load(Ordering::SeqCst), 5 + 3);
+        assert_eq!(drops.load(Ordering::SeqCst), 2);
+
+        // A panic inside drops each capture once, inline and boxed.
+        let t = Token(drops.clone());
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            Thunk::new(move || {
+                let _t = t;
+                panic!("inline");
+            })
+            .run()
+        }));
+        assert!(r.is_err());
+        let (t, pad) = (Token(drops.clone()), [0u64; 8]);
+        let r = catch_unwind(AssertUnwindSafe(|| {
+            Thunk::new(move || {
+                let _t = t;
+                panic!("boxed {}", pad[0]);
+            })
+            .run()
+        }));
+        assert!(r.is_err());
+        assert_eq!(drops.load(Ordering::SeqCst), 4);
     }
 
     #[test]

@@ -419,10 +419,12 @@ fn reader_and_writer_goroutines_share_a_stream() {
     });
 }
 
-/// While every P runs a goroutine that never parks, a goroutine waiting on
-/// a socket still wakes for each message: nobody blocks in `epoll_wait`
-/// then (the timer-role M does so only while a P is idle), so the running
-/// Ms' polls and sysmon's must find the events. Counts every message.
+/// While every P runs a goroutine that yields in a loop (so its M never
+/// runs out of work and never polls on the way to stealing), a goroutine
+/// waiting on a socket still wakes for each message: sysmon's poll, or an
+/// M in `epoll_wait` if the runtime has a spare one, finds the events.
+/// Counts every message. (`net_wakeups.rs` builds the harder case: no M in
+/// `epoll_wait`, and sysmon having slept.)
 #[test]
 fn socket_waiters_wake_while_every_p_is_busy() {
     const ROUNDS: usize = 50;
@@ -445,7 +447,10 @@ fn socket_waiters_wake_while_every_p_is_busy() {
                 let done = done.clone();
                 weft::go!(move || {
                     let mut spins = 0u64;
-                    while !done.load(Ordering::Relaxed) {
+                    let start = Instant::now();
+                    // Capped: a lost wake-up fails the test below instead
+                    // of hanging it.
+                    while !done.load(Ordering::Relaxed) && start.elapsed() < LIVENESS {
                         spins += 1;
                         weft::yield_now();
                     }

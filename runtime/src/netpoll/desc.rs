@@ -167,7 +167,9 @@ impl PollDesc {
         let w = Waiter::new(0);
         st.waiters.push(w.ptr());
         drop(st);
-        super::WAITERS.fetch_add(1, Ordering::SeqCst);
+        if super::WAITERS.fetch_add(1, Ordering::SeqCst) == 0 {
+            super::first_waiter();
+        }
         let timer = deadline.map(|d| {
             let p = w.ptr();
             timer::add(d, move || self.expire(mode, p))

@@ -11,11 +11,11 @@
 //!   the goroutines it readies go to its own P's run queue;
 //! - **the sleeping M that holds the timer role**, while a P is idle,
 //!   blocks in `epoll_wait` instead of on its condvar, with the earliest
-//!   timer deadline as the
-//!   timeout ([`sleep`], called from `sched::idle::sleep`). Handing that M a
-//!   P or an earlier timer writes the eventfd ([`wake_m`]); the goroutines it
-//!   readies go to the global queue and `wakep` finds them an M (often this
-//!   very one: it is on the idle list);
+//!   timer deadline as the timeout ([`sleep`], called from
+//!   `sched::idle::sleep`). Handing that M a P or an earlier timer writes
+//!   the eventfd ([`wake_m`]); the goroutines it readies go to the global
+//!   queue and `wakep` finds them an M (often this very one: it is on the
+//!   idle list);
 //! - **sysmon** polls when nobody has for 10 ms ([`sysmon_poll`]).
 //!
 //! The per-descriptor state machine is in `desc.rs`; the system calls in
@@ -270,6 +270,23 @@ pub(crate) fn sleep<'a, T, const RANK: u8>(
     let slot = lock.lock();
     let due = deadline.is_some_and(|d| Instant::now() >= d);
     (slot, due)
+}
+
+/// Whether M `m` is blocked in `epoll_wait` (or about to be).
+pub(crate) fn polling(m: usize) -> bool {
+    BLOCKED_M.load(Ordering::SeqCst) == m
+}
+
+/// The first goroutine to wait for I/O (the count went 0 → 1): if a P is
+/// idle and no M is blocked in `epoll_wait`, the timer-role holder sleeps on
+/// its condvar (it left the netpoller while every P was busy, or nothing
+/// waited for I/O): have it look again, so readiness is seen at once rather
+/// than at sysmon's next poll.
+fn first_waiter() {
+    let rt = crate::sched::runtime();
+    if BLOCKED_M.load(Ordering::SeqCst) == 0 && rt.idle.idle_ps() > 0 {
+        crate::sched::idle::timers_changed(rt);
+    }
 }
 
 /// Breaks M `m` out of `epoll_wait` if it is blocked there (Go's

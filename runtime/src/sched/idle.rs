@@ -21,6 +21,11 @@
 //!   P first if there is one, so the goroutines they wake run on it).
 //!   Adding an earlier timer notifies the role holder ([`timers_changed`]);
 //!   when the holder is handed a P, the role passes to another sleeper.
+//!   While a P is idle and goroutines wait for I/O, the holder sleeps in
+//!   `epoll_wait` instead (`docs/netpoller.md`); while every P is busy it
+//!   leaves the netpoller to the running Ms and sysmon and sleeps past the
+//!   deadline, so an M whose P goes idle notifies it ([`stopm`],
+//!   [`handoff_p`]).
 //!
 //! Both halves of the handshake are methods of [`Idle`]
 //! ([`Idle::wakep_claim`], [`Idle::give_up_p`], and [`Idle::spinner_lost_p`]
@@ -459,25 +464,30 @@ pub(crate) fn handoff_p(rt: &Runtime, p: POwned) {
     } else {
         let mut st = rt.idle.state();
         rt.idle.put_p(&mut st, p);
-        // A P went idle: a role holder kept off the netpoller while every P
-        // was busy may block in epoll_wait now (`sleep`).
-        let holder = st
-            .timer_sleeper
-            .clone()
-            .filter(|_| crate::netpoll::waiters() > 0);
         drop(st);
-        if let Some(h) = holder {
-            h.notify();
-        }
         wakep(rt);
+        // The P is still idle (wakep found it no work): the role holder
+        // may look again.
+        if rt.idle.idle_ps() > 0 {
+            let holder = holder_for_idle_p(&rt.idle.state());
+            if let Some(h) = holder {
+                h.notify();
+            }
+        }
     }
 }
 
-/// Whether the timer-role holder should look again when a P goes idle: it
-/// sleeps past timer deadlines, and off the netpoller, while every P is busy
-/// (`sleep`).
-fn holder_wants_idle_p() -> bool {
-    crate::timer::pending() > 0 || crate::netpoll::waiters() > 0
+/// The timer-role holder to notify, now that a P went idle, so that it
+/// looks again (the caller then calls [`MHandle::notify`] after unlocking):
+/// while every P is busy it sleeps past timer deadlines and off the
+/// netpoller (`sleep`). `None` when it has nothing to look at, or when it
+/// already sleeps in `epoll_wait` (it did so because a P was idle: its
+/// deadline is exact and it sees every event; waking it would cost an
+/// eventfd write and two more `epoll_wait` calls).
+fn holder_for_idle_p(st: &IdleState) -> Option<Arc<MHandle>> {
+    let h = st.timer_sleeper.as_ref()?;
+    let wanted = crate::timer::pending() > 0 || crate::netpoll::waiters() > 0;
+    (wanted && !crate::netpoll::polling(h.id)).then(|| h.clone())
 }
 
 /// If `m` holds the timer role, takes it away and gives it to another
@@ -538,17 +548,13 @@ pub(crate) fn stopm(handle: &Arc<MHandle>) -> Option<Wake> {
             let mut st = rt.idle.state();
             st.ms.push(handle.clone());
             rt.idle.nmidle.fetch_add(1, Ordering::Relaxed);
-            let holder = match &st.timer_sleeper {
-                None => {
-                    handle.timer_role.store(true, Ordering::SeqCst);
-                    st.timer_sleeper = Some(handle.clone());
-                    None
-                }
-                // Our P just went idle: the role holder may be sleeping past
-                // the earliest deadline, or off the netpoller, because every
-                // P was busy (`sleep`).
-                Some(h) if holder_wants_idle_p() => Some(h.clone()),
-                Some(_) => None,
+            let holder = if st.timer_sleeper.is_none() {
+                handle.timer_role.store(true, Ordering::SeqCst);
+                st.timer_sleeper = Some(handle.clone());
+                None
+            } else {
+                // Our P just went idle.
+                holder_for_idle_p(&st)
             };
             drop(st);
             if let Some(h) = holder {
@@ -590,6 +596,7 @@ fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Slept {
         }
         let now = Instant::now();
         let role = handle.timer_role.load(Ordering::SeqCst);
+        let idle_p = rt.idle.idle_ps() > 0;
         let deadline = if role {
             // With every P busy, the running Ms fire timers on their passes
             // (as in Go, where only an M with a P runs timers), and the
@@ -598,10 +605,10 @@ fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Slept {
             // (a timer storm would wake this M a million times). An M whose
             // P goes idle notifies us (`stopm`), so we look again.
             crate::timer::next_deadline().map(|d| {
-                if rt.idle.idle_ps() == 0 {
-                    d + super::sysmon::TIMER_LATE
-                } else {
+                if idle_p {
                     d
+                } else {
+                    d + super::sysmon::TIMER_LATE
                 }
             })
         } else {
@@ -614,9 +621,14 @@ fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Slept {
         // could not run what it readies: it would wake per event batch only
         // to queue the goroutines and sleep again (echo, 10,000 connections:
         // 840k context switches against Go's 47k). The running Ms poll when
-        // they run out of work, sysmon every 10 ms, and an M whose P goes
+        // they run out of work, sysmon every 10 ms (woken here: it may be
+        // in its deep sleep, begun while every P was idle, and a P taken
+        // since by a path that does not wake it), and an M whose P goes
         // idle notifies us (`stopm`, `handoff_p`).
-        if role && rt.idle.idle_ps() > 0 && crate::netpoll::claim_poll(handle.id) {
+        if role && !idle_p && crate::netpoll::waiters() > 0 {
+            super::sysmon::wake(rt);
+        }
+        if role && idle_p && crate::netpoll::claim_poll(handle.id) {
             let due;
             (slot, due) = crate::netpoll::sleep(handle.id, slot, &handle.slot, deadline);
             if !due {

@@ -458,7 +458,6 @@ pub(crate) fn start_g(rt: &'static Runtime, child: GPtr) {
 #[inline]
 pub(crate) fn ready(g: GPtr) -> bool {
     g.set_status(GStatus::Runnable);
-    g.coro.prefetch_stack();
     crate::trace::go_unpark(g); // trace: an unpark arrow
     submit(runtime(), g)
 }
@@ -469,6 +468,10 @@ pub(crate) fn ready(g: GPtr) -> bool {
 fn submit(rt: &'static Runtime, g: GPtr) -> bool {
     if let Some(m) = current_m() {
         if let Some(p) = m.shared.p.lock().as_mut() {
+            // It runs next here, usually right after the caller parks: have
+            // its stack on the way (not for the global queue, where a batch
+            // of goroutines readied by the netpoller may wait a long time).
+            g.coro.prefetch_stack();
             return p.push_runnext(g);
         }
     }
