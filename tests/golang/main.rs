@@ -48,3 +48,15 @@ mod runtime_chan;
 mod runtime_chanbarrier;
 mod runtime_lockosthread;
 mod runtime_proc;
+
+mod context_context;
+mod context_x;
+
+mod net_conn;
+mod net_mockserver;
+mod net_net;
+mod net_tcpsock;
+mod net_tcpsock_unix;
+mod net_timeout;
+mod net_udpsock;
+mod net_unixsock;
