@@ -225,14 +225,19 @@ impl Node {
                     }
                     continue;
                 }
+                // Close the done channel *before* publishing the error
+                // (Go issue 75533, TestContextErrDoneRace): whoever sees
+                // `err()` return an error must find `done()` closed. Under
+                // the lock, as Go closes it under `c.mu`; closing only
+                // readies the receivers.
+                let done = st.done.take();
+                if let Some((tx, _)) = &done {
+                    let _ = tx.close();
+                }
                 // Release: a goroutine that sees the done channel closed,
                 // or this value, also sees everything before the cancel.
                 n.err.store(err.code(), Ordering::Release);
-                (
-                    st.done.take(),
-                    std::mem::take(&mut st.children),
-                    st.timer.take(),
-                )
+                (done, std::mem::take(&mut st.children), st.timer.take())
             };
             first = false;
             if let Some(t) = timer {

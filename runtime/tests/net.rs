@@ -219,11 +219,25 @@ fn read_timeout_no_earlier_than_asked() {
     weft::run(|| {
         let (l, addr) = loopback_listener();
         let mut c = TcpStream::connect(addr).unwrap();
-        let (_s, _) = l.accept().unwrap();
+        let (server, _) = l.accept().unwrap();
         check_read_timeout(&mut c);
         // A zero timeout is an error, as in std.
         let e = c.set_read_timeout(Some(Duration::ZERO)).unwrap_err();
         assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        // The largest timeout is accepted, as in std, and waits as long as
+        // it takes (`connect_timeout` with it used to panic: net_timeout's
+        // dial_timeout_max_duration in tests/golang).
+        c.set_read_timeout(Some(Duration::MAX)).unwrap();
+        let mut s = server;
+        let h = weft::go!(move || {
+            weft::time::sleep(Duration::from_millis(20));
+            s.write_all(b"late").unwrap();
+            s
+        });
+        let mut b = [0u8; 4];
+        c.read_exact(&mut b).unwrap();
+        assert_eq!(&b, b"late");
+        drop(h.join().unwrap());
     });
     // And on a plain thread, which blocks in poll(2).
     let (l, addr) = loopback_listener();

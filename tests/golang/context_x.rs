@@ -411,11 +411,11 @@ fn deadline_exceeded_supports_timeout() {
 /// then (as Go's does on wasm), since weft does not preempt a spinning
 /// goroutine: at maxprocs 1 the cancel runs whole between two checks.
 ///
-/// Fails at maxprocs 2 (at rounds 396 to 19,000 of 20,000): `cancel`
-/// publishes the error before it closes the done channel (src/context.rs,
-/// `Node::cancel_one`), so `err()` can be `Some` while `done()` is open.
+/// Found a bug (at maxprocs 2, at rounds 396 to 19,000 of 20,000):
+/// `cancel` published the error before it closed the done channel
+/// (src/context.rs, `Node::cancel_one`), so `err()` could be `Some` while
+/// `done()` was open. It now closes the channel first.
 #[test]
-#[ignore = "weft bug: err() is Some before done() is closed (Go issue 75533)"]
 fn context_err_done_race() {
     common::run(|| {
         for round in 0..2_000 {

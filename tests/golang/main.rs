@@ -1,5 +1,6 @@
 //! Go's own tests, ported: the channel programs of `test/chan`, and the
-//! tests of `src/sync`, `src/time` and `src/runtime` that map to weft's API.
+//! tests of `src/sync`, `src/time`, `src/runtime`, `src/net` and
+//! `src/context` that map to weft's API.
 //! One module per Go source file, named `<dir>_<file>`; each opens with
 //! its origin, what differs and what was left out. `README.md` beside this
 //! file lists every Go test and where it went.

@@ -170,7 +170,8 @@ impl TcpStream {
                 "cannot set a 0 duration timeout",
             ));
         }
-        TcpStream::connect_deadline(addr, Some(Instant::now() + timeout))
+        // A timeout too far to be an `Instant` (`Duration::MAX`) is none.
+        TcpStream::connect_deadline(addr, Instant::now().checked_add(timeout))
     }
 
     fn connect_deadline(addr: &SocketAddr, deadline: Option<Instant>) -> io::Result<TcpStream> {
