@@ -7,7 +7,7 @@
 //! (`examples_run/expect.rs`) has an entry for it. Each runs twice, under
 //! `WEFT_SPAWN=continuation` and `WEFT_SPAWN=child` (inheriting
 //! `WEFT_MAXPROCS`), all runs at once, as child processes, each within
-//! 60 s. Each must exit with its expected status (0, or 2 for the programs
+//! 60 s (180 s under AddressSanitizer). Each must exit with its expected status (0, or 2 for the programs
 //! whose point is a deadlock or a panic, as Go's do), print on stderr only
 //! what is expected there (nothing, or the deadlock or panic report), and
 //! print what its Go seed prints where that does not depend on timing,
@@ -28,8 +28,12 @@ use std::process::{Command, ExitStatus, Stdio};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant, SystemTime};
 
-/// A run taking longer than this is killed and fails.
-const TIMEOUT: Duration = Duration::from_secs(60);
+/// A run taking longer than this is killed and fails. Under
+/// AddressSanitizer (`--cfg weft_asan`, scripts/asan.sh) three times as
+/// long: its fake stacks cost an mmap and a munmap per goroutine, and
+/// `pool_gcg`'s 1,048,576 goroutines took 31–47 s there, 0.3–0.6 s in a
+/// release build.
+const TIMEOUT: Duration = Duration::from_secs(if cfg!(weft_asan) { 180 } else { 60 });
 
 /// Each example runs once under each spawn policy.
 const POLICIES: [&str; 2] = ["continuation", "child"];
