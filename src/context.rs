@@ -225,18 +225,19 @@ impl Node {
                     }
                     continue;
                 }
-                // Close the done channel *before* publishing the error
-                // (Go issue 75533, TestContextErrDoneRace): whoever sees
-                // `err()` return an error must find `done()` closed. Under
-                // the lock, as Go closes it under `c.mu`; closing only
-                // readies the receivers.
+                // Release: a goroutine that sees the done channel closed,
+                // or this value, also sees everything before the cancel.
+                n.err.store(err.code(), Ordering::Release);
+                // The error, then the close, both under the lock (as Go
+                // does both under `c.mu`): whoever sees `done()` closed
+                // finds the error set, and `Context::err`, having seen
+                // the error, takes the lock once so that it finds `done()`
+                // closed too (Go issue 75533, TestContextErrDoneRace).
+                // Closing only readies the receivers.
                 let done = st.done.take();
                 if let Some((tx, _)) = &done {
                     let _ = tx.close();
                 }
-                // Release: a goroutine that sees the done channel closed,
-                // or this value, also sees everything before the cancel.
-                n.err.store(err.code(), Ordering::Release);
                 (done, std::mem::take(&mut st.children), st.timer.take())
             };
             first = false;
@@ -542,7 +543,13 @@ impl Context {
     /// assert_eq!(bg.err(), None);
     /// ```
     pub fn err(&self) -> Option<Error> {
-        self.node().and_then(|n| n.err())
+        let n = self.node()?;
+        let e = n.err()?;
+        // The canceller stores the error and closes the done channel under
+        // the node's lock (`cancel_one`): once past that lock, the close is
+        // done. Only a cancelled context pays for it.
+        drop(n.lock());
+        Some(e)
     }
 
     /// When this context will be cancelled by a deadline, its own or an
