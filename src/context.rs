@@ -217,7 +217,7 @@ impl Node {
         let mut stack = vec![self.clone()];
         let mut first = true;
         while let Some(n) = stack.pop() {
-            let (done, children, timer) = {
+            let (children, timer) = {
                 let mut st = n.lock();
                 if n.err.load(Ordering::Relaxed) != LIVE {
                     if first {
@@ -234,17 +234,15 @@ impl Node {
                 // the error, takes the lock once so that it finds `done()`
                 // closed too (Go issue 75533, TestContextErrDoneRace).
                 // Closing only readies the receivers.
-                let done = st.done.take();
-                if let Some((tx, _)) = &done {
+                if let Some((tx, _)) = st.done.take() {
                     let _ = tx.close();
                 }
-                (done, std::mem::take(&mut st.children), st.timer.take())
+                (std::mem::take(&mut st.children), st.timer.take())
             };
             first = false;
             if let Some(t) = timer {
                 timer::cancel(&t);
             }
-            drop(done); // the only sender: closes the done channel
             stack.extend(children.into_values());
         }
         true
