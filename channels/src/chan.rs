@@ -293,9 +293,11 @@ impl<T> Chan<T> {
     ) -> bool {
         let Some(at) = deadline else {
             let w = Waiter::new();
-            let s = Sudog::new(&w, slot, 0);
+            // SAFETY: `w` is local and only `s` names it: nothing but this
+            // queue can claim it (nothing else wakes an untimed wait).
+            let s = unsafe { Sudog::exclusive(&w, slot) };
             // SAFETY: we hold the lock (`g`); `s` stays on this frame until
-            // a claimer unlinks it (nothing else wakes an untimed wait).
+            // a claimer unlinks it.
             unsafe { which(st).push_back(&s) };
             w.wait(reason, move || drop(g));
             return false;

@@ -22,7 +22,8 @@
 //!   timed-out operation) under each channel's lock before its stack frame
 //!   goes away, so nobody can reach a dead entry.
 //!
-//! Must never: be claimed twice (the waiter's CAS), be touched after its
+//! Must never: be claimed twice (the waiter's CAS, or for an exclusive
+//! entry the queue's lock), be touched after its
 //! owner returned, or be linked into two queues.
 
 use std::cell::Cell;
@@ -40,10 +41,15 @@ pub(crate) struct Sudog<T> {
     prev: Cell<*const Sudog<T>>,
     next: Cell<*const Sudog<T>>,
     linked: Cell<bool>,
+    /// Only this queue can claim `waiter` (a plain send or receive with no
+    /// deadline): the dequeuer claims it with a store, not a CAS, as Go
+    /// skips `selectDone` for a sudog that is not a select's.
+    exclusive: bool,
 }
 
 impl<T> Sudog<T> {
-    /// An entry for `waiter`, moving values through `slot`.
+    /// An entry for `waiter`, moving values through `slot`; `waiter` may
+    /// be claimed elsewhere too (a select's other cases, a deadline).
     pub(crate) fn new(waiter: &Waiter, slot: *mut Option<T>, tag: usize) -> Sudog<T> {
         Sudog {
             waiter,
@@ -52,6 +58,20 @@ impl<T> Sudog<T> {
             prev: Cell::new(ptr::null()),
             next: Cell::new(ptr::null()),
             linked: Cell::new(false),
+            exclusive: false,
+        }
+    }
+
+    /// An entry for a `waiter` that nothing but this entry's queue can
+    /// claim (tag 0).
+    ///
+    /// # Safety
+    /// Nothing else may ever claim `waiter`: no other entry, timer or
+    /// handle names it.
+    pub(crate) unsafe fn exclusive(waiter: &Waiter, slot: *mut Option<T>) -> Sudog<T> {
+        Sudog {
+            exclusive: true,
+            ..Sudog::new(waiter, slot, 0)
         }
     }
 }
@@ -162,9 +182,15 @@ impl<T> WaitQueue<T> {
     pub(crate) unsafe fn dequeue(&mut self) -> Option<Claimed<T>> {
         while !self.head.is_null() {
             let s = self.head;
-            // SAFETY: linked, hence alive; we hold the lock.
+            // SAFETY: linked, hence alive; we hold the lock. An exclusive
+            // entry's waiter can be claimed only here (`Sudog::exclusive`),
+            // and we just unlinked it under the lock.
             unsafe {
                 self.unlink(&*s);
+                if (*s).exclusive {
+                    (*(*s).waiter).claim_exclusive((*s).tag);
+                    return Some(Claimed(s));
+                }
                 if (*(*s).waiter).try_claim((*s).tag) {
                     return Some(Claimed(s));
                 }

@@ -147,7 +147,7 @@ pub(crate) fn sched_line(rt: &Runtime, elapsed: Duration, detail: bool) -> Strin
             if m.exited.load(Ordering::Relaxed) {
                 continue;
             }
-            let p = m.p.lock().as_ref().map_or(-1, |p| p.p.id as i64);
+            let p = m.p.lock_remote().as_ref().map_or(-1, |p| p.p.id as i64);
             let _ = write!(
                 line,
                 "\n  M{}: p={} blocking={} running={}",

@@ -201,9 +201,15 @@ impl<T> SpinCell<T> {
         SpinCell(RealSpinCell::new(value))
     }
 
-    /// Runs `f` with the lock held.
+    /// Runs `f` with the lock held, taken as the slot's owner.
     pub fn with<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
         let mut g = self.0.lock();
+        f(&mut g)
+    }
+
+    /// Runs `f` with the lock held, taken as a remote (sysmon).
+    pub fn with_remote<R>(&self, f: impl FnOnce(&mut T) -> R) -> R {
+        let mut g = self.0.lock_remote();
         f(&mut g)
     }
 }

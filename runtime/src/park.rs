@@ -307,6 +307,11 @@ impl Waiter {
     #[inline]
     pub unsafe fn claim_exclusive(&self, tag: usize) {
         debug_assert!(tag <= MAX_TAG);
+        debug_assert_eq!(
+            self.state.load(Ordering::Relaxed),
+            WAITING,
+            "an exclusive wait record was claimed elsewhere"
+        );
         self.state
             .store((tag << STATE_BITS) | CLAIMED, Ordering::Relaxed);
     }

@@ -471,8 +471,10 @@ fn spinner_losing_p_to_retake_no_lost_wakeup() {
 // sched/pcell.rs: the P slot's spin lock
 
 /// The owner M and sysmon each take the P slot twice and update what it
-/// holds: the lock excludes (loom's cell checks every access) and no
-/// update is lost.
+/// holds: the owner's flag and sysmon's exclude each other (loom's cell
+/// checks every access) and no update is lost. (Loom has no membarrier:
+/// both sides fence with `SeqCst`, which is what membarrier gives the
+/// owner; without the owner's fence this model fails.)
 #[test]
 fn p_slot_spin_lock_excludes() {
     model(3, || {
@@ -480,7 +482,7 @@ fn p_slot_spin_lock_excludes() {
         let c2 = cell.clone();
         let sysmon = thread::spawn(move || {
             for _ in 0..2 {
-                c2.with(|v| v.1 += 1);
+                c2.with_remote(|v| v.1 += 1);
             }
         });
         for _ in 0..2 {

@@ -112,6 +112,8 @@ fn start() -> &'static Runtime {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
+    // Before any thread of ours exists (see `pcell::init`).
+    pcell::init();
     let mut first = false;
     let rt = RUNTIME.get_or_init(|| {
         first = true;

@@ -269,6 +269,10 @@ struct Seen {
     /// The stretch probed half-way to the long-run threshold, when, its
     /// thread's CPU time then (`longrun::cpu_ns`), and the M's spawn count.
     probe: (u64, u64, u64, u64),
+    /// `(blocking_seq, run_seq)` when sysmon last took this M's P: until
+    /// either moves the slot stays empty, and looking costs a membarrier
+    /// (`pcell`'s remote side).
+    retook: Option<(u64, u64)>,
 }
 
 /// One pass over the Ms; `true` if it retook a P.
@@ -296,18 +300,24 @@ fn retake(rt: &'static Runtime, seen: &mut HashMap<usize, Seen>) -> bool {
             // long enough.
             busy |= bseq % 2 == 1;
         }
+        // Its P is gone until it comes back, which moves a sequence.
+        let taken = seen.retook == Some((bseq, seq));
         if bseq % 2 == 1 {
             // Seen inside the same call on an earlier pass: it has lasted at
             // least one sysmon period (>= 20 us).
             let age = now.saturating_sub(seen.bsince);
-            if !new_call && age >= BLOCKING_RETAKE.as_nanos() as u64 / 2 {
+            if !new_call && !taken && age >= BLOCKING_RETAKE.as_nanos() as u64 / 2 {
                 let still = |m: &MShared| m.blocking_seq.load(Ordering::Acquire) == bseq;
-                busy |= retake_from(rt, m, age >= MAX_DELAY.as_nanos() as u64, still);
+                if retake_from(rt, m, age >= MAX_DELAY.as_nanos() as u64, still) {
+                    (busy, seen.retook) = (true, Some((bseq, seq)));
+                }
             }
         } else if seq % 2 == 1 {
-            if now.saturating_sub(seen.since) >= RUNNING_RETAKE.as_nanos() as u64 {
+            if !taken && now.saturating_sub(seen.since) >= RUNNING_RETAKE.as_nanos() as u64 {
                 let still = |m: &MShared| m.run_seq.load(Ordering::Acquire) == seq;
-                busy |= retake_from(rt, m, false, still);
+                if retake_from(rt, m, false, still) {
+                    (busy, seen.retook) = (true, Some((bseq, seq)));
+                }
             }
             // A `blocking()` call is a scheduling point too: a goroutine
             // making many short ones is not holding its thread.
@@ -354,7 +364,7 @@ fn retake_from(
     always: bool,
     still: impl Fn(&MShared) -> bool,
 ) -> bool {
-    let mut slot = m.p.lock();
+    let mut slot = m.p.lock_remote();
     // Pending timers need this P only when no other P is free to fire
     // them (an idle M holds the timer role and wakes for the deadline);
     // Go's retake likewise leaves a P in a syscall alone while its queue is
