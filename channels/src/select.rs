@@ -29,6 +29,7 @@
 //! channels out of address order, or complete two cases.
 
 // lockrank: the channel lock is std's mutex with a rank (checked in debug builds).
+use smallvec::SmallVec;
 use weft_runtime::lockrank::{ChanMutex as Mutex, MutexGuard};
 
 use weft_runtime::park::Waiter;
@@ -300,7 +301,14 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
     }
 }
 
-fn lock_all<'a>(locks: &[&'a Mutex<()>]) -> Vec<MutexGuard<'a, ()>> {
+/// The cases a `select!` keeps its per-call lists for on the stack; a
+/// `select!` with more (or a `DynSelect` with many) spills to the heap.
+const INLINE_CASES: usize = 8;
+
+/// A per-call list of a select: on the stack up to [`INLINE_CASES`].
+type Short<T> = SmallVec<[T; INLINE_CASES]>;
+
+fn lock_all<'a>(locks: &[&'a Mutex<()>]) -> Short<MutexGuard<'a, ()>> {
     locks.iter().map(|l| l.lock()).collect()
 }
 
@@ -311,10 +319,12 @@ fn lock_all<'a>(locks: &[&'a Mutex<()>]) -> Vec<MutexGuard<'a, ()>> {
 #[doc(hidden)]
 pub fn select_run<'a>(cases: &mut [&mut dyn Case<'a>], has_default: bool) {
     // Step 1: the distinct locks, in address order.
-    let mut locks: Vec<&'a Mutex<()>> = cases.iter().filter_map(|c| c.chan_lock()).collect();
+    // (Lists on the stack: a select allocates nothing; the three `Vec`s
+    // it built here were a quarter of a select over 4 channels.)
+    let mut locks: Short<&'a Mutex<()>> = cases.iter().filter_map(|c| c.chan_lock()).collect();
     locks.sort_by_key(|l| *l as *const Mutex<()> as usize);
     locks.dedup_by_key(|l| *l as *const Mutex<()> as usize);
-    let mut order: Vec<usize> = (0..cases.len())
+    let mut order: Short<usize> = (0..cases.len())
         .filter(|&i| cases[i].chan_lock().is_some())
         .collect();
     // Fisher–Yates: a uniformly random poll order.

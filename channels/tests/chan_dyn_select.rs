@@ -305,3 +305,49 @@ fn dynamic_fan_in_and_fan_out_count_every_message() {
     });
     check_exactly_once(got, PER * PRODUCERS);
 }
+
+/// More cases than `select_run` keeps on the stack (8): its lists spill to
+/// the heap, and the select still parks on every channel, takes each value
+/// exactly once and sees every close.
+#[test]
+fn a_select_over_twenty_channels_counts_every_message() {
+    const CHANS: u64 = 20;
+    const PER: u64 = if cfg!(debug_assertions) { 500 } else { 5_000 };
+    let seen = weft::run(|| {
+        let mut rxs = Vec::new();
+        for c in 0..CHANS {
+            let (tx, rx) = chan::<u64>(if c % 3 == 0 { 4 } else { 0 });
+            rxs.push(rx);
+            weft::go!(move || {
+                for i in 0..PER {
+                    tx.send(c * PER + i).unwrap();
+                    if i % 64 == 0 {
+                        weft::yield_now();
+                    }
+                }
+            });
+        }
+        let mut sel = Select::new();
+        for rx in &rxs {
+            sel.recv(rx);
+        }
+        let mut seen = vec![false; (CHANS * PER) as usize];
+        let mut open = rxs.len();
+        while open > 0 {
+            let op = sel.select();
+            let i = op.index();
+            match op.recv(&rxs[i]) {
+                Ok(v) => {
+                    assert!(!seen[v as usize], "value {v} received twice");
+                    seen[v as usize] = true;
+                }
+                Err(_) => {
+                    sel.remove(i);
+                    open -= 1;
+                }
+            }
+        }
+        seen
+    });
+    assert!(seen.iter().all(|&s| s), "a value was lost");
+}
