@@ -763,7 +763,12 @@ impl<T> Drop for Sender<T> {
     fn drop(&mut self) {
         if let Some(c) = &self.chan {
             // AcqRel: the last dropper sees every other sender's sends.
-            if c.senders.fetch_sub(1, Ordering::AcqRel) == 1 && c.time.is_none() {
+            // With no receiver left (none can be made from a sender) nobody
+            // can see the close: the channel is going away, skip its lock.
+            if c.senders.fetch_sub(1, Ordering::AcqRel) == 1
+                && c.time.is_none()
+                && c.receivers.load(Ordering::Acquire) > 0
+            {
                 let _ = c.close();
             }
         }
@@ -774,7 +779,11 @@ impl<T> Drop for Receiver<T> {
     fn drop(&mut self) {
         if let Some(c) = &self.chan {
             if c.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
-                c.receivers_gone();
+                // With no sender left, no send is blocked or can come: the
+                // buffer goes with the channel (this was its last handle).
+                if c.senders.load(Ordering::Acquire) > 0 {
+                    c.receivers_gone();
+                }
                 if let Some(t) = &c.time {
                     t.receivers_gone(); // timer hook: the timer leaves the heap
                 }

@@ -232,6 +232,48 @@ fn dropping_last_sender_closes() {
     assert!(rx.is_closed());
 }
 
+/// A value that counts its drops.
+struct Counted(Arc<AtomicUsize>);
+impl Drop for Counted {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Buffered values are dropped exactly once when the channel goes away,
+/// whichever half goes last (the last half skips the close nobody could
+/// see, and the buffer goes with the channel), and a sender that outlives
+/// the receivers gets its value back.
+#[test]
+fn buffered_values_are_dropped_once_whichever_half_goes_last() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    // Senders first, then the receiver.
+    let (tx, rx) = chan::<Counted>(4);
+    for _ in 0..3 {
+        tx.send(Counted(drops.clone())).map_err(|_| ()).unwrap();
+    }
+    drop(tx);
+    assert!(rx.is_closed());
+    drop(rx.recv().unwrap());
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    drop(rx);
+    assert_eq!(drops.load(Ordering::SeqCst), 3);
+    // The receiver first, then the sender: the buffer goes at once, and a
+    // later send hands its value back.
+    let (tx, rx) = chan::<Counted>(4);
+    for _ in 0..2 {
+        tx.send(Counted(drops.clone())).map_err(|_| ()).unwrap();
+    }
+    drop(rx);
+    assert_eq!(drops.load(Ordering::SeqCst), 5);
+    let back = tx.send(Counted(drops.clone())).unwrap_err();
+    assert_eq!(drops.load(Ordering::SeqCst), 5);
+    drop(back);
+    assert_eq!(drops.load(Ordering::SeqCst), 6);
+    drop(tx);
+    assert_eq!(drops.load(Ordering::SeqCst), 6);
+}
+
 // ---- semantics around the table ----
 
 #[test]
