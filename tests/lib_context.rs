@@ -767,7 +767,7 @@ fn after_func_races_cancel_and_stop() {
             let stop_job = |k: usize| {
                 let stop = stop.clone();
                 move || {
-                    if (r / 3 + k) % 2 == 0 {
+                    if (r / 3 + k).is_multiple_of(2) {
                         weft::yield_now();
                     }
                     stop.stop()
