@@ -114,7 +114,7 @@ const DEADLINE: u8 = 2;
 /// Contexts form a tree: each is derived from a parent by [`with_cancel`],
 /// [`with_timeout`], [`with_deadline`] (and their `_cause` forms),
 /// [`with_value`] or [`without_cancel`], starting from [`background`] or
-/// [`todo`]. Cancelling a context cancels all of its descendants (up to a
+/// [`todo()`]. Cancelling a context cancels all of its descendants (up to a
 /// [`without_cancel`]).
 ///
 /// ```
@@ -144,7 +144,7 @@ enum Kind {
     Cancel,
     Deadline,
     Value(&'static str, Box<dyn Any + Send + Sync>),
-    /// [`todo`]'s root (no parent, no node).
+    /// [`todo()`]'s root (no parent, no node).
     Todo,
     /// [`without_cancel`]: the parent's values, no node, no deadline.
     WithoutCancel,
@@ -392,7 +392,7 @@ impl Hasher for AddrHasher {
 }
 
 /// The root context: never cancelled, no deadline, no values (Go's
-/// `context.Background()`; [`todo`] is the same but for its name).
+/// `context.Background()`; [`todo()`] is the same but for its name).
 ///
 /// ```
 /// let bg = weft::context::background();
