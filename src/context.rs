@@ -36,11 +36,19 @@
 //! parks. Cancelling releases the timer at once, so a cancelled context
 //! leaves no pending timer.
 //!
-//! Dropping a [`CancelFunc`] (its last clone) cancels its context, as Go's
-//! `defer cancel()` does; see [`CancelFunc`].
+//! Dropping a [`CancelFunc`] or [`CancelCauseFunc`] (its last clone)
+//! cancels its context, as Go's `defer cancel()` does; see [`CancelFunc`].
+//!
+//! A node also keeps, under its lock, the cause of its cancellation (Go's
+//! `context.Cause`; set with the error, so the two always agree) and, for
+//! a node made by [`after_func`], the function to start when it is
+//! cancelled: cancelling takes the function under the lock (so exactly one
+//! of a cancel and [`AfterFuncStop::stop`] gets it) and spawns its
+//! goroutine after the lock is released.
 //!
 //! Must never: hold two nodes' locks at once, park inside a timer
-//! callback, or set a node's error twice.
+//! callback, run an [`after_func`] function itself (it spawns it), or set
+//! a node's error twice.
 
 use std::any::Any;
 use std::collections::HashMap;
@@ -104,8 +112,10 @@ const DEADLINE: u8 = 2;
 /// `Send + Sync`.
 ///
 /// Contexts form a tree: each is derived from a parent by [`with_cancel`],
-/// [`with_timeout`], [`with_deadline`] or [`with_value`], starting from
-/// [`background`]. Cancelling a context cancels all of its descendants.
+/// [`with_timeout`], [`with_deadline`] (and their `_cause` forms),
+/// [`with_value`] or [`without_cancel`], starting from [`background`] or
+/// [`todo()`]. Cancelling a context cancels all of its descendants (up to a
+/// [`without_cancel`]).
 ///
 /// ```
 /// use weft::context;
@@ -134,7 +144,37 @@ enum Kind {
     Cancel,
     Deadline,
     Value(&'static str, Box<dyn Any + Send + Sync>),
+    /// [`todo()`]'s root (no parent, no node).
+    Todo,
+    /// [`without_cancel`]: the parent's values, no node, no deadline.
+    WithoutCancel,
 }
+
+/// Why a context was cancelled, in the caller's words (Go's
+/// `context.Cause`): any error, shared. See [`with_cancel_cause`] and
+/// [`cause`].
+///
+/// ```
+/// use std::sync::Arc;
+/// let c: weft::context::Cause = Arc::new(std::io::Error::other("too slow"));
+/// assert_eq!(c.to_string(), "too slow");
+/// ```
+pub type Cause = Arc<dyn std::error::Error + Send + Sync + 'static>;
+
+/// `err` as a [`Cause`] (one shared `Arc` per error: no allocation per
+/// cancel).
+fn err_cause(err: Error) -> Cause {
+    static CANCELED_CAUSE: OnceLock<Cause> = OnceLock::new();
+    static DEADLINE_CAUSE: OnceLock<Cause> = OnceLock::new();
+    let cell = match err {
+        Error::Canceled => &CANCELED_CAUSE,
+        Error::DeadlineExceeded => &DEADLINE_CAUSE,
+    };
+    cell.get_or_init(|| Arc::new(err)).clone()
+}
+
+/// An [`after_func`] function, waiting for its node to be cancelled.
+type AfterFn = Box<dyn FnOnce() + Send + 'static>;
 
 /// A cancellable context's shared state.
 struct Node {
@@ -153,6 +193,11 @@ struct NodeState {
     /// Live children, by address.
     children: HashMap<usize, Arc<Node>, BuildAddrHasher>,
     timer: Option<TimerId>,
+    /// The cause given with the cancel, set with the error; `None`: no
+    /// cause was given (or the node is live), the cause is the error.
+    cause: Option<Cause>,
+    /// [`after_func`]'s function, until a cancel or a stop takes it.
+    after: Option<AfterFn>,
 }
 
 impl Node {
@@ -174,14 +219,18 @@ impl Node {
     }
 
     /// A node under `parent` (`None`: under a context that is never
-    /// cancelled). Born cancelled if the parent already is.
-    fn new(parent: Option<&Arc<Node>>) -> Arc<Node> {
+    /// cancelled), with `after` to start when it is cancelled. Born
+    /// cancelled, with the parent's error and cause, if the parent already
+    /// is.
+    fn new(parent: Option<&Arc<Node>>, after: Option<AfterFn>) -> Arc<Node> {
         let node = Arc::new(Node {
             err: AtomicU8::new(LIVE),
             state: Mutex::new(NodeState {
                 done: None,
                 children: HashMap::default(),
                 timer: None,
+                cause: None,
+                after,
             }),
             parent: parent.map_or_else(Weak::new, Arc::downgrade),
         });
@@ -189,8 +238,9 @@ impl Node {
             let mut ps = p.lock();
             match p.err() {
                 Some(e) => {
+                    let cause = ps.cause.clone();
                     drop(ps);
-                    node.cancel(e);
+                    node.cancel(e, cause);
                 }
                 None => {
                     ps.children.insert(node.key(), node.clone());
@@ -200,10 +250,11 @@ impl Node {
         node
     }
 
-    /// Cancels this node and its whole subtree with `err` (a no-op if it
-    /// is already cancelled), and leaves its parent's children.
-    fn cancel(self: &Arc<Self>, err: Error) {
-        if !self.cancel_one(err) {
+    /// Cancels this node and its whole subtree with `err` and `cause`
+    /// (`None`: the cause is `err`; a no-op if it is already cancelled),
+    /// and leaves its parent's children.
+    fn cancel(self: &Arc<Self>, err: Error, cause: Option<Cause>) {
+        if !self.cancel_one(err, cause) {
             return;
         }
         if let Some(p) = self.parent.upgrade() {
@@ -213,11 +264,11 @@ impl Node {
 
     /// Cancels this node and its subtree, iteratively (a deep chain must
     /// not overflow a goroutine's stack). Returns whether it was live.
-    fn cancel_one(self: &Arc<Self>, err: Error) -> bool {
+    fn cancel_one(self: &Arc<Self>, err: Error, cause: Option<Cause>) -> bool {
         let mut stack = vec![self.clone()];
         let mut first = true;
         while let Some(n) = stack.pop() {
-            let (children, timer) = {
+            let (children, timer, after) = {
                 let mut st = n.lock();
                 if n.err.load(Ordering::Relaxed) != LIVE {
                     if first {
@@ -228,6 +279,9 @@ impl Node {
                 // Release: a goroutine that sees the done channel closed,
                 // or this value, also sees everything before the cancel.
                 n.err.store(err.code(), Ordering::Release);
+                // Every node of the subtree gets this cancel's cause (Go
+                // passes the parent's cause down).
+                st.cause.clone_from(&cause);
                 // The error, then the close, both under the lock (as Go
                 // does both under `c.mu`): whoever sees `done()` closed
                 // finds the error set, and `Context::err`, having seen
@@ -237,11 +291,20 @@ impl Node {
                 if let Some((tx, _)) = st.done.take() {
                     let _ = tx.close();
                 }
-                (std::mem::take(&mut st.children), st.timer.take())
+                (
+                    std::mem::take(&mut st.children),
+                    st.timer.take(),
+                    st.after.take(),
+                )
             };
             first = false;
             if let Some(t) = timer {
                 timer::cancel(&t);
+            }
+            if let Some(f) = after {
+                // Its own goroutine (Go's `go a.f()`): a cancel never waits
+                // for it, and a timer callback never runs user code.
+                drop(weft_runtime::spawn(f));
             }
             stack.extend(children.into_values());
         }
@@ -258,19 +321,20 @@ impl Node {
         st.done.get_or_insert_with(|| chan(0)).1.clone()
     }
 
-    /// Arms the deadline timer of a fresh node.
-    fn arm(self: &Arc<Self>, at: Instant) {
+    /// Arms the deadline timer of a fresh node; `cause` is the cause it
+    /// cancels with.
+    fn arm(self: &Arc<Self>, at: Instant, cause: Option<Cause>) {
         if self.err().is_some() {
             return; // born cancelled
         }
         if at <= Instant::now() {
-            self.cancel(Error::DeadlineExceeded);
+            self.cancel(Error::DeadlineExceeded, cause);
             return;
         }
         let weak = Arc::downgrade(self);
         let id = timer::add(at, move || {
             if let Some(n) = weak.upgrade() {
-                n.cancel(Error::DeadlineExceeded);
+                n.cancel(Error::DeadlineExceeded, cause);
             }
         });
         let mut st = self.lock();
@@ -328,7 +392,7 @@ impl Hasher for AddrHasher {
 }
 
 /// The root context: never cancelled, no deadline, no values (Go's
-/// `context.Background()`; there is no separate `TODO`).
+/// `context.Background()`; [`todo()`] is the same but for its name).
 ///
 /// ```
 /// let bg = weft::context::background();
@@ -366,7 +430,7 @@ struct CancelOnDrop(Arc<Node>);
 
 impl Drop for CancelOnDrop {
     fn drop(&mut self) {
-        self.0.cancel(Error::Canceled);
+        self.0.cancel(Error::Canceled, None);
     }
 }
 
@@ -384,7 +448,7 @@ impl CancelFunc {
     /// assert!(ctx.done().recv().is_err()); // closed
     /// ```
     pub fn cancel(&self) {
-        (self.0).0.cancel(Error::Canceled);
+        (self.0).0.cancel(Error::Canceled, None);
     }
 }
 
@@ -397,7 +461,7 @@ impl fmt::Debug for CancelFunc {
 }
 
 fn derive(parent: &Context, kind: Kind, deadline: Option<Instant>) -> (Context, CancelFunc) {
-    let node = Node::new(parent.node());
+    let node = Node::new(parent.node(), None);
     let ctx = Context(Some(Arc::new(Frame {
         parent: parent.clone(),
         kind,
@@ -439,14 +503,7 @@ pub fn with_cancel(parent: &Context) -> (Context, CancelFunc) {
 /// assert_eq!(ctx.err(), Some(context::Error::DeadlineExceeded));
 /// ```
 pub fn with_deadline(parent: &Context, deadline: Instant) -> (Context, CancelFunc) {
-    if parent.deadline().is_some_and(|d| d <= deadline) {
-        return with_cancel(parent);
-    }
-    let (ctx, cancel) = derive(parent, Kind::Deadline, Some(deadline));
-    if let Some(n) = ctx.node() {
-        n.arm(deadline);
-    }
-    (ctx, cancel)
+    with_deadline_cause(parent, deadline, None)
 }
 
 /// `with_deadline(parent, now + timeout)` (Go's `context.WithTimeout`).
@@ -460,10 +517,7 @@ pub fn with_deadline(parent: &Context, deadline: Instant) -> (Context, CancelFun
 /// assert_eq!(ctx.err(), Some(context::Error::Canceled));
 /// ```
 pub fn with_timeout(parent: &Context, timeout: Duration) -> (Context, CancelFunc) {
-    match Instant::now().checked_add(timeout) {
-        Some(at) => with_deadline(parent, at),
-        None => with_cancel(parent),
-    }
+    with_timeout_cause(parent, timeout, None)
 }
 
 /// A child of `parent` that carries `value` under `key` (Go's
@@ -485,6 +539,282 @@ pub fn with_value<V: Any + Send + Sync>(parent: &Context, key: &'static str, val
         node: parent.node().cloned(),
         deadline: parent.deadline(),
     })))
+}
+
+/// A child of `parent` like [`with_deadline`]'s, whose [`cause`] is
+/// `cause` when the deadline cancels it (Go's
+/// `context.WithDeadlineCause`; `None` is Go's `nil`: the cause is then
+/// [`Error::DeadlineExceeded`]). Cancelled by the returned
+/// [`CancelFunc`] first, its error and cause are both
+/// [`Error::Canceled`]; by its parent, the parent's.
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::{Duration, Instant};
+/// use weft::context::{self, Cause, Error};
+/// let slow: Cause = Arc::new(std::io::Error::other("backend too slow"));
+/// let at = Instant::now() + Duration::from_millis(5);
+/// let (ctx, _cancel) = context::with_deadline_cause(&context::background(), at, Some(slow));
+/// let _ = ctx.done().recv(); // closed at the deadline
+/// assert_eq!(ctx.err(), Some(Error::DeadlineExceeded));
+/// assert_eq!(context::cause(&ctx).unwrap().to_string(), "backend too slow");
+/// ```
+pub fn with_deadline_cause(
+    parent: &Context,
+    deadline: Instant,
+    cause: Option<Cause>,
+) -> (Context, CancelFunc) {
+    if parent.deadline().is_some_and(|d| d <= deadline) {
+        return with_cancel(parent);
+    }
+    let (ctx, cancel) = derive(parent, Kind::Deadline, Some(deadline));
+    if let Some(n) = ctx.node() {
+        n.arm(deadline, cause);
+    }
+    (ctx, cancel)
+}
+
+/// `with_deadline_cause(parent, now + timeout, cause)` (Go's
+/// `context.WithTimeoutCause`).
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::time::Duration;
+/// use weft::context::{self, Cause, Error};
+/// let slow: Cause = Arc::new(std::io::Error::other("too slow"));
+/// let (ctx, _cancel) = context::with_timeout_cause(&context::background(), Duration::ZERO, Some(slow));
+/// assert_eq!(ctx.err(), Some(Error::DeadlineExceeded)); // born past its deadline
+/// assert_eq!(context::cause(&ctx).unwrap().to_string(), "too slow");
+/// ```
+pub fn with_timeout_cause(
+    parent: &Context,
+    timeout: Duration,
+    cause: Option<Cause>,
+) -> (Context, CancelFunc) {
+    match Instant::now().checked_add(timeout) {
+        Some(at) => with_deadline_cause(parent, at, cause),
+        None => with_cancel(parent),
+    }
+}
+
+/// Cancels a context made by [`with_cancel_cause`], with a cause (Go's
+/// `context.CancelCauseFunc`). Clone it to cancel from several places;
+/// the first cancel wins, later ones (and their causes) are no-ops.
+///
+/// Like [`CancelFunc`], **dropping the last clone cancels the context**,
+/// with [`Error::Canceled`] as its error and cause (unless it was
+/// cancelled already): keep it alive for as long as the context should
+/// live.
+///
+/// ```
+/// use weft::context::{self, Error};
+/// let (ctx, cancel) = context::with_cancel_cause(&context::background());
+/// drop(cancel);
+/// assert_eq!(ctx.err(), Some(Error::Canceled));
+/// let cause = context::cause(&ctx).unwrap();
+/// assert_eq!(cause.downcast_ref::<Error>(), Some(&Error::Canceled));
+/// ```
+#[derive(Clone)]
+pub struct CancelCauseFunc(Arc<CancelOnDrop>);
+
+impl CancelCauseFunc {
+    /// Cancels the context and every context derived from it, as
+    /// [`CancelFunc::cancel`] does (their error becomes
+    /// [`Error::Canceled`]), and sets their [`cause`] to `cause` (`None`,
+    /// Go's `nil`: the cause is `Error::Canceled`). A no-op if the context
+    /// was already cancelled: the first cancel's error and cause stay.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use weft::context::{self, Cause, Error};
+    /// let (ctx, cancel) = context::with_cancel_cause(&context::background());
+    /// let why: Cause = Arc::new(std::io::Error::other("client went away"));
+    /// cancel.cancel(Some(why.clone()));
+    /// cancel.cancel(None); // no-op: the first cancel wins
+    /// assert_eq!(ctx.err(), Some(Error::Canceled));
+    /// assert!(Arc::ptr_eq(&context::cause(&ctx).unwrap(), &why));
+    /// ```
+    pub fn cancel(&self, cause: Option<Cause>) {
+        (self.0).0.cancel(Error::Canceled, cause);
+    }
+}
+
+impl fmt::Debug for CancelCauseFunc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CancelCauseFunc")
+            .field("cancelled", &(self.0).0.err().is_some())
+            .finish()
+    }
+}
+
+/// [`with_cancel`] whose cancel function takes a cause (Go's
+/// `context.WithCancelCause`): read it back with [`cause`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use weft::context::{self, Cause, Error};
+/// let (parent, cancel) = context::with_cancel_cause(&context::background());
+/// let (child, _child_cancel) = context::with_cancel(&parent);
+/// cancel.cancel(Some(Arc::new(std::io::Error::other("shutting down")) as Cause));
+/// assert_eq!(child.err(), Some(Error::Canceled));
+/// assert_eq!(context::cause(&child).unwrap().to_string(), "shutting down");
+/// ```
+pub fn with_cancel_cause(parent: &Context) -> (Context, CancelCauseFunc) {
+    let (ctx, CancelFunc(inner)) = with_cancel(parent);
+    (ctx, CancelCauseFunc(inner))
+}
+
+/// Why `ctx` was cancelled (Go's `context.Cause`): `None` while it is
+/// live (and always for a context that cannot be cancelled); otherwise the
+/// cause given to the first cancel that reached it — its own
+/// [`CancelCauseFunc`], a [`with_deadline_cause`] deadline, or an
+/// ancestor's (a child cancelled by its parent reports the parent's
+/// cause). A cancel without a cause (a [`CancelFunc`], a plain deadline,
+/// `cancel(None)`) gives [`Context::err`]'s error as the cause (an `Arc`
+/// of [`Error`]). Read under the node's lock: once `cause` is `Some`,
+/// `err()` is too, and `done()` is closed.
+///
+/// ```
+/// use weft::context::{self, Error};
+/// let (ctx, cancel) = context::with_cancel(&context::background());
+/// assert!(context::cause(&ctx).is_none());
+/// cancel.cancel();
+/// let cause = context::cause(&ctx).unwrap();
+/// assert_eq!(cause.downcast_ref::<Error>(), Some(&Error::Canceled));
+/// ```
+pub fn cause(ctx: &Context) -> Option<Cause> {
+    let n = ctx.node()?;
+    let st = n.lock();
+    let err = n.err()?;
+    Some(st.cause.clone().unwrap_or_else(|| err_cause(err)))
+}
+
+/// The context for code that will take a real one later (Go's
+/// `context.TODO()`): like [`background`] (never cancelled, no deadline,
+/// no values), but prints as `context.TODO`, so a reader knows a context
+/// is still to be passed in.
+///
+/// ```
+/// let todo = weft::context::todo();
+/// assert_eq!(todo.err(), None);
+/// assert!(todo.done().try_recv().is_err()); // never ready
+/// assert_eq!(format!("{todo:?}"), "context.TODO");
+/// ```
+pub fn todo() -> Context {
+    static TODO: OnceLock<Context> = OnceLock::new();
+    TODO.get_or_init(|| {
+        Context(Some(Arc::new(Frame {
+            parent: background(),
+            kind: Kind::Todo,
+            node: None,
+            deadline: None,
+        })))
+    })
+    .clone()
+}
+
+/// A child of `parent` that keeps its values and nothing else (Go's
+/// `context.WithoutCancel`): it is never cancelled — cancelling `parent`
+/// reaches neither it nor the contexts derived from it — has no deadline,
+/// its `done()` never closes (as [`background`]'s), and its `err()` and
+/// [`cause`] are `None`. For work that must outlive the request that
+/// started it but keep its values (a trace id, say).
+///
+/// ```
+/// use weft::context;
+/// let (parent, cancel) = context::with_cancel(&context::background());
+/// let parent = context::with_value(&parent, "trace", 7u64);
+/// let detached = context::without_cancel(&parent);
+/// let (child, _c) = context::with_cancel(&detached);
+/// cancel.cancel();
+/// assert!(parent.err().is_some());
+/// assert_eq!(detached.err(), None);
+/// assert_eq!(child.err(), None);
+/// assert_eq!(detached.value::<u64>("trace"), Some(&7));
+/// ```
+pub fn without_cancel(parent: &Context) -> Context {
+    Context(Some(Arc::new(Frame {
+        parent: parent.clone(),
+        kind: Kind::WithoutCancel,
+        node: None,
+        deadline: None,
+    })))
+}
+
+/// Arranges for `f` to run, once, in its own goroutine, when `ctx` is done
+/// (Go's `context.AfterFunc`; Rust has no better name for it). If `ctx` is
+/// already done, `f`'s goroutine is started at once (`after_func` does
+/// not wait for it). For a context that can never be cancelled, `f` never
+/// runs. Several `after_func`s on one context run independently.
+///
+/// The returned [`AfterFuncStop`] undoes the arrangement. Dropping it
+/// does not: `f` still runs when `ctx` is done (as Go's discarded `stop`).
+///
+/// ```
+/// use weft::context;
+/// let (ctx, cancel) = context::with_cancel(&context::background());
+/// let (tx, rx) = weft::chan::<&str>(1);
+/// let _stop = context::after_func(&ctx, move || {
+///     let _ = tx.send("ran");
+/// });
+/// cancel.cancel();
+/// assert_eq!(rx.recv(), Ok("ran"));
+/// ```
+pub fn after_func(ctx: &Context, f: impl FnOnce() + Send + 'static) -> AfterFuncStop {
+    AfterFuncStop(Node::new(ctx.node(), Some(Box::new(f))))
+}
+
+/// Stops an [`after_func`] (Go's `stop` function returned by
+/// `context.AfterFunc`). Clone it to stop from several places.
+///
+/// ```
+/// use weft::context;
+/// let (ctx, cancel) = context::with_cancel(&context::background());
+/// let stop = context::after_func(&ctx, || unreachable!("stopped"));
+/// assert!(stop.stop());  // f will never run
+/// assert!(!stop.stop()); // already stopped
+/// cancel.cancel();
+/// ```
+#[derive(Clone)]
+pub struct AfterFuncStop(Arc<Node>);
+
+impl AfterFuncStop {
+    /// Stops the association of `f` with the context: `true` if this call
+    /// stopped `f` from being started, `false` if `f` was already started
+    /// (the context is done) or the association was already stopped.
+    /// `stop` does not wait for a started `f` to finish. A stopped
+    /// association leaves its context's tree (nothing is kept).
+    ///
+    /// ```
+    /// use weft::context;
+    /// let (ctx, cancel) = context::with_cancel(&context::background());
+    /// let (tx, rx) = weft::chan::<()>(1);
+    /// let stop = context::after_func(&ctx, move || {
+    ///     let _ = tx.send(());
+    /// });
+    /// cancel.cancel();
+    /// assert!(!stop.stop()); // f was already started
+    /// assert_eq!(rx.recv(), Ok(()));
+    /// ```
+    pub fn stop(&self) -> bool {
+        let f = self.0.lock().after.take();
+        let stopped = f.is_some();
+        // Dropped unlocked: its captures may do anything on drop.
+        drop(f);
+        if stopped {
+            // Leaves the parent's children; `f` is gone, so nothing starts.
+            self.0.cancel(Error::Canceled, None);
+        }
+        stopped
+    }
+}
+
+impl fmt::Debug for AfterFuncStop {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AfterFuncStop")
+            .field("pending", &self.0.lock().after.is_some())
+            .finish()
+    }
 }
 
 impl Context {
@@ -616,16 +946,22 @@ impl fmt::Debug for Context {
     /// `context.Background.WithCancel.WithValue(key)`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut names = Vec::new();
+        let mut root = "context.Background";
         let mut cur = self.0.as_deref();
         while let Some(fr) = cur {
             names.push(match &fr.kind {
                 Kind::Cancel => "WithCancel".to_string(),
                 Kind::Deadline => "WithDeadline".to_string(),
                 Kind::Value(k, _) => format!("WithValue({k})"),
+                Kind::WithoutCancel => "WithoutCancel".to_string(),
+                Kind::Todo => {
+                    root = "context.TODO";
+                    break;
+                }
             });
             cur = fr.parent.0.as_deref();
         }
-        f.write_str("context.Background")?;
+        f.write_str(root)?;
         for n in names.iter().rev() {
             write!(f, ".{n}")?;
         }

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use weft::context::{self, CancelFunc, Context, Error};
+use weft::context::{self, CancelFunc, Cause, Context, Error};
 use weft::{select, TryRecvError};
 
 /// Every test here runs alone: one of them counts the process-wide pending
@@ -34,6 +34,8 @@ fn contexts_are_send_sync_and_cheap_to_clone() {
     fn check<T: Clone + Send + Sync + 'static>() {}
     check::<Context>();
     check::<CancelFunc>();
+    check::<context::CancelCauseFunc>();
+    check::<context::AfterFuncStop>();
     check::<Error>();
 }
 
@@ -393,4 +395,419 @@ fn err_implies_done_closed_while_another_thread_cancels() {
     }
     drop(tx);
     canceller.join().unwrap();
+}
+
+// ---- todo, causes, without_cancel, after_func ----
+
+/// A cause of our own, told apart by its number.
+#[derive(Debug)]
+struct Why(usize);
+
+impl std::fmt::Display for Why {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "why {}", self.0)
+    }
+}
+
+impl std::error::Error for Why {}
+
+fn why(n: usize) -> Cause {
+    Arc::new(Why(n))
+}
+
+/// The number of a `Why` cause, or the `Error` a cause-less cancel gives.
+fn cause_of(ctx: &Context) -> Option<Result<usize, Error>> {
+    let c = context::cause(ctx)?;
+    if let Some(w) = c.downcast_ref::<Why>() {
+        return Some(Ok(w.0));
+    }
+    Some(Err(*c.downcast_ref::<Error>().expect("a Why or an Error")))
+}
+
+#[test]
+fn todo_is_background_by_another_name() {
+    let _s = serial();
+    let t = context::todo();
+    assert_eq!(t.err(), None);
+    assert_eq!(t.deadline(), None);
+    assert_eq!(t.done().try_recv(), Err(TryRecvError::Empty));
+    assert!(context::cause(&t).is_none());
+    assert_eq!(format!("{t:?}"), "context.TODO");
+    let (c, cancel) = context::with_cancel(&t);
+    let v = context::with_value(&c, "k", 1u8);
+    assert_eq!(format!("{v:?}"), "context.TODO.WithCancel.WithValue(k)");
+    cancel.cancel();
+    assert_eq!(v.err(), Some(Error::Canceled));
+    assert_eq!(t.err(), None);
+}
+
+#[test]
+fn cancel_cause_sets_err_and_cause_and_the_first_wins() {
+    let _s = serial();
+    let (ctx, cancel) = context::with_cancel_cause(&bg());
+    let (child, _cc) = context::with_cancel(&ctx);
+    let value = context::with_value(&child, "k", 1u8);
+    assert_eq!(cause_of(&ctx), None);
+    assert_eq!(cause_of(&value), None);
+    let c1 = why(1);
+    cancel.cancel(Some(c1.clone()));
+    cancel.cancel(Some(why(2)));
+    cancel.cancel(None);
+    for c in [&ctx, &child, &value] {
+        assert_eq!(c.err(), Some(Error::Canceled));
+        assert!(is_closed(c));
+        // The very cause given, shared down the tree.
+        assert!(Arc::ptr_eq(&context::cause(c).unwrap(), &c1));
+    }
+    // Born under a cancelled parent: the parent's error and cause.
+    let (late, _lc) = context::with_cancel_cause(&value);
+    assert_eq!(late.err(), Some(Error::Canceled));
+    assert_eq!(cause_of(&late), Some(Ok(1)));
+    // None is Go's nil cause.
+    let (ctx, cancel) = context::with_cancel_cause(&bg());
+    cancel.cancel(None);
+    assert_eq!(cause_of(&ctx), Some(Err(Error::Canceled)));
+    // A plain CancelFunc: the cause is the error.
+    let (ctx, cancel) = context::with_cancel(&bg());
+    cancel.cancel();
+    assert_eq!(cause_of(&ctx), Some(Err(Error::Canceled)));
+}
+
+#[test]
+fn a_child_cancelled_first_keeps_its_own_cause() {
+    let _s = serial();
+    let (parent, pc) = context::with_cancel_cause(&bg());
+    let (child, cc) = context::with_cancel_cause(&parent);
+    let (grandchild, _gc) = context::with_cancel(&child);
+    cc.cancel(Some(why(2)));
+    pc.cancel(Some(why(1)));
+    assert_eq!(cause_of(&parent), Some(Ok(1)));
+    assert_eq!(cause_of(&child), Some(Ok(2)));
+    assert_eq!(cause_of(&grandchild), Some(Ok(2)));
+    // A child cancelled without a cause before its parent: Canceled.
+    let (parent, pc) = context::with_cancel_cause(&bg());
+    let (child, cc) = context::with_cancel(&parent);
+    cc.cancel();
+    pc.cancel(Some(why(1)));
+    assert_eq!(cause_of(&child), Some(Err(Error::Canceled)));
+}
+
+#[test]
+fn dropping_a_cancel_cause_func_cancels_with_canceled() {
+    let _s = serial();
+    let (ctx, cancel) = context::with_cancel_cause(&bg());
+    let clone = cancel.clone();
+    drop(cancel);
+    assert_eq!(ctx.err(), None, "a clone still lives");
+    assert!(format!("{clone:?}").contains("cancelled: false"));
+    drop(clone);
+    assert_eq!(ctx.err(), Some(Error::Canceled));
+    assert_eq!(cause_of(&ctx), Some(Err(Error::Canceled)));
+}
+
+#[test]
+fn a_deadline_cancels_with_its_cause() {
+    let _s = serial();
+    weft::run(|| {
+        let (parent, _pc) = context::with_cancel(&bg());
+        let (ctx, _c) =
+            context::with_timeout_cause(&parent, Duration::from_millis(5), Some(why(7)));
+        let (child, _cc) = context::with_cancel(&ctx);
+        assert_eq!(cause_of(&child), None);
+        let _ = child.done().recv();
+        for c in [&ctx, &child] {
+            assert_eq!(c.err(), Some(Error::DeadlineExceeded));
+            assert_eq!(cause_of(c), Some(Ok(7)));
+        }
+        assert_eq!(parent.err(), None);
+        // No cause given: DeadlineExceeded.
+        let at = Instant::now() + Duration::from_millis(2);
+        let (ctx, _c) = context::with_deadline_cause(&bg(), at, None);
+        assert_eq!(ctx.deadline(), Some(at));
+        let _ = ctx.done().recv();
+        assert_eq!(cause_of(&ctx), Some(Err(Error::DeadlineExceeded)));
+        // Already past: born cancelled with the cause.
+        let (ctx, _c) = context::with_timeout_cause(&bg(), Duration::ZERO, Some(why(8)));
+        assert_eq!(ctx.err(), Some(Error::DeadlineExceeded));
+        assert_eq!(cause_of(&ctx), Some(Ok(8)));
+        // Cancelled by hand first: Canceled, Canceled; the timer is gone.
+        let (ctx, c) = context::with_timeout_cause(&bg(), Duration::from_secs(600), Some(why(9)));
+        c.cancel();
+        assert_eq!(ctx.err(), Some(Error::Canceled));
+        assert_eq!(cause_of(&ctx), Some(Err(Error::Canceled)));
+        // Cancelled by a parent with a cause first: the parent's.
+        let (p, pc) = context::with_cancel_cause(&bg());
+        let (ctx, _c) = context::with_timeout_cause(&p, Duration::from_secs(600), Some(why(9)));
+        pc.cancel(Some(why(3)));
+        assert_eq!(ctx.err(), Some(Error::Canceled));
+        assert_eq!(cause_of(&ctx), Some(Ok(3)));
+        // A later deadline than the parent's: the parent's deadline (and
+        // cause) rule, as Go's WithDeadlineCause.
+        let (p, _pc) = context::with_timeout_cause(&bg(), Duration::from_millis(3), Some(why(4)));
+        let (ctx, _c) = context::with_timeout_cause(&p, Duration::from_secs(600), Some(why(5)));
+        assert_eq!(ctx.deadline(), p.deadline());
+        let _ = ctx.done().recv();
+        assert_eq!(cause_of(&ctx), Some(Ok(4)));
+    });
+}
+
+#[test]
+fn without_cancel_keeps_values_and_nothing_else() {
+    let _s = serial();
+    let (p, pc) = context::with_timeout_cause(&bg(), Duration::from_secs(600), Some(why(1)));
+    let p = context::with_value(&p, "k", "v");
+    let w = context::without_cancel(&p);
+    assert_eq!(
+        format!("{w:?}"),
+        "context.Background.WithDeadline.WithValue(k).WithoutCancel"
+    );
+    assert_eq!(w.value::<&str>("k"), Some(&"v"));
+    assert_eq!(w.deadline(), None);
+    let (child, cc) = context::with_cancel(&w);
+    let (tchild, _tc) = context::with_timeout(&w, Duration::from_secs(600));
+    let stop = context::after_func(&w, || panic!("without_cancel is never done"));
+    pc.cancel();
+    assert!(is_closed(&p));
+    for c in [&w, &child, &tchild] {
+        assert_eq!(c.err(), None);
+        assert!(context::cause(c).is_none());
+        assert_eq!(c.done().try_recv(), Err(TryRecvError::Empty));
+    }
+    assert!(tchild.deadline().is_some());
+    // Its children are still cancellable on their own.
+    cc.cancel();
+    assert_eq!(child.err(), Some(Error::Canceled));
+    assert!(stop.stop());
+    // Over an already-cancelled parent too.
+    let w2 = context::without_cancel(&p);
+    assert_eq!(w2.err(), None);
+    assert_eq!(w2.done().try_recv(), Err(TryRecvError::Empty));
+}
+
+/// Counts an after_func's fate: `ran` when it ran, `gone` when its
+/// captures were dropped (after running, or unrun by a stop).
+struct Fate {
+    ran: AtomicUsize,
+    gone: AtomicUsize,
+}
+
+struct Guard(Arc<Fate>);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        self.0.gone.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+fn fate() -> Arc<Fate> {
+    Arc::new(Fate {
+        ran: AtomicUsize::new(0),
+        gone: AtomicUsize::new(0),
+    })
+}
+
+fn counted(f: &Arc<Fate>) -> impl FnOnce() + Send + 'static {
+    let g = Guard(f.clone());
+    move || {
+        g.0.ran.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Waits (yielding; a generous liveness bound) until `n` functions are
+/// gone.
+fn wait_gone(f: &Fate, n: usize) {
+    let start = Instant::now();
+    while f.gone.load(Ordering::SeqCst) < n {
+        assert!(
+            start.elapsed() < Duration::from_secs(60),
+            "{} of {n} after_func functions resolved",
+            f.gone.load(Ordering::SeqCst)
+        );
+        weft::yield_now();
+        std::thread::yield_now();
+    }
+    assert_eq!(f.gone.load(Ordering::SeqCst), n);
+}
+
+#[test]
+fn after_func_runs_once_in_its_own_goroutine() {
+    let _s = serial();
+    weft::run(|| {
+        let f = fate();
+        let (ctx, cancel) = context::with_cancel(&bg());
+        let (tx, rx) = weft::chan::<weft::GoId>(0);
+        let ran = counted(&f);
+        let stop = context::after_func(&ctx, move || {
+            ran();
+            // Unbuffered: a cancel that ran f itself would block here.
+            tx.send(weft::current_id().unwrap()).unwrap();
+        });
+        assert_eq!(f.ran.load(Ordering::SeqCst), 0);
+        cancel.cancel();
+        cancel.cancel();
+        let id = rx.recv().unwrap();
+        assert_ne!(Some(id), weft::current_id());
+        wait_gone(&f, 1);
+        assert_eq!(f.ran.load(Ordering::SeqCst), 1);
+        assert!(!stop.stop(), "f was started");
+        assert!(!stop.stop());
+        // After a deadline, and on an already-done context.
+        let (ctx, _c) = context::with_timeout(&bg(), Duration::from_millis(3));
+        let f = fate();
+        let _stop = context::after_func(&ctx, counted(&f));
+        let (done_ctx, c) = context::with_cancel(&bg());
+        c.cancel();
+        let _stop2 = context::after_func(&done_ctx, counted(&f));
+        wait_gone(&f, 2);
+        assert_eq!(f.ran.load(Ordering::SeqCst), 2);
+    });
+}
+
+#[test]
+fn a_stopped_after_func_never_runs() {
+    let _s = serial();
+    weft::run(|| {
+        let f = fate();
+        let (ctx, cancel) = context::with_cancel(&bg());
+        let stop = context::after_func(&ctx, counted(&f));
+        assert!(format!("{stop:?}").contains("pending: true"));
+        assert!(stop.clone().stop());
+        // The function is dropped, unrun, by the stop itself.
+        assert_eq!(f.gone.load(Ordering::SeqCst), 1);
+        assert!(!stop.stop());
+        cancel.cancel();
+        assert_eq!(f.ran.load(Ordering::SeqCst), 0);
+        // On a context that can never be done: never runs, stop is true,
+        // dropping the handle drops f.
+        let f = fate();
+        let stop = context::after_func(&bg(), counted(&f));
+        assert!(stop.stop());
+        let _ = context::after_func(&context::todo(), counted(&f));
+        assert_eq!(f.gone.load(Ordering::SeqCst), 2);
+        assert_eq!(f.ran.load(Ordering::SeqCst), 0);
+    });
+}
+
+/// Cancels with a cause from several goroutines at once while another
+/// polls: exactly one cause wins, err and cause agree on every context of
+/// the tree, and whoever sees a cause sees err set and done closed.
+#[test]
+fn cancel_cause_races() {
+    let _s = serial();
+    let rounds = if cfg!(debug_assertions) { 50 } else { 500 };
+    weft::run(move || {
+        let mut wins = [0usize; 5];
+        for _ in 0..rounds {
+            let (ctx, cancel) = context::with_cancel_cause(&bg());
+            let (child, _cc) = context::with_cancel(&ctx);
+            let watcher = {
+                let child = child.clone();
+                weft::go!(move || loop {
+                    if let Some(c) = context::cause(&child) {
+                        assert!(child.err().is_some(), "cause set, err not");
+                        assert!(is_closed(&child), "cause set, done open");
+                        return c;
+                    }
+                    weft::yield_now();
+                })
+            };
+            let cancellers: Vec<_> = (0..5)
+                .map(|i| {
+                    let cancel = cancel.clone();
+                    // The fifth cancels without a cause.
+                    weft::go!(move || cancel.cancel((i < 4).then(|| why(i))))
+                })
+                .collect();
+            for h in cancellers {
+                h.join().unwrap();
+            }
+            let seen = watcher.join().unwrap();
+            let c = context::cause(&ctx).unwrap();
+            assert!(Arc::ptr_eq(&c, &seen), "the cause changed");
+            assert!(Arc::ptr_eq(&c, &context::cause(&child).unwrap()));
+            assert_eq!(ctx.err(), Some(Error::Canceled));
+            assert_eq!(child.err(), Some(Error::Canceled));
+            match cause_of(&ctx).unwrap() {
+                Ok(i) => wins[i] += 1,
+                Err(e) => {
+                    assert_eq!(e, Error::Canceled);
+                    wins[4] += 1;
+                }
+            }
+        }
+        assert_eq!(wins.iter().sum::<usize>(), rounds);
+    });
+}
+
+/// after_func against cancel against two stops, many rounds: per round,
+/// either f ran (once) and both stops returned false, or exactly one stop
+/// returned true and f never ran — never both, never neither.
+#[test]
+fn after_func_races_cancel_and_stop() {
+    let _s = serial();
+    let rounds = if cfg!(debug_assertions) { 100 } else { 1000 };
+    weft::run(move || {
+        let fates: Vec<_> = (0..rounds).map(|_| fate()).collect();
+        let mut stopped = vec![0usize; rounds];
+        for (r, f) in fates.iter().enumerate() {
+            let (parent, pcancel) = context::with_cancel(&bg());
+            let (ctx, cancel) = context::with_cancel_cause(&parent);
+            let stop = context::after_func(&ctx, counted(f));
+            // Vary who is spawned first and who yields first, so that each
+            // side wins some rounds under every scheduling policy.
+            let cancel_job = move || {
+                if r % 2 == 0 {
+                    cancel.cancel(Some(why(r)));
+                } else {
+                    // Through the parent.
+                    drop(cancel);
+                    pcancel.cancel();
+                }
+            };
+            let stop_job = |k: usize| {
+                let stop = stop.clone();
+                move || {
+                    if (r / 3 + k).is_multiple_of(2) {
+                        weft::yield_now();
+                    }
+                    stop.stop()
+                }
+            };
+            let (canceller, stoppers) = if r % 3 == 0 {
+                let c = weft::spawn(cancel_job);
+                (c, vec![weft::spawn(stop_job(0)), weft::spawn(stop_job(1))])
+            } else {
+                let s0 = weft::spawn(stop_job(0));
+                let c = weft::spawn(cancel_job);
+                (c, vec![s0, weft::spawn(stop_job(1))])
+            };
+            for s in stoppers {
+                stopped[r] += usize::from(s.join().unwrap());
+            }
+            canceller.join().unwrap();
+            assert!(stopped[r] <= 1, "round {r}: two stops returned true");
+        }
+        wait_gone_all(&fates);
+        let mut ran = 0;
+        for (r, f) in fates.iter().enumerate() {
+            let n = f.ran.load(Ordering::SeqCst);
+            assert!(n <= 1, "round {r}: f ran {n} times");
+            assert_eq!(
+                n + stopped[r],
+                1,
+                "round {r}: f ran {n} times and stop returned true {} times",
+                stopped[r]
+            );
+            ran += n;
+        }
+        // Which side wins depends on the scheduling (reported, not
+        // asserted: no timing assertions).
+        eprintln!("after_func race: f ran in {ran} of {rounds} rounds");
+    });
+}
+
+fn wait_gone_all(fates: &[Arc<Fate>]) {
+    for f in fates {
+        wait_gone(f, 1);
+    }
 }

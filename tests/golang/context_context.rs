@@ -7,10 +7,11 @@
 //! holds on to its parent (the allocations it made are freed, counted by
 //! `common::measure`).
 //!
-//! Ported: TestParentFinishesChild (without the `AfterFunc` child: weft
-//! has no `context.AfterFunc`), TestChildFinishesFirst, TestCancelRemoves
-//! (the children map's length is the live allocations left after many
-//! children are made and cancelled; without the `AfterFunc` case).
+//! Ported: TestParentFinishesChild (its `AfterFunc` child is checked to
+//! run once the parent is cancelled), TestChildFinishesFirst,
+//! TestCancelRemoves (the children map's length is the live allocations
+//! left after many children are made and cancelled, or `after_func`s made
+//! and stopped).
 //!
 //! Not ported: TestCustomContextGoroutines (a custom `Context` cannot be
 //! written: weft's `Context` is a struct; weft never starts a goroutine per
@@ -36,10 +37,20 @@ fn parent_finishes_child() {
         // Context tree:
         // parent -> cancel_child
         // parent -> value_child -> timer_child
+        // parent -> after_child
         let (parent, cancel) = context::with_cancel(&context::background());
         let (cancel_child, _stop1) = context::with_cancel(&parent);
         let value_child = context::with_value(&parent, "key", "value");
         let (timer_child, _stop2) = context::with_timeout(&value_child, VERY_LONG);
+        let (after_tx, after_rx) = weft::chan::<()>(1);
+        let after_stop = context::after_func(&parent, move || {
+            after_tx.send(()).unwrap();
+        });
+        assert_eq!(
+            after_rx.try_recv(),
+            Err(weft::TryRecvError::Empty),
+            "afterChild ran before its parent was done"
+        );
 
         for (c, name) in [
             (&parent, "parent"),
@@ -62,6 +73,13 @@ fn parent_finishes_child() {
             assert!(is_done(c), "<-{name}.Done() blocked, but shouldn't have");
             assert_eq!(c.err(), Some(Error::Canceled), "{name}.Err()");
         }
+
+        // The after_func child was started (and so cannot be stopped).
+        assert_eq!(after_rx.recv(), Ok(()), "afterChild did not run");
+        assert!(
+            !after_stop.stop(),
+            "afterStop() = true after the parent was done"
+        );
 
         // A value over a cancelled parent is cancelled.
         let precanceled_child = context::with_value(&parent, "key", "value");
@@ -118,13 +136,17 @@ fn cancel_removes() {
                 let (_c, cancel) = context::with_timeout(&ctx, Duration::from_secs(3600));
                 cancel.cancel();
             }
+            for _ in 0..N {
+                let stop = context::after_func(&ctx, || {});
+                assert!(stop.stop());
+            }
         });
         assert!(
             used.allocs < N / 10,
             "{} allocations ({} bytes) live after cancelling {} children",
             used.allocs,
             used.bytes,
-            2 * N
+            3 * N
         );
         assert_eq!(ctx.err(), None);
     });

@@ -20,30 +20,33 @@
 //! Ported: TestBackground, TestWithCancel, TestDeadline, TestTimeout,
 //! TestCanceledTimeout, TestValues, TestSimultaneousCancels,
 //! TestInterlockedCancels, TestLayersCancel, TestLayersTimeout,
-//! TestWithCancelCanceledParent and TestWithCancelSimultaneouslyCanceledParent
-//! (their `Err` halves; weft has no `WithCancelCause`, the parent is
-//! cancelled with `cancel()`), TestDeadlineExceededSupportsTimeout
-//! (`Error::is_timeout`), TestContextErrDoneRace.
+//! TestWithCancelCanceledParent, TestWithCancelSimultaneouslyCanceledParent,
+//! TestDeadlineExceededSupportsTimeout (`Error::is_timeout`),
+//! TestContextErrDoneRace, TestTODO, TestCause (all but its three
+//! custom-context cases), TestCauseRace, TestWithoutCancel (Go's nil
+//! `Done()` is a channel that is never ready), TestAfterFuncCalledAfterCancel,
+//! TestAfterFuncCalledAfterTimeout, TestAfterFuncCalledImmediately,
+//! TestAfterFuncNotCalledAfterStop, TestAfterFuncCalledAsynchronously
+//! (`context::after_func`; its `stop()` is `AfterFuncStop::stop`). A Go
+//! cause is any `error` compared with `==`: here an `Arc` compared by
+//! address (`Arc::ptr_eq`), and `Cause(ctx) == Canceled` is a cause that
+//! downcasts to `Error::Canceled`.
 //!
 //! Not ported: every `otherContext`/`customContext`/`myDoneCtx` case of the
 //! tests above and TestCustomContextPropagation, TestCustomContextCause
 //! (weft's `Context` is a struct, not an interface: no other
-//! implementation can be written); TestTODO (no `TODO()`); TestAllocs
+//! implementation can be written), and so all of `afterfunc_test.go`
+//! (every test there is a custom context's `AfterFunc`); TestAllocs
 //! (`common::measure` counts the allocations left live, not allocations
 //! per run); TestWithValueChecksKey, TestInvalidDerivedFail (a nil or
-//! non-comparable key and a nil parent cannot be written); TestCause,
-//! TestCauseRace (no `WithCancelCause`/`Cause`); TestWithoutCancel (no
-//! `WithoutCancel`); TestAfterFuncCalledAfterCancel,
-//! TestAfterFuncCalledAfterTimeout, TestAfterFuncCalledImmediately,
-//! TestAfterFuncNotCalledAfterStop, TestAfterFuncCalledAsynchronously and
-//! all of `afterfunc_test.go` (no `context.AfterFunc`). The examples and
-//! benchmarks are not tests.
+//! non-comparable key and a nil parent cannot be written). The examples
+//! and benchmarks are not tests.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use weft::context::{self, CancelFunc, Context, Error};
+use weft::context::{self, CancelFunc, Cause, Context, Error};
 use weft::sync::WaitGroup;
 use weft::time::after;
 use weft::{chan, select};
@@ -378,11 +381,17 @@ fn test_layers(mut seed: u64, test_timeout: bool) {
 #[test]
 fn with_cancel_canceled_parent() {
     common::run(|| {
-        let (parent, pcancel) = context::with_cancel(&context::background());
-        pcancel.cancel();
+        let (parent, pcancel) = context::with_cancel_cause(&context::background());
+        let cause = errorf("Because!");
+        pcancel.cancel(Some(cause.clone()));
         let (c, _k) = context::with_cancel(&parent);
         assert!(is_done(&c), "child not done immediately upon construction");
         assert_eq!(c.err(), Some(Error::Canceled), "child not canceled");
+        assert!(
+            same(context::cause(&c), &cause),
+            "child has wrong cause; got = {:?}",
+            context::cause(&c)
+        );
     });
 }
 
@@ -391,11 +400,14 @@ fn with_cancel_simultaneously_canceled_parent() {
     common::run(|| {
         // Cancel the parent concurrently with creating a child.
         for _ in 0..100 {
-            let (parent, pcancel) = context::with_cancel(&context::background());
-            weft::go!(move || pcancel.cancel());
+            let (parent, pcancel) = context::with_cancel_cause(&context::background());
+            let cause = errorf("Because!");
+            let c2 = cause.clone();
+            weft::go!(move || pcancel.cancel(Some(c2)));
             let (c, _k) = context::with_cancel(&parent);
             let _ = c.done().recv();
             assert_eq!(c.err(), Some(Error::Canceled), "child not canceled");
+            assert!(same(context::cause(&c), &cause), "child has wrong cause");
         }
     });
 }
@@ -435,5 +447,403 @@ fn context_err_done_race() {
                 "round {round}: ctx.Err is non-nil, but ctx.Done is not closed"
             );
         }
+    });
+}
+
+/// Go's `fmt.Errorf(msg)`: a fresh error, equal only to itself.
+fn errorf(msg: &str) -> Cause {
+    Arc::new(std::io::Error::other(msg.to_string()))
+}
+
+/// Go's `Cause(ctx) == want` for an error value: the same `Arc`.
+fn same(got: Option<Cause>, want: &Cause) -> bool {
+    got.is_some_and(|g| Arc::ptr_eq(&g, want))
+}
+
+#[test]
+fn todo() {
+    common::run(|| {
+        let c = context::todo();
+        assert!(!is_done(&c), "<-c.Done() should block");
+        assert_eq!(format!("{c:?}"), "context.TODO");
+    });
+}
+
+/// What a `TestCause` case expects of `Cause(ctx)`.
+enum Want {
+    Nil,
+    Err(Error),
+    Is(Cause),
+}
+
+#[test]
+fn cause() {
+    common::run(|| {
+        let forever = Duration::from_secs(1_000_000);
+        let parent_cause = errorf("parentCause");
+        let child_cause = errorf("childCause");
+        let too_slow = errorf("tooSlow");
+        let finished_early = errorf("finishedEarly");
+        // Go discards some cancel functions (`ctx, _ =`): weft's would
+        // cancel on drop, so they are kept to the end of the case.
+        let mut keep: Vec<Box<dyn std::any::Any>> = Vec::new();
+        let (pc, cc, ts, fe) = (&parent_cause, &child_cause, &too_slow, &finished_early);
+        type Case<'a> = (
+            &'a str,
+            Box<dyn Fn(&mut Vec<Box<dyn std::any::Any>>) -> Context + 'a>,
+            Option<Error>,
+            Want,
+        );
+        let cases: Vec<Case> = vec![
+            (
+                "Background",
+                Box::new(|_| context::background()),
+                None,
+                Want::Nil,
+            ),
+            ("TODO", Box::new(|_| context::todo()), None, Want::Nil),
+            (
+                "WithCancel",
+                Box::new(|_| {
+                    let (ctx, cancel) = context::with_cancel(&context::background());
+                    cancel.cancel();
+                    ctx
+                }),
+                Some(Error::Canceled),
+                Want::Err(Error::Canceled),
+            ),
+            (
+                "WithCancelCause",
+                Box::new(|_| {
+                    let (ctx, cancel) = context::with_cancel_cause(&context::background());
+                    cancel.cancel(Some(pc.clone()));
+                    ctx
+                }),
+                Some(Error::Canceled),
+                Want::Is(pc.clone()),
+            ),
+            (
+                "WithCancelCause nil",
+                Box::new(|_| {
+                    let (ctx, cancel) = context::with_cancel_cause(&context::background());
+                    cancel.cancel(None);
+                    ctx
+                }),
+                Some(Error::Canceled),
+                Want::Err(Error::Canceled),
+            ),
+            (
+                "WithCancelCause: parent cause before child",
+                Box::new(|_| {
+                    let (ctx, cancel_parent) = context::with_cancel_cause(&context::background());
+                    let (ctx, cancel_child) = context::with_cancel_cause(&ctx);
+                    cancel_parent.cancel(Some(pc.clone()));
+                    cancel_child.cancel(Some(cc.clone()));
+                    ctx
+                }),
+                Some(Error::Canceled),
+                Want::Is(pc.clone()),
+            ),
+            (
+                "WithCancelCause: parent cause after child",
+                Box::new(|_| {
+                    let (ctx, cancel_parent) = context::with_cancel_cause(&context::background());
+                    let (ctx, cancel_child) = context::with_cancel_cause(&ctx);
+                    cancel_child.cancel(Some(cc.clone()));
+                    cancel_parent.cancel(Some(pc.clone()));
+                    ctx
+                }),
+                Some(Error::Canceled),
+                Want::Is(cc.clone()),
+            ),
+            (
+                "WithCancelCause: parent cause before nil",
+                Box::new(|_| {
+                    let (ctx, cancel_parent) = context::with_cancel_cause(&context::background());
+                    let (ctx, cancel_child) = context::with_cancel(&ctx);
+                    cancel_parent.cancel(Some(pc.clone()));
+                    cancel_child.cancel();
+                    ctx
+                }),
+                Some(Error::Canceled),
+                Want::Is(pc.clone()),
+            ),
+            (
+                "WithCancelCause: parent cause after nil",
+                Box::new(|_| {
+                    let (ctx, cancel_parent) = context::with_cancel_cause(&context::background());
+                    let (ctx, cancel_child) = context::with_cancel(&ctx);
+                    cancel_child.cancel();
+                    cancel_parent.cancel(Some(pc.clone()));
+                    ctx
+                }),
+                Some(Error::Canceled),
+                Want::Err(Error::Canceled),
+            ),
+            (
+                "WithCancelCause: child cause after nil",
+                Box::new(|_| {
+                    let (ctx, cancel_parent) = context::with_cancel(&context::background());
+                    let (ctx, cancel_child) = context::with_cancel_cause(&ctx);
+                    cancel_parent.cancel();
+                    cancel_child.cancel(Some(cc.clone()));
+                    ctx
+                }),
+                Some(Error::Canceled),
+                Want::Err(Error::Canceled),
+            ),
+            (
+                "WithCancelCause: child cause before nil",
+                Box::new(|_| {
+                    let (ctx, cancel_parent) = context::with_cancel(&context::background());
+                    let (ctx, cancel_child) = context::with_cancel_cause(&ctx);
+                    cancel_child.cancel(Some(cc.clone()));
+                    cancel_parent.cancel();
+                    ctx
+                }),
+                Some(Error::Canceled),
+                Want::Is(cc.clone()),
+            ),
+            (
+                "WithTimeout",
+                Box::new(|_| {
+                    let (ctx, cancel) =
+                        context::with_timeout(&context::background(), Duration::ZERO);
+                    cancel.cancel();
+                    ctx
+                }),
+                Some(Error::DeadlineExceeded),
+                Want::Err(Error::DeadlineExceeded),
+            ),
+            (
+                "WithTimeout canceled",
+                Box::new(|_| {
+                    let (ctx, cancel) = context::with_timeout(&context::background(), forever);
+                    cancel.cancel();
+                    ctx
+                }),
+                Some(Error::Canceled),
+                Want::Err(Error::Canceled),
+            ),
+            (
+                "WithTimeoutCause",
+                Box::new(|_| {
+                    let (ctx, cancel) = context::with_timeout_cause(
+                        &context::background(),
+                        Duration::ZERO,
+                        Some(ts.clone()),
+                    );
+                    cancel.cancel();
+                    ctx
+                }),
+                Some(Error::DeadlineExceeded),
+                Want::Is(ts.clone()),
+            ),
+            (
+                "WithTimeoutCause canceled",
+                Box::new(|_| {
+                    let (ctx, cancel) = context::with_timeout_cause(
+                        &context::background(),
+                        forever,
+                        Some(ts.clone()),
+                    );
+                    cancel.cancel();
+                    ctx
+                }),
+                Some(Error::Canceled),
+                Want::Err(Error::Canceled),
+            ),
+            (
+                "WithTimeoutCause stacked",
+                Box::new(|keep| {
+                    let (ctx, cancel) = context::with_cancel_cause(&context::background());
+                    let (ctx, k) =
+                        context::with_timeout_cause(&ctx, Duration::ZERO, Some(ts.clone()));
+                    keep.push(Box::new(k));
+                    cancel.cancel(Some(fe.clone()));
+                    ctx
+                }),
+                Some(Error::DeadlineExceeded),
+                Want::Is(ts.clone()),
+            ),
+            (
+                "WithTimeoutCause stacked canceled",
+                Box::new(|keep| {
+                    let (ctx, cancel) = context::with_cancel_cause(&context::background());
+                    let (ctx, k) = context::with_timeout_cause(&ctx, forever, Some(ts.clone()));
+                    keep.push(Box::new(k));
+                    cancel.cancel(Some(fe.clone()));
+                    ctx
+                }),
+                Some(Error::Canceled),
+                Want::Is(fe.clone()),
+            ),
+            (
+                "WithoutCancel",
+                Box::new(|_| context::without_cancel(&context::background())),
+                None,
+                Want::Nil,
+            ),
+            (
+                "WithoutCancel canceled",
+                Box::new(|_| {
+                    let (ctx, cancel) = context::with_cancel_cause(&context::background());
+                    let ctx = context::without_cancel(&ctx);
+                    cancel.cancel(Some(fe.clone()));
+                    ctx
+                }),
+                None,
+                Want::Nil,
+            ),
+            (
+                "WithoutCancel timeout",
+                Box::new(|_| {
+                    let (ctx, cancel) = context::with_timeout_cause(
+                        &context::background(),
+                        Duration::ZERO,
+                        Some(ts.clone()),
+                    );
+                    let ctx = context::without_cancel(&ctx);
+                    cancel.cancel();
+                    ctx
+                }),
+                None,
+                Want::Nil,
+            ),
+        ];
+        for (name, make, err, want) in &cases {
+            let ctx = make(&mut keep);
+            assert_eq!(ctx.err(), *err, "{name}: ctx.Err()");
+            let got = context::cause(&ctx);
+            let ok = match want {
+                Want::Nil => got.is_none(),
+                Want::Err(e) => got.as_ref().and_then(|g| g.downcast_ref::<Error>()) == Some(e),
+                Want::Is(c) => same(got.clone(), c),
+            };
+            assert!(ok, "{name}: Cause(ctx) = {got:?}");
+        }
+    });
+}
+
+#[test]
+fn cause_race() {
+    common::run(|| {
+        let cause = errorf("TestCauseRace");
+        let (ctx, cancel) = context::with_cancel_cause(&context::background());
+        let c2 = cause.clone();
+        weft::go!(move || cancel.cancel(Some(c2)));
+        loop {
+            // Poll Cause, rather than waiting for Done, to test that
+            // access to the underlying cause is synchronized properly.
+            if let Some(err) = context::cause(&ctx) {
+                assert!(Arc::ptr_eq(&err, &cause), "Cause returned {err:?}");
+                break;
+            }
+            weft::yield_now();
+        }
+    });
+}
+
+#[test]
+fn without_cancel() {
+    common::run(|| {
+        let (key, value) = ("key", "value");
+        let ctx = context::with_value(&context::background(), key, value);
+        let ctx = context::without_cancel(&ctx);
+        assert_eq!(ctx.deadline(), None, "ctx.Deadline()");
+        // Go's nil Done(): never ready.
+        assert_eq!(
+            ctx.done().try_recv(),
+            Err(weft::TryRecvError::Empty),
+            "ctx.Done()"
+        );
+        assert_eq!(ctx.err(), None, "ctx.Err()");
+        assert_eq!(ctx.value::<&str>(key), Some(&value), "ctx.Value({key:?})");
+    });
+}
+
+#[test]
+fn after_func_called_after_cancel() {
+    common::run(|| {
+        let (ctx, cancel) = context::with_cancel(&context::background());
+        let (donec_tx, donec) = chan::<()>(0);
+        let stop = context::after_func(&ctx, move || drop(donec_tx));
+        select! {
+            recv(donec) -> _ => panic!("AfterFunc called before context is done"),
+            recv(after(SHORT)) -> _ => {},
+        }
+        cancel.cancel();
+        select! {
+            recv(donec) -> _ => {},
+            recv(after(VERY_LONG)) -> _ => panic!("AfterFunc not called after context is canceled"),
+        }
+        assert!(!stop.stop(), "stop() = true, want false");
+    });
+}
+
+#[test]
+fn after_func_called_after_timeout() {
+    common::run(|| {
+        let (ctx, _cancel) = context::with_timeout(&context::background(), SHORT);
+        let (donec_tx, donec) = chan::<()>(0);
+        let _stop = context::after_func(&ctx, move || drop(donec_tx));
+        select! {
+            recv(donec) -> _ => {},
+            recv(after(VERY_LONG)) -> _ => panic!("AfterFunc not called after context is canceled"),
+        }
+    });
+}
+
+#[test]
+fn after_func_called_immediately() {
+    common::run(|| {
+        let (ctx, cancel) = context::with_cancel(&context::background());
+        cancel.cancel();
+        let (donec_tx, donec) = chan::<()>(0);
+        let _stop = context::after_func(&ctx, move || drop(donec_tx));
+        select! {
+            recv(donec) -> _ => {},
+            recv(after(VERY_LONG)) -> _ => panic!("AfterFunc not called for already-canceled context"),
+        }
+    });
+}
+
+#[test]
+fn after_func_not_called_after_stop() {
+    common::run(|| {
+        let (ctx, cancel) = context::with_cancel(&context::background());
+        let (donec_tx, donec) = chan::<()>(0);
+        // Go's close(donec) is a send here: a stopped f's captures are
+        // dropped, which would close the channel too.
+        let stop = context::after_func(&ctx, move || {
+            let _ = donec_tx.send(());
+        });
+        assert!(stop.stop(), "stop() = false, want true");
+        cancel.cancel();
+        select! {
+            recv(donec) -> v => assert!(v.is_err(), "AfterFunc called for already-canceled context"),
+            recv(after(SHORT)) -> _ => {},
+        }
+        assert!(!stop.stop(), "stop() = true, want false");
+    });
+}
+
+/// Canceling a context does not block waiting for AfterFuncs to finish.
+#[test]
+fn after_func_called_asynchronously() {
+    common::run(|| {
+        let (ctx, cancel) = context::with_cancel(&context::background());
+        let (donec_tx, donec) = chan::<()>(0);
+        let stop = context::after_func(&ctx, move || {
+            // The channel send blocks until donec is read from.
+            donec_tx.send(()).unwrap();
+        });
+        cancel.cancel();
+        // After cancel returns, read from donec and unblock the AfterFunc.
+        select! {
+            recv(donec) -> v => assert_eq!(v, Ok(())),
+            recv(after(VERY_LONG)) -> _ => panic!("AfterFunc not called after context is canceled"),
+        }
+        stop.stop();
     });
 }
