@@ -39,23 +39,55 @@ fn many_sleepers_all_wake_and_none_early() {
     assert_eq!(early.load(Ordering::SeqCst), 0);
 }
 
+/// Timers are taken from the heap in deadline order: when timer `k`'s
+/// callback runs, every timer with an earlier deadline has been taken (its
+/// `cancel` returns false). That is the guarantee; the order in which the
+/// callbacks *finish* is not one, because two Ms may run callbacks at once
+/// (a callback section is a blocking section, and its P may move on): an M
+/// the OS deschedules for 3 ms between taking timer 0 and pushing to a list
+/// let timer 1's callback push first (seen twice on a loaded CI machine).
 #[test]
 fn timers_fire_in_deadline_order() {
-    let order = Arc::new(Mutex::new(Vec::new()));
+    const N: usize = 10;
+    let ids: Arc<Mutex<Vec<Option<timer::TimerId>>>> = Arc::new(Mutex::new(Vec::new()));
+    let out_of_order = Arc::new(AtomicUsize::new(0));
+    let fired = Arc::new(AtomicUsize::new(0));
     let (tx, rx) = mpsc::channel();
     let base = Instant::now() + Duration::from_millis(20);
-    // Added in a scrambled order.
-    for k in [7u64, 2, 9, 0, 5, 1, 8, 3, 6, 4] {
-        let (o, tx) = (order.clone(), tx.clone());
-        timer::add(base + Duration::from_millis(3 * k), move || {
-            o.lock().unwrap().push(k);
-            tx.send(()).unwrap();
-        });
+    {
+        // Held while adding: a callback that came early waits for the ids.
+        let mut held = ids.lock().unwrap();
+        held.resize_with(N, || None);
+        // Added in a scrambled order.
+        for k in [7usize, 2, 9, 0, 5, 1, 8, 3, 6, 4] {
+            let (ids, bad, fired, tx) =
+                (ids.clone(), out_of_order.clone(), fired.clone(), tx.clone());
+            let id = timer::add(base + Duration::from_millis(3 * k as u64), move || {
+                let ids = ids.lock().unwrap();
+                for (j, id) in ids.iter().enumerate().take(k) {
+                    // A pending earlier timer is one the heap passed over:
+                    // cancelling it proves it (and it then never fires, so
+                    // stand in for its message).
+                    if timer::cancel(id.as_ref().unwrap()) {
+                        bad.fetch_add(1, Ordering::SeqCst);
+                        tx.send(j).unwrap();
+                    }
+                }
+                fired.fetch_add(1, Ordering::SeqCst);
+                tx.send(k).unwrap();
+            });
+            held[k] = Some(id);
+        }
     }
-    for _ in 0..10 {
+    for _ in 0..N {
         rx.recv_timeout(Duration::from_secs(30)).unwrap();
     }
-    assert_eq!(*order.lock().unwrap(), (0..10).collect::<Vec<_>>());
+    assert_eq!(
+        out_of_order.load(Ordering::SeqCst),
+        0,
+        "a timer fired before an earlier one was taken"
+    );
+    assert_eq!(fired.load(Ordering::SeqCst), N);
 }
 
 #[test]
