@@ -269,8 +269,9 @@ impl<Y: 'static> CoroCell<Y> {
     /// # Safety
     /// As for [`CoroCell::start`].
     pub unsafe fn start_unbound(&self, body: impl FnOnce() + Send + 'static) {
-        self.sp_hint.store(0, Ordering::Relaxed); // a recycled record's is stale
-                                                  // SAFETY: exclusive access by the caller's contract.
+        // A recycled record's hint is stale.
+        self.sp_hint.store(0, Ordering::Relaxed);
+        // SAFETY: exclusive access by the caller's contract.
         unsafe { *self.coro.get() = Body::Unbound(Thunk::new(body)) };
     }
 

@@ -59,12 +59,11 @@ pub(crate) struct SpinCell<T> {
     value: UnsafeCell<T>,
 }
 
-// SAFETY: `value` is only reached through a `SpinGuard`, and at most one
-// `SpinGuard` exists at a time: the two flags exclude each other (module
-// comment) and `remote` is taken with a CAS among remotes; each side reads
-// the other's flag with Acquire and clears its own with Release, which
-// orders the critical sections.
-// `T` moves between threads with the lock, hence `T: Send`.
+// (The flags exclude each other as the module comment shows; remotes queue
+// on a CAS; each side reads the other's flag with Acquire and clears its
+// own with Release, which orders the critical sections.)
+// SAFETY: `value` is only reached through a `SpinGuard`, at most one at a
+// time (above); `T` moves between threads with the lock, hence `T: Send`.
 unsafe impl<T: Send> Sync for SpinCell<T> {}
 
 impl<T> SpinCell<T> {
@@ -208,6 +207,14 @@ mod barrier {
     #[cfg(not(loom))]
     static ASYMMETRIC: AtomicBool = AtomicBool::new(false);
 
+    /// Issues `membarrier(cmd)`; whether it succeeded.
+    #[cfg(not(loom))]
+    fn membarrier(cmd: libc::c_long) -> bool {
+        // SAFETY: membarrier takes no pointers; an unknown command or an
+        // old kernel is an error return, not UB.
+        unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0, 0) == 0 }
+    }
+
     /// Registers the process for expedited membarriers, once. Every
     /// `SpinCell::new` calls it, so whoever can reach a cell sees
     /// [`ASYMMETRIC`]'s final value (`Once` orders it before them).
@@ -216,14 +223,10 @@ mod barrier {
         {
             static ONCE: std::sync::Once = std::sync::Once::new();
             ONCE.call_once(|| {
-                let call = |cmd: libc::c_long| {
-                    // SAFETY: membarrier takes no pointers; an unknown
-                    // command or an old kernel is an error return, not UB.
-                    unsafe { libc::syscall(libc::SYS_membarrier, cmd, 0, 0) == 0 }
-                };
                 // The command itself is tried too: a filter (seccomp) may
                 // allow the registration and refuse the barrier.
-                let ok = call(CMD_REGISTER_PRIVATE_EXPEDITED) && call(CMD_PRIVATE_EXPEDITED);
+                let ok =
+                    membarrier(CMD_REGISTER_PRIVATE_EXPEDITED) && membarrier(CMD_PRIVATE_EXPEDITED);
                 ASYMMETRIC.store(ok, Ordering::Relaxed);
             });
         }
@@ -246,10 +249,9 @@ mod barrier {
     pub(super) fn heavy() {
         #[cfg(not(loom))]
         if ASYMMETRIC.load(Ordering::Relaxed) {
-            // SAFETY: as in `init`; registered there, so it cannot fail
-            // with EPERM.
-            let r = unsafe { libc::syscall(libc::SYS_membarrier, CMD_PRIVATE_EXPEDITED, 0, 0) };
-            if r != 0 {
+            // Registered and tried in `init`: a failure now is the kernel
+            // changing its mind (or a forked child, which is not registered).
+            if !membarrier(CMD_PRIVATE_EXPEDITED) {
                 crate::throw(&format!(
                     "membarrier failed after registration: {}",
                     std::io::Error::last_os_error()
