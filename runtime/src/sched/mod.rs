@@ -113,7 +113,7 @@ fn start() -> &'static Runtime {
         Err(e) => panic!("{e}"),
     };
     // Before any thread of ours exists (see `pcell::init`).
-    pcell::init();
+    pcell::init(settings.debug.membarrier);
     let mut first = false;
     let rt = RUNTIME.get_or_init(|| {
         first = true;
