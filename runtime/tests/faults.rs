@@ -1,0 +1,301 @@
+//! Resource faults (issue 26): the system refuses the runtime something —
+//! address space for a goroutine stack (`RLIMIT_AS`), an OS thread for a
+//! new M (`RLIMIT_NPROC`), a descriptor for an accepted connection or for
+//! the netpoller itself (`RLIMIT_NOFILE`) — and the runtime answers with a
+//! clear error or degrades cleanly: never a hang, an abort without a
+//! message, or lost work.
+//!
+//! Each scenario lowers its limit in a child process (this binary again,
+//! running one test), so the harness itself is never short of anything; the
+//! parent checks the child's exit status and output, and kills a child that
+//! hangs.
+
+use std::io::Read;
+use std::process::{Command, ExitStatus, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use weft_runtime as weft;
+use weft_runtime::sync::WaitGroup;
+
+const CHILD: &str = "WEFT_FAULTS_CHILD";
+
+/// A child still running after this is reported as hung (and killed).
+const HANG: Duration = Duration::from_secs(60);
+
+fn is_child() -> bool {
+    std::env::var_os(CHILD).is_some()
+}
+
+/// How a child run ended.
+struct Run {
+    /// `None`: it hung, and was killed.
+    status: Option<ExitStatus>,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn show(&self) -> String {
+        format!(
+            "status: {}\n--- stdout\n{}--- stderr\n{}",
+            match self.status {
+                Some(s) => s.to_string(),
+                None => format!("hung (killed after {HANG:?})"),
+            },
+            self.stdout,
+            self.stderr
+        )
+    }
+
+    fn assert_ok(&self) {
+        assert!(
+            self.status.is_some_and(|s| s.success()),
+            "child failed:\n{}",
+            self.show()
+        );
+    }
+}
+
+/// Runs test `name` of this binary in a child with `env` set. `nobody`: as
+/// the unprivileged user when we are root (root ignores `RLIMIT_NPROC`).
+fn child(name: &str, env: &[(&str, &str)], nobody: bool) -> Run {
+    let mut cmd = Command::new(std::env::current_exe().unwrap());
+    cmd.args(["--exact", name, "--nocapture", "--test-threads=1"])
+        .env(CHILD, "1")
+        .env_remove("WEFT_MAXPROCS")
+        .env_remove("WEFT_STACK_SIZE")
+        .env_remove("RUST_BACKTRACE")
+        .envs(env.iter().copied())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    // SAFETY: geteuid has no preconditions.
+    if nobody && unsafe { libc::geteuid() } == 0 {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: the closure runs in the forked child before exec and calls
+        // only async-signal-safe functions (setgroups, setgid, setuid).
+        unsafe {
+            cmd.pre_exec(|| {
+                let nobody = 65534;
+                if libc::setgroups(0, std::ptr::null()) != 0
+                    || libc::setgid(nobody) != 0
+                    || libc::setuid(nobody) != 0
+                {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let mut c = cmd.spawn().unwrap();
+    let drain = |mut r: Box<dyn Read + Send>| {
+        std::thread::spawn(move || {
+            let mut s = Vec::new();
+            let _ = r.read_to_end(&mut s);
+            String::from_utf8_lossy(&s).into_owned()
+        })
+    };
+    let out = drain(Box::new(c.stdout.take().unwrap()));
+    let err = drain(Box::new(c.stderr.take().unwrap()));
+    let start = Instant::now();
+    let status = loop {
+        if let Some(s) = c.try_wait().unwrap() {
+            break Some(s);
+        }
+        if start.elapsed() > HANG {
+            let _ = c.kill();
+            let _ = c.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    Run {
+        status,
+        stdout: out.join().unwrap(),
+        stderr: err.join().unwrap(),
+    }
+}
+
+fn getrlimit(res: libc::__rlimit_resource_t) -> libc::rlimit {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid rlimit for getrlimit to fill.
+    assert_eq!(unsafe { libc::getrlimit(res, &mut lim) }, 0);
+    lim
+}
+
+/// Sets the soft limit of `res` (and the hard one, if given).
+fn setrlimit(res: libc::__rlimit_resource_t, soft: u64, hard: Option<u64>) {
+    let mut lim = getrlimit(res);
+    lim.rlim_cur = soft;
+    if let Some(h) = hard {
+        lim.rlim_max = h;
+    }
+    // SAFETY: `lim` is a valid rlimit for setrlimit to read.
+    let r = unsafe { libc::setrlimit(res, &lim) };
+    assert_eq!(r, 0, "setrlimit: {}", std::io::Error::last_os_error());
+}
+
+/// The soft limit back to the hard one.
+fn lift(res: libc::__rlimit_resource_t) {
+    let hard = getrlimit(res).rlim_max;
+    setrlimit(res, hard, None);
+}
+
+/// The process's mapped address space, in bytes (`/proc/self/statm`).
+fn mapped_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap();
+    let pages: u64 = statm.split_whitespace().next().unwrap().parse().unwrap();
+    // SAFETY: sysconf has no preconditions.
+    pages * unsafe { libc::sysconf(libc::_SC_PAGESIZE) } as u64
+}
+
+fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = p.downcast_ref::<&str>() {
+        s.to_string()
+    } else {
+        p.downcast_ref::<String>().cloned().unwrap_or_default()
+    }
+}
+
+// ---------------------------------------------------------------------------
+// 1. A goroutine stack cannot be mapped (RLIMIT_AS).
+
+/// The default stack size in the stack children: large, so that few
+/// goroutines exhaust the address space left under the limit and the heap
+/// keeps room to spare.
+const BIG_STACK: &str = "67108864";
+
+/// Address space left above what is mapped when the limit is set.
+const AS_HEADROOM: u64 = 256 << 20;
+
+/// The child: with `RLIMIT_AS` just above what is mapped, spawns parked
+/// goroutines until a spawn is refused, checks that `Builder::spawn`
+/// returns the error and `spawn` panics with it (catchably, in this
+/// goroutine), then frees the stacks and lifts the limit: spawns work again.
+#[test]
+fn stack_refused_child() {
+    if !is_child() {
+        return;
+    }
+    weft::run(|| {
+        let gate = Arc::new(WaitGroup::new());
+        gate.add(1);
+        // Every goroutine this spawns waits at the gate.
+        let spawn_parked = |n: usize| -> (Vec<weft::JoinHandle<()>>, Option<std::io::Error>) {
+            let mut hs = Vec::new();
+            for _ in 0..n {
+                let g = gate.clone();
+                match weft::Builder::new().spawn(move || g.wait()) {
+                    Ok(h) => hs.push(h),
+                    Err(e) => return (hs, Some(e)),
+                }
+                // Let queued children (child stealing) run and take their
+                // stacks now.
+                weft::yield_now();
+            }
+            (hs, None)
+        };
+        setrlimit(libc::RLIMIT_AS, mapped_bytes() + AS_HEADROOM, None);
+
+        let e = weft::Builder::new()
+            .stack_size(512 << 20)
+            .spawn(|| ())
+            .unwrap_err();
+        println!("builder, 512 MiB stack: {:?}: {e}", e.kind());
+
+        let (hs, err) = spawn_parked(200);
+        let e = err.expect("200 goroutines of 64 MiB each fit under the limit");
+        println!(
+            "builder, default stack, after {} goroutines: {:?}: {e}",
+            hs.len(),
+            e.kind()
+        );
+
+        let p = std::panic::catch_unwind(|| weft::spawn(|| ())).unwrap_err();
+        println!("spawn panicked: {}", panic_message(&*p));
+        let p = std::panic::catch_unwind(|| weft::go!(move || ())).unwrap_err();
+        println!("go! panicked: {}", panic_message(&*p));
+
+        // Freed stacks are reused without new address space.
+        gate.done();
+        let n = hs.len();
+        for h in hs {
+            h.join().unwrap();
+        }
+        let gate2 = Arc::new(WaitGroup::new());
+        gate2.add(1);
+        let mut again = Vec::new();
+        for _ in 0..n {
+            let g = gate2.clone();
+            again.push(weft::Builder::new().spawn(move || g.wait()).unwrap());
+            weft::yield_now();
+        }
+        println!("after freeing: {n} goroutines spawned again");
+
+        // With the limit lifted, more than ever fit before.
+        lift(libc::RLIMIT_AS);
+        for _ in 0..n {
+            let g = gate2.clone();
+            again.push(weft::Builder::new().spawn(move || g.wait()).unwrap());
+            weft::yield_now();
+        }
+        gate2.done();
+        for h in again {
+            h.join().unwrap();
+        }
+        println!("after lifting the limit: {} goroutines spawned", 2 * n);
+    });
+    println!("done");
+}
+
+fn check_stack_refused(policy: &str) {
+    let run = child(
+        "stack_refused_child",
+        &[
+            ("WEFT_SPAWN", policy),
+            ("WEFT_STACK_SIZE", BIG_STACK),
+            ("WEFT_MAXPROCS", "2"),
+        ],
+        false,
+    );
+    let show = run.show();
+    run.assert_ok();
+    let out = &run.stdout;
+    for what in [
+        "builder, 512 MiB stack: OutOfMemory: ",
+        "builder, default stack, after ",
+        "spawn panicked: weft: failed to spawn a goroutine: ",
+        "go! panicked: weft: failed to spawn a goroutine: ",
+    ] {
+        let line = out
+            .lines()
+            .find_map(|l| l.find(what).map(|i| &l[i..]))
+            .unwrap_or_else(|| panic!("no line {what:?}:\n{show}"));
+        assert!(
+            line.contains("cannot map a goroutine stack of") && line.contains("RLIMIT_AS"),
+            "the error does not name the stack and the limit: {line}\n{show}"
+        );
+    }
+    assert!(out.contains("after freeing: "), "{show}");
+    assert!(out.contains("after lifting the limit: "), "{show}");
+    assert!(out.contains("done"), "{show}");
+}
+
+#[test]
+fn stack_refused_is_a_spawn_error_continuation() {
+    if is_child() {
+        return;
+    }
+    check_stack_refused("continuation");
+}
+
+#[test]
+fn stack_refused_is_a_spawn_error_child_stealing() {
+    if is_child() {
+        return;
+    }
+    check_stack_refused("child");
+}
