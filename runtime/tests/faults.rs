@@ -299,3 +299,148 @@ fn stack_refused_is_a_spawn_error_child_stealing() {
     }
     check_stack_refused("child");
 }
+
+// ---------------------------------------------------------------------------
+// 2. An OS thread cannot be created (RLIMIT_NPROC) when sysmon needs an M.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// CPU time this process has used.
+fn cpu_time() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid timespec for clock_gettime to fill.
+    unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut ts) };
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// One goroutine blocks in `blocking()` until `flag` is set or `cap`
+/// passes; the main goroutine, queued behind it on the one P, sets the flag.
+/// Returns whether the call saw the flag: whether sysmon could hand the P
+/// to another M while the call blocked.
+fn blocked_call_sees_main(cap: Duration) -> bool {
+    let flag = Arc::new(AtomicBool::new(false));
+    let started = Arc::new(WaitGroup::new());
+    started.add(1);
+    let (f, s) = (flag.clone(), started.clone());
+    let call = weft::spawn(move || {
+        s.done();
+        weft::blocking(|| {
+            let t = Instant::now();
+            while !f.load(Ordering::SeqCst) && t.elapsed() < cap {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            f.load(Ordering::SeqCst)
+        })
+    });
+    started.wait();
+    flag.store(true, Ordering::SeqCst);
+    call.join().unwrap()
+}
+
+/// The child (as an unprivileged user, maxprocs 1): with thread creation
+/// refused, a `blocking()` call that needs its P handed to a new M; then
+/// the same with the limit lifted.
+#[test]
+fn threads_refused_child() {
+    if !is_child() {
+        return;
+    }
+    weft::run(|| {
+        // No new thread at all: an unprivileged user has at least one task.
+        setrlimit(libc::RLIMIT_NPROC, 0, None);
+        let (cpu, wall) = (cpu_time(), Instant::now());
+        for round in 0..3 {
+            let saw = blocked_call_sees_main(Duration::from_millis(500));
+            println!("refused, round {round}: the blocked call saw main run: {saw}");
+        }
+        let (cpu, wall) = (cpu_time() - cpu, wall.elapsed());
+        println!(
+            "refused: cpu {} ms in {} ms",
+            cpu.as_millis(),
+            wall.as_millis()
+        );
+        // Retrying is not spinning: the blocked calls poll every
+        // millisecond, sysmon every few.
+        println!("refused: cpu bounded: {}", cpu < wall / 4);
+        lift(libc::RLIMIT_NPROC);
+        let saw = blocked_call_sees_main(Duration::from_secs(20));
+        println!("lifted: the blocked call saw main run: {saw}");
+    });
+    println!("done");
+}
+
+#[test]
+fn threads_refused_degrades_and_recovers() {
+    if is_child() {
+        return;
+    }
+    let run = child("threads_refused_child", &[("WEFT_MAXPROCS", "1")], true);
+    let show = run.show();
+    println!("{show}");
+    run.assert_ok();
+    for round in 0..3 {
+        assert!(
+            run.stdout.contains(&format!(
+                "refused, round {round}: the blocked call saw main run: false"
+            )),
+            "{show}"
+        );
+    }
+    assert!(run.stdout.contains("refused: cpu bounded: true"), "{show}");
+    assert!(
+        run.stdout
+            .contains("lifted: the blocked call saw main run: true"),
+        "{show}"
+    );
+    assert!(
+        run.stderr.contains("OS threads can be created again"),
+        "{show}"
+    );
+    assert!(run.stdout.contains("done"), "{show}");
+    assert_eq!(
+        run.stderr.matches("cannot create an OS thread").count(),
+        1,
+        "not reported exactly once:\n{show}"
+    );
+    assert!(run.stderr.contains("RLIMIT_NPROC"), "{show}");
+}
+
+/// The child (as an unprivileged user): threads refused before the runtime
+/// starts, so it cannot create sysmon. The first use panics in the caller,
+/// naming the thread and the limit; once the limit is lifted, the runtime
+/// starts.
+#[test]
+fn threads_refused_at_start_child() {
+    if !is_child() {
+        return;
+    }
+    setrlimit(libc::RLIMIT_NPROC, 0, None);
+    let p = std::panic::catch_unwind(|| weft::run(|| 1)).unwrap_err();
+    println!("first run panicked: {}", panic_message(&*p));
+    lift(libc::RLIMIT_NPROC);
+    println!(
+        "second run: {}",
+        weft::run(|| weft::spawn(|| 2).join().unwrap())
+    );
+}
+
+#[test]
+fn threads_refused_at_start_is_a_clear_panic() {
+    if is_child() {
+        return;
+    }
+    let run = child("threads_refused_at_start_child", &[], true);
+    let show = run.show();
+    println!("{show}");
+    run.assert_ok();
+    assert!(
+        run.stdout.contains("first run panicked: ")
+            && run.stdout.contains("sysmon")
+            && run.stdout.contains("RLIMIT_NPROC"),
+        "{show}"
+    );
+    assert!(run.stdout.contains("second run: 2"), "{show}");
+}

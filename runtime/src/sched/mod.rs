@@ -106,32 +106,41 @@ pub(crate) fn runtime() -> &'static Runtime {
     start()
 }
 
+/// Starts the runtime, once. If the system refuses the sysmon thread,
+/// nothing has started: the caller panics with the error (at its own
+/// location, like a malformed environment variable), and the next use of
+/// the runtime tries again.
 #[cold]
 #[track_caller]
 fn start() -> &'static Runtime {
+    static STARTING: StdMutex<()> = StdMutex::new(());
     let settings = match config::settings() {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
     // Before any thread of ours exists (see `pcell::init`).
     pcell::init();
-    let mut first = false;
-    let rt = RUNTIME.get_or_init(|| {
-        first = true;
-        Runtime::new(settings)
-    });
-    if first {
-        config::mark_started();
-        crate::trace::boot(rt.settings.trace.as_deref()); // trace: WEFT_TRACE starts here
-        let _ = crate::stack::DESCRIBE.set(|f| {
-            if let Some(g) = g::current() {
-                f(g.id().as_u64(), g.name());
-            }
-        });
-        // netpoll: raise RLIMIT_NOFILE soft -> hard, as Go does at start.
-        crate::netpoll::raise_fd_limit();
-        sysmon::start(rt);
+    let starting = STARTING.lock();
+    if let Some(rt) = RUNTIME.get() {
+        return rt;
     }
+    // The one thread the runtime cannot run without, first; it waits for
+    // the runtime below.
+    if let Err(e) = sysmon::spawn() {
+        drop(starting);
+        panic!("weft: cannot start the runtime: {e}");
+    }
+    let rt = RUNTIME.get_or_init(|| Runtime::new(settings));
+    config::mark_started();
+    crate::trace::boot(rt.settings.trace.as_deref()); // trace: WEFT_TRACE starts here
+    let _ = crate::stack::DESCRIBE.set(|f| {
+        if let Some(g) = g::current() {
+            f(g.id().as_u64(), g.name());
+        }
+    });
+    // netpoll: raise RLIMIT_NOFILE soft -> hard, as Go does at start.
+    crate::netpoll::raise_fd_limit();
+    sysmon::start(rt);
     rt
 }
 

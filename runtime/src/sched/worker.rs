@@ -85,12 +85,8 @@ pub(crate) fn start_template_thread() {
 
 fn spawn_m_here(id: usize, wake: Wake) {
     let handle = MHandle::new(id);
-    let res = std::thread::Builder::new()
-        .name(format!("weft-m{id}"))
-        .spawn(move || m_main(handle, wake));
-    if let Err(e) = res {
-        crate::throw(&format!("cannot create an OS thread for M{id}: {e}"));
-    }
+    // A refused thread gives the P back (`m.rs`).
+    super::m::create_thread(runtime(), id, wake, move |wake| m_main(handle, wake));
 }
 
 fn m_main(handle: Arc<MHandle>, wake: Wake) {
