@@ -444,3 +444,243 @@ fn threads_refused_at_start_is_a_clear_panic() {
     );
     assert!(run.stdout.contains("second run: 2"), "{show}");
 }
+
+// ---------------------------------------------------------------------------
+// 3. EMFILE on accept (RLIMIT_NOFILE).
+
+use std::io::Write;
+
+/// Every free descriptor below a lowered soft limit, held open.
+struct FdHog(Vec<std::fs::File>);
+
+impl FdHog {
+    /// Lowers the soft `RLIMIT_NOFILE` to a little above the descriptors
+    /// open now (and the hard one too with `hard`: the runtime raises the
+    /// soft limit to the hard one when it starts), then takes every
+    /// descriptor left.
+    fn fill(hard: bool) -> FdHog {
+        let top = std::fs::read_dir("/proc/self/fd")
+            .unwrap()
+            .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<u64>().ok())
+            .max()
+            .unwrap();
+        let limit = top + 32;
+        setrlimit(libc::RLIMIT_NOFILE, limit, hard.then_some(limit));
+        let mut held = Vec::new();
+        loop {
+            match std::fs::File::open("/dev/null") {
+                Ok(f) => held.push(f),
+                Err(e) if e.raw_os_error() == Some(libc::EMFILE) => break,
+                Err(e) => panic!("open /dev/null: {e}"),
+            }
+        }
+        FdHog(held)
+    }
+
+    /// Gives `n` descriptors back.
+    fn free(&mut self, n: usize) {
+        for _ in 0..n {
+            self.0.pop();
+        }
+    }
+}
+
+fn is_emfile<T>(r: &std::io::Result<T>) -> bool {
+    matches!(r, Err(e) if e.raw_os_error() == Some(libc::EMFILE))
+}
+
+/// CPU time the process uses in `d` of (goroutine) sleep.
+fn cpu_over(d: Duration) -> Duration {
+    let t = cpu_time();
+    weft::time::sleep(d);
+    cpu_time() - t
+}
+
+/// A listener of `weft::net`, for the EMFILE scenario.
+trait Listener: Send + 'static {
+    type Conn: Read + Write + Send;
+    fn accept_one(&self) -> std::io::Result<Self::Conn>;
+}
+
+impl Listener for weft::net::TcpListener {
+    type Conn = weft::net::TcpStream;
+    fn accept_one(&self) -> std::io::Result<Self::Conn> {
+        self.accept().map(|(s, _)| s)
+    }
+}
+
+impl Listener for weft::net::UnixListener {
+    type Conn = weft::net::UnixStream;
+    fn accept_one(&self) -> std::io::Result<Self::Conn> {
+        self.accept().map(|(s, _)| s)
+    }
+}
+
+/// The EMFILE scenario, for one kind of listener: a goroutine parked in
+/// `accept` is woken by a client that arrives when no descriptor is left;
+/// it gets the error, the listener stays usable, nothing spins while the
+/// error lasts, and once descriptors are freed the client is accepted.
+fn accept_emfile<L: Listener>(what: &str, l: L, connect: impl FnOnce() -> L::Conn) {
+    // A goroutine parked on another socket throughout, so that the netpoller
+    // is in use (an M sleeps in `epoll_wait`) while the error lasts: a
+    // level-triggered registration of the listener would report the
+    // pending connection to it again and again.
+    let side = weft::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let mut poke = weft::net::TcpStream::connect(side.local_addr().unwrap()).unwrap();
+    let (mut parked, _) = side.accept().unwrap();
+    let reader = weft::spawn(move || {
+        let mut b = [0; 1];
+        parked.read_exact(&mut b).map(|_| b[0])
+    });
+    let mut hog = FdHog::fill(false);
+    hog.free(1); // for the client
+    let acceptor = weft::spawn(move || {
+        let r = l.accept_one();
+        (r.map(|_| ()), l)
+    });
+    weft::time::sleep(Duration::from_millis(50)); // it parks in accept
+    let mut client = connect();
+    let (r, l) = acceptor.join().unwrap();
+    println!("{what}: parked accept: EMFILE {}", is_emfile(&r));
+    let r = l.accept_one();
+    println!("{what}: accept again: EMFILE {}", is_emfile(&r));
+    let cpu = cpu_over(Duration::from_millis(500));
+    println!("{what}: cpu while EMFILE: {} ms", cpu.as_millis());
+    println!("{what}: cpu bounded: {}", cpu < Duration::from_millis(100));
+    drop(hog);
+    poke.write_all(b"!").unwrap();
+    assert_eq!(reader.join().unwrap().unwrap(), b'!');
+    let mut conn = l.accept_one().unwrap();
+    client.write_all(b"ping").unwrap();
+    let mut buf = [0; 4];
+    conn.read_exact(&mut buf).unwrap();
+    println!(
+        "{what}: after freeing: read {:?}",
+        std::str::from_utf8(&buf).unwrap()
+    );
+}
+
+#[test]
+fn accept_emfile_child() {
+    if !is_child() {
+        return;
+    }
+    weft::run(|| {
+        let l = weft::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        accept_emfile("tcp", l, || weft::net::TcpStream::connect(addr).unwrap());
+        let dir = std::env::temp_dir().join(format!("weft-faults-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir(&dir).unwrap();
+        let path = dir.join("sock");
+        let l = weft::net::UnixListener::bind(&path).unwrap();
+        accept_emfile("unix", l, || weft::net::UnixStream::connect(&path).unwrap());
+        let _ = std::fs::remove_dir_all(&dir);
+    });
+    println!("done");
+}
+
+#[test]
+fn accept_emfile_is_returned_and_the_listener_recovers() {
+    if is_child() {
+        return;
+    }
+    let run = child("accept_emfile_child", &[], false);
+    let show = run.show();
+    println!("{show}");
+    run.assert_ok();
+    for what in ["tcp", "unix"] {
+        for line in [
+            "parked accept: EMFILE true",
+            "accept again: EMFILE true",
+            "cpu bounded: true",
+            "after freeing: read \"ping\"",
+        ] {
+            assert!(run.stdout.contains(&format!("{what}: {line}")), "{show}");
+        }
+    }
+    assert!(run.stdout.contains("done"), "{show}");
+}
+
+// ---------------------------------------------------------------------------
+// 4. No descriptor for the netpoller (EMFILE when the runtime starts).
+
+/// The child: every descriptor is taken before the runtime starts (the hard
+/// limit lowered too). The runtime starts and runs goroutines; a socket
+/// fails with a clear error however far it gets (the socket itself, the
+/// epoll instance, the eventfd), and works once descriptors are freed.
+#[test]
+fn netpoll_emfile_child() {
+    if !is_child() {
+        return;
+    }
+    let mut hog = FdHog::fill(true);
+    weft::run(|| {
+        let n = (0..100u64)
+            .map(|i| weft::spawn(move || i))
+            .map(|h| h.join().unwrap())
+            .sum::<u64>();
+        weft::time::sleep(Duration::from_millis(10));
+        println!("goroutines ran: {n}");
+    });
+    let mut hog = weft::run(move || {
+        for free in 0..3 {
+            match weft::net::TcpListener::bind("127.0.0.1:0") {
+                Ok(_) => println!("{free} free: bound"),
+                Err(e) => println!("{free} free: {:?}: {e}", e.kind()),
+            }
+            hog.free(1);
+        }
+        hog
+    });
+    hog.free(4);
+    weft::run(|| {
+        let l = weft::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = l.local_addr().unwrap();
+        let server = weft::spawn(move || {
+            let (mut c, _) = l.accept().unwrap();
+            let mut buf = [0; 2];
+            c.read_exact(&mut buf).unwrap();
+            buf
+        });
+        let mut c = weft::net::TcpStream::connect(addr).unwrap();
+        c.write_all(b"ok").unwrap();
+        println!("after freeing: {:?}", server.join().unwrap());
+    });
+    drop(hog);
+    println!("done");
+}
+
+#[test]
+fn netpoll_emfile_is_a_clear_error() {
+    if is_child() {
+        return;
+    }
+    let run = child("netpoll_emfile_child", &[], false);
+    let show = run.show();
+    println!("{show}");
+    run.assert_ok();
+    assert!(run.stdout.contains("goroutines ran: 4950"), "{show}");
+    // No descriptor for the socket: std's error. One: the socket is made,
+    // the epoll instance is not. Two: epoll is, the eventfd is not.
+    let line = |free: usize| {
+        let start = format!("{free} free: ");
+        run.stdout
+            .lines()
+            .find_map(|l| l.find(&start).map(|i| l[i..].to_string()))
+            .unwrap_or_else(|| panic!("no line {start:?}:\n{show}"))
+    };
+    assert!(
+        line(0).ends_with(": Too many open files (os error 24)"),
+        "{show}"
+    );
+    for (free, call) in [(1, "epoll_create1"), (2, "eventfd")] {
+        let want = format!(
+            ": cannot create the netpoller: {call}: Too many open files (os error 24) \
+             (RLIMIT_NOFILE, ulimit -n: "
+        );
+        assert!(line(free).contains(&want), "no {want:?}:\n{show}");
+    }
+    assert!(run.stdout.contains("after freeing: [111, 107]"), "{show}");
+    assert!(run.stdout.contains("done"), "{show}");
+}
