@@ -40,7 +40,9 @@
 //!
 //! Must never: be called with a lock held that a goroutine could also take,
 //! run on a goroutine's own stack while freeing that stack, hold the pool
-//! lock across a system call, or unmap memory a stack may still live in.
+//! lock across a system call other than mapping a slab (once per thousands
+//! of stacks, [`slab::Carver::grow`]), or unmap memory a stack may still
+//! live in.
 
 pub(crate) mod asan;
 mod signal;
