@@ -119,6 +119,7 @@ impl Builder {
     /// has been taken or dropped before `'a` ends (`run` joins it; `scope`
     /// counts its goroutines down as their results are dropped), on every
     /// path, unwinding included.
+    #[track_caller]
     pub(crate) unsafe fn spawn_unchecked_at<'a, F, T>(
         self,
         f: F,
@@ -137,6 +138,7 @@ impl Builder {
     }
 
     /// Starts `body` (made by [`body`] for a `T`) as a goroutine.
+    #[track_caller]
     fn launch<T>(
         self,
         body: impl FnOnce() + Send + 'static,

@@ -170,6 +170,19 @@ pub(crate) fn raise_nofile_limit() {
     }
 }
 
+/// The open-file limit, as "soft (hard hard)", for error messages.
+pub(crate) fn nofile_limit() -> String {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid rlimit for getrlimit to fill.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return "?".to_string();
+    }
+    format!("{} (hard {})", lim.rlim_cur, lim.rlim_max)
+}
+
 /// Blocks the calling thread until `fd` is readable (or writable, with
 /// `write`) or `timeout` passes: `Ok(false)` on timeout. For plain threads,
 /// which block as std's sockets do.
