@@ -456,7 +456,8 @@ fn install_panic_hook() {
         }
         if sched::runtime().settings.panic_abort {
             if let Some(site) = g.spawn_site() {
-                eprintln!("\ngoroutine {} created by {site}", g.id());
+                let id = g.id();
+                crate::stdio::report(format_args!("\ngoroutine {id} created by {site}\n"));
             }
         }
     }));
@@ -466,7 +467,6 @@ fn install_panic_hook() {
 /// thread, and its `RUST_BACKTRACE` handling: a backtrace (`full`: every
 /// frame), or once per process a note saying how to get one.
 fn report_goroutine_panic(g: GPtr, info: &panic::PanicHookInfo<'_>) {
-    use std::io::Write as _;
     use std::sync::atomic::{AtomicBool, Ordering};
     static NOTE_PRINTED: AtomicBool = AtomicBool::new(false);
     let msg = payload_str(info.payload()).unwrap_or("Box<dyn Any>");
@@ -496,8 +496,9 @@ fn report_goroutine_panic(g: GPtr, info: &panic::PanicHookInfo<'_>) {
             }
         }
     }
-    // One write, so lines of two panicking goroutines do not interleave.
-    let _ = std::io::stderr().lock().write_all(out.as_bytes());
+    // One string, so a plain thread's panic report cannot come between
+    // its lines while the backtrace is symbolised.
+    crate::stdio::report(format_args!("{out}"));
 }
 
 /// Spawns a goroutine, as Go's `go` statement does. Returns its
