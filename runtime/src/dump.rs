@@ -9,7 +9,13 @@
 //! goroutine 7 [chan receive, 2 minutes]:
 //!     name: worker
 //! created by src/main.rs:14:5
+//!
+//! thread 'main' (4242) [goroutine join]:
 //! ```
+//!
+//! A plain thread waiting in weft (a `main` without `weft::run` joining a
+//! goroutine, receiving from a channel) is listed after the goroutines,
+//! with the kernel's id of the thread.
 //!
 //! Must never: hold a registry lock while printing, or run from a signal
 //! handler (SIGQUIT only writes a byte to a pipe; a thread does the dump).
@@ -58,7 +64,9 @@ fn live_gs() -> Vec<Snapshot> {
     v
 }
 
-/// A dump of every live goroutine, in Go's shape, as a string.
+/// A dump of every live goroutine, in Go's shape, then of every plain
+/// thread parked in weft (`thread 'main' (4242) [goroutine join]:`), as a
+/// string.
 ///
 /// ```
 /// let h = weft::Builder::new()
@@ -100,6 +108,12 @@ pub fn dump_goroutines() -> String {
             }
         }
         let _ = writeln!(out, "created by {}\n", g.site);
+    }
+    // Plain threads waiting in weft (a `main` without `weft::run` joining
+    // a goroutine): not goroutines, but part of the picture, named as
+    // std's panic message names a thread.
+    for (name, tid, reason) in crate::park::parked_threads() {
+        let _ = writeln!(out, "thread '{name}' ({tid}) [{reason}]:\n");
     }
     out
 }
