@@ -799,12 +799,13 @@ impl AfterFuncStop {
     pub fn stop(&self) -> bool {
         let f = self.0.lock().after.take();
         let stopped = f.is_some();
-        // Dropped unlocked: its captures may do anything on drop.
-        drop(f);
         if stopped {
             // Leaves the parent's children; `f` is gone, so nothing starts.
             self.0.cancel(Error::Canceled, None);
         }
+        // Dropped last and unlocked: its captures may do anything on drop,
+        // panic included, and the tree is already right.
+        drop(f);
         stopped
     }
 }
@@ -966,5 +967,39 @@ impl fmt::Debug for Context {
             write!(f, ".{n}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Panics when dropped.
+    struct PanicOnDrop;
+
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            if !std::thread::panicking() {
+                panic!("expected: an after_func capture panics on drop");
+            }
+        }
+    }
+
+    /// `stop` drops the function it stopped; a capture that panics there
+    /// reaches the caller, after the stopped node has left its parent (a
+    /// node left behind would be kept until the parent is cancelled).
+    #[test]
+    fn a_stop_whose_dropped_function_panics_still_leaves_the_tree() {
+        let (ctx, _cancel) = with_cancel(&background());
+        let guard = PanicOnDrop;
+        let stop = after_func(&ctx, move || {
+            let _keep = &guard;
+        });
+        let children = || ctx.node().unwrap().lock().children.len();
+        assert_eq!(children(), 1);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stop.stop()));
+        assert!(r.is_err(), "the capture's panic reaches the caller");
+        assert_eq!(children(), 0, "the stopped node left its parent");
+        assert!(!stop.stop(), "stopped already");
     }
 }
