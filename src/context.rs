@@ -54,6 +54,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
+use std::panic::Location;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
@@ -173,8 +174,12 @@ fn err_cause(err: Error) -> Cause {
     cell.get_or_init(|| Arc::new(err)).clone()
 }
 
-/// An [`after_func`] function, waiting for its node to be cancelled.
-type AfterFn = Box<dyn FnOnce() + Send + 'static>;
+/// An [`after_func`] function, waiting for its node to be cancelled, and
+/// where `after_func` was called: its goroutine's spawn site.
+struct AfterFn {
+    f: Box<dyn FnOnce() + Send + 'static>,
+    site: &'static Location<'static>,
+}
 
 /// A cancellable context's shared state.
 struct Node {
@@ -301,10 +306,10 @@ impl Node {
             if let Some(t) = timer {
                 timer::cancel(&t);
             }
-            if let Some(f) = after {
+            if let Some(a) = after {
                 // Its own goroutine (Go's `go a.f()`): a cancel never waits
                 // for it, and a timer callback never runs user code.
-                drop(weft_runtime::spawn(f));
+                drop(weft_runtime::spawn_at(a.f, a.site));
             }
             stack.extend(children.into_values());
         }
@@ -760,8 +765,13 @@ pub fn without_cancel(parent: &Context) -> Context {
 /// cancel.cancel();
 /// assert_eq!(rx.recv(), Ok("ran"));
 /// ```
+#[track_caller] // `f`'s goroutine is created by the caller
 pub fn after_func(ctx: &Context, f: impl FnOnce() + Send + 'static) -> AfterFuncStop {
-    AfterFuncStop(Node::new(ctx.node(), Some(Box::new(f))))
+    let after = AfterFn {
+        f: Box::new(f),
+        site: Location::caller(),
+    };
+    AfterFuncStop(Node::new(ctx.node(), Some(after)))
 }
 
 /// Stops an [`after_func`] (Go's `stop` function returned by

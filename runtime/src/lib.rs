@@ -71,6 +71,8 @@ pub use g::{GoId, WaitReason};
 pub use local::{AccessError, LocalKey};
 pub use lockos::{lock_os_thread, unlock_os_thread};
 pub use scope::{scope, Scope, ScopedJoinHandle};
+#[doc(hidden)]
+pub use spawn::spawn_at;
 pub use spawn::{run, spawn, yield_now, Builder, JoinError, JoinHandle};
 pub use stats::{stats, PStats, Stats};
 

@@ -43,7 +43,22 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    match Builder::new().spawn_at(f, Location::caller()) {
+    spawn_at(f, Location::caller())
+}
+
+/// [`spawn`], with `site` as where the goroutine was created: for a
+/// library that spawns later on its caller's behalf (`weft::time::after_func`,
+/// `weft::context::after_func`), which records its caller's
+/// `Location::caller()` when called. An internal surface of the workspace,
+/// not an API.
+#[doc(hidden)]
+#[track_caller]
+pub fn spawn_at<F, T>(f: F, site: &'static Location<'static>) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match Builder::new().spawn_at(f, site) {
         Ok(h) => h,
         Err(e) => panic!("weft: failed to spawn a goroutine: {e}"),
     }
