@@ -123,21 +123,7 @@ fn a_panicking_timer_callback_is_reported_and_the_rest_fire() {
             "boom: timer callback",
         );
     }
-    weft::run(|| {
-        let r = ring(5, 1000);
-        let fired = Arc::new(AtomicUsize::new(0));
-        let now = Instant::now();
-        timer::add(now, || panic!("boom: timer callback"));
-        for i in 0..10 {
-            let f = fired.clone();
-            timer::add(now + Duration::from_millis(i), move || {
-                f.fetch_add(1, Ordering::SeqCst);
-            });
-        }
-        wait_until("ten timers fire", || fired.load(Ordering::SeqCst) == 10);
-        let hops = r.join().unwrap();
-        println!("fired {}, hops {hops}", fired.load(Ordering::SeqCst));
-    });
+    ten_timers_after(|| panic!("boom: timer callback"));
 }
 
 /// A timer callback panics with a payload whose `Drop` panics too: the
@@ -153,13 +139,17 @@ fn a_timer_callback_panic_payload_that_panics_on_drop() {
             "boom: payload dropped",
         );
     }
+    ten_timers_after(|| panic::panic_any(PanicOnDrop("boom: payload dropped")));
+}
+
+/// Adds `bad` as a timer callback due now, then ten more, while a ring of
+/// goroutines passes messages; waits for the ten, and prints the tally.
+fn ten_timers_after(bad: fn()) {
     weft::run(|| {
         let r = ring(5, 1000);
         let fired = Arc::new(AtomicUsize::new(0));
         let now = Instant::now();
-        timer::add(now, || {
-            panic::panic_any(PanicOnDrop("boom: payload dropped"));
-        });
+        timer::add(now, bad);
         for i in 0..10 {
             let f = fired.clone();
             timer::add(now + Duration::from_millis(i), move || {
