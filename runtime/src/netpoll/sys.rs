@@ -47,6 +47,7 @@ impl Epoll {
         let fd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
         // SAFETY: `fd` was just returned by the kernel and is owned by nobody else.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = crate::stdio::above_stdio(fd)?;
         Ok(Epoll { fd })
     }
 
@@ -131,6 +132,7 @@ impl EventFd {
         let fd = cvt(unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) })?;
         // SAFETY: `fd` was just returned by the kernel and is owned by nobody else.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = crate::stdio::above_stdio(fd)?;
         Ok(EventFd { fd })
     }
 
