@@ -24,7 +24,7 @@
 //! write of its report.
 
 use std::cell::Cell;
-use std::io::{self, Write as _};
+use std::io;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -194,7 +194,9 @@ pub(crate) fn create_thread(
         Ok(_) => {
             RETRY_AT.store(0, Ordering::Relaxed);
             if REPORTED.load(Ordering::Relaxed) && REPORTED.swap(false, Ordering::Relaxed) {
-                report("weft: OS threads can be created again; new Ms start as needed\n");
+                crate::stdio::report(format_args!(
+                    "weft: OS threads can be created again; new Ms start as needed\n"
+                ));
             }
         }
         Err(e) => {
@@ -222,7 +224,7 @@ fn refused(rt: &Runtime, wake: Wake, e: Option<io::Error>) {
     }
     if let Some(e) = e {
         if !REPORTED.swap(true, Ordering::Relaxed) {
-            report(&refusal_message(rt, &e));
+            crate::stdio::report(format_args!("{}", refusal_message(rt, &e)));
         }
     }
 }
@@ -251,12 +253,6 @@ fn refusal_message(rt: &Runtime, e: &io::Error) -> String {
         rt.idle.threads(),
         THREAD_RETRY.as_millis(),
     )
-}
-
-/// Writes a report to stderr in one call; a failed write is ignored (a
-/// runtime thread must never die of a closed stderr).
-fn report(msg: &str) {
-    let _ = io::stderr().lock().write_all(msg.as_bytes());
 }
 
 /// sysmon's pass while threads are being refused: once the back-off is
