@@ -54,6 +54,7 @@ use std::any::Any;
 use std::collections::HashMap;
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
+use std::panic::Location;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
@@ -173,8 +174,12 @@ fn err_cause(err: Error) -> Cause {
     cell.get_or_init(|| Arc::new(err)).clone()
 }
 
-/// An [`after_func`] function, waiting for its node to be cancelled.
-type AfterFn = Box<dyn FnOnce() + Send + 'static>;
+/// An [`after_func`] function, waiting for its node to be cancelled, and
+/// where `after_func` was called: its goroutine's spawn site.
+struct AfterFn {
+    f: Box<dyn FnOnce() + Send + 'static>,
+    site: &'static Location<'static>,
+}
 
 /// A cancellable context's shared state.
 struct Node {
@@ -301,10 +306,10 @@ impl Node {
             if let Some(t) = timer {
                 timer::cancel(&t);
             }
-            if let Some(f) = after {
+            if let Some(a) = after {
                 // Its own goroutine (Go's `go a.f()`): a cancel never waits
                 // for it, and a timer callback never runs user code.
-                drop(weft_runtime::spawn(f));
+                drop(weft_runtime::spawn_at(a.f, a.site));
             }
             stack.extend(children.into_values());
         }
@@ -760,8 +765,13 @@ pub fn without_cancel(parent: &Context) -> Context {
 /// cancel.cancel();
 /// assert_eq!(rx.recv(), Ok("ran"));
 /// ```
+#[track_caller] // `f`'s goroutine is created by the caller
 pub fn after_func(ctx: &Context, f: impl FnOnce() + Send + 'static) -> AfterFuncStop {
-    AfterFuncStop(Node::new(ctx.node(), Some(Box::new(f))))
+    let after = AfterFn {
+        f: Box::new(f),
+        site: Location::caller(),
+    };
+    AfterFuncStop(Node::new(ctx.node(), Some(after)))
 }
 
 /// Stops an [`after_func`] (Go's `stop` function returned by
@@ -799,12 +809,13 @@ impl AfterFuncStop {
     pub fn stop(&self) -> bool {
         let f = self.0.lock().after.take();
         let stopped = f.is_some();
-        // Dropped unlocked: its captures may do anything on drop.
-        drop(f);
         if stopped {
             // Leaves the parent's children; `f` is gone, so nothing starts.
             self.0.cancel(Error::Canceled, None);
         }
+        // Dropped last and unlocked: its captures may do anything on drop,
+        // panic included, and the tree is already right.
+        drop(f);
         stopped
     }
 }
@@ -966,5 +977,39 @@ impl fmt::Debug for Context {
             write!(f, ".{n}")?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Panics when dropped.
+    struct PanicOnDrop;
+
+    impl Drop for PanicOnDrop {
+        fn drop(&mut self) {
+            if !std::thread::panicking() {
+                panic!("expected: an after_func capture panics on drop");
+            }
+        }
+    }
+
+    /// `stop` drops the function it stopped; a capture that panics there
+    /// reaches the caller, after the stopped node has left its parent (a
+    /// node left behind would be kept until the parent is cancelled).
+    #[test]
+    fn a_stop_whose_dropped_function_panics_still_leaves_the_tree() {
+        let (ctx, _cancel) = with_cancel(&background());
+        let guard = PanicOnDrop;
+        let stop = after_func(&ctx, move || {
+            let _keep = &guard;
+        });
+        let children = || ctx.node().unwrap().lock().children.len();
+        assert_eq!(children(), 1);
+        let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| stop.stop()));
+        assert!(r.is_err(), "the capture's panic reaches the caller");
+        assert_eq!(children(), 0, "the stopped node left its parent");
+        assert!(!stop.stop(), "stopped already");
     }
 }

@@ -183,6 +183,7 @@ impl<E: Send + 'static> Group<E> {
     /// g.wait().unwrap();
     /// assert_eq!(n.load(Ordering::Relaxed), 100);
     /// ```
+    #[track_caller] // the goroutine's spawn site is the caller's
     pub fn go<F>(&self, f: F)
     where
         F: FnOnce() -> Result<(), E> + Send + 'static,
@@ -208,6 +209,7 @@ impl<E: Send + 'static> Group<E> {
     /// assert!(g.try_go(|| Ok(())));
     /// # g.wait().unwrap();
     /// ```
+    #[track_caller] // the goroutine's spawn site is the caller's
     pub fn try_go<F>(&self, f: F) -> bool
     where
         F: FnOnce() -> Result<(), E> + Send + 'static,
@@ -222,6 +224,7 @@ impl<E: Send + 'static> Group<E> {
         true
     }
 
+    #[track_caller]
     fn start<F>(&self, f: F, permit: Option<Arc<Semaphore>>)
     where
         F: FnOnce() -> Result<(), E> + Send + 'static,

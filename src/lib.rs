@@ -70,6 +70,9 @@
 //! assert_eq!(h.join().unwrap(), 1);
 //! ```
 
+// No printing from library code (clippy.toml says why).
+#![deny(clippy::disallowed_macros, clippy::disallowed_methods)]
+
 pub use weft_channels::*;
 pub use weft_runtime::{
     blocking, current_id, dump_goroutines, go, goroutine_local, lock_os_thread, maxprocs,

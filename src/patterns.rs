@@ -28,12 +28,13 @@
 //! Must never: block on a send or a receive without also waiting on
 //! `done`; keep running after `done` closes.
 
+use std::panic::Location;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use weft_channels::time::{Ticker, Timer};
 use weft_channels::{chan, never, never_sender, select, Receiver, Select, Sender};
-use weft_runtime::spawn;
+use weft_runtime::{spawn, spawn_at};
 
 /// What a receive that also watches `done` got.
 enum Got<T> {
@@ -61,7 +62,9 @@ fn send_or_done<T>(done: &Receiver<()>, tx: &Sender<T>, v: T) -> bool {
     }
 }
 
-/// A stage: an unbuffered output channel and the goroutine that feeds it.
+/// A stage: an unbuffered output channel and the goroutine that feeds it,
+/// created at the caller's caller (the public function's user).
+#[track_caller]
 fn stage<T: Send + 'static>(body: impl FnOnce(Sender<T>) + Send + 'static) -> Receiver<T> {
     let (tx, rx) = chan(0);
     spawn(move || body(tx));
@@ -76,6 +79,7 @@ fn stage<T: Send + 'static>(body: impl FnOnce(Sender<T>) + Send + 'static) -> Re
 /// let got: Vec<i32> = generator(&done, [1, 2, 3, 4]).iter().collect();
 /// assert_eq!(got, [1, 2, 3, 4]);
 /// ```
+#[track_caller] // the stage's goroutine is created by the caller
 pub fn generator<T, I>(done: &Receiver<()>, values: I) -> Receiver<T>
 where
     T: Send + 'static,
@@ -102,6 +106,7 @@ where
 /// let got: Vec<i32> = take(&done, repeat(&done, vec![1, 2]), 5).iter().collect();
 /// assert_eq!(got, [1, 2, 1, 2, 1]);
 /// ```
+#[track_caller] // the stage's goroutine is created by the caller
 pub fn repeat<T: Clone + Send + 'static>(done: &Receiver<()>, values: Vec<T>) -> Receiver<T> {
     let done = done.clone();
     stage(move |out| {
@@ -127,6 +132,7 @@ pub fn repeat<T: Clone + Send + 'static>(done: &Receiver<()>, values: Vec<T>) ->
 /// let counter = repeat_fn(&done, move || { n += 1; n });
 /// assert_eq!(take(&done, counter, 3).iter().collect::<Vec<_>>(), [1, 2, 3]);
 /// ```
+#[track_caller] // the stage's goroutine is created by the caller
 pub fn repeat_fn<T: Send + 'static>(
     done: &Receiver<()>,
     mut f: impl FnMut() -> T + Send + 'static,
@@ -144,6 +150,7 @@ pub fn repeat_fn<T: Send + 'static>(
 /// let got: Vec<u8> = take(&done, generator(&done, 1..=100), 3).iter().collect();
 /// assert_eq!(got, [1, 2, 3]);
 /// ```
+#[track_caller] // the stage's goroutine is created by the caller
 pub fn take<T: Send + 'static>(done: &Receiver<()>, input: Receiver<T>, n: usize) -> Receiver<T> {
     let done = done.clone();
     stage(move |out| {
@@ -177,6 +184,7 @@ pub fn take<T: Send + 'static>(done: &Receiver<()>, input: Receiver<T>, n: usize
 /// let _ = or(vec![sig(Duration::from_secs(3600)), sig(Duration::from_millis(10))]).recv();
 /// assert!(start.elapsed() < Duration::from_secs(60));
 /// ```
+#[track_caller] // the stage's goroutine is created by the caller
 pub fn or<T: Send + 'static>(mut channels: Vec<Receiver<T>>) -> Receiver<T> {
     match channels.len() {
         0 => return never(),
@@ -212,6 +220,7 @@ pub fn or<T: Send + 'static>(mut channels: Vec<Receiver<T>>) -> Receiver<T> {
 ///     }
 /// }
 /// ```
+#[track_caller] // the stage's goroutine is created by the caller
 pub fn or_done<T: Send + 'static>(done: &Receiver<()>, input: Receiver<T>) -> Receiver<T> {
     let done = done.clone();
     stage(move |out| loop {
@@ -239,6 +248,7 @@ pub fn or_done<T: Send + 'static>(done: &Receiver<()>, input: Receiver<T>) -> Re
 ///     assert_eq!(v1, out2.recv().unwrap());
 /// }
 /// ```
+#[track_caller] // the stage's goroutine is created by the caller
 pub fn tee<T: Clone + Send + 'static>(
     done: &Receiver<()>,
     input: Receiver<T>,
@@ -295,6 +305,7 @@ pub fn tee<T: Clone + Send + 'static>(
 /// let got: Vec<i32> = bridge(&done, streams).iter().collect();
 /// assert_eq!(got, (0..10).collect::<Vec<_>>());
 /// ```
+#[track_caller] // the stage's goroutine is created by the caller
 pub fn bridge<T: Send + 'static>(
     done: &Receiver<()>,
     streams: Receiver<Receiver<T>>,
@@ -331,6 +342,7 @@ pub fn bridge<T: Send + 'static>(
 /// got.sort();
 /// assert_eq!(got, (0..10).collect::<Vec<_>>());
 /// ```
+#[track_caller] // the stage's goroutine is created by the caller
 pub fn fan_in<T: Send + 'static>(done: &Receiver<()>, channels: Vec<Receiver<T>>) -> Receiver<T> {
     let done = done.clone();
     stage(move |out| {
@@ -507,6 +519,7 @@ impl std::fmt::Debug for Heartbeat {
 /// }
 /// drop(done_tx); // stops the steward and its ward
 /// ```
+#[track_caller] // the steward's goroutines are created by the caller
 pub fn steward<F>(
     timeout: Duration,
     start: F,
@@ -534,6 +547,7 @@ where
 /// restarts.recv().unwrap(); // restarted at least once
 /// drop(done_tx);
 /// ```
+#[track_caller] // the steward's goroutines are created by the caller
 pub fn steward_with<F, R>(
     timeout: Duration,
     start: F,
@@ -545,47 +559,53 @@ where
 {
     let start = Arc::new(start);
     let on_restart = Arc::new(on_restart);
+    // A closure cannot be `#[track_caller]`: its goroutines are named after
+    // `steward_with`'s caller.
+    let site = Location::caller();
     move |done: Receiver<()>, pulse: Duration| {
         let (hb, beats) = heartbeat(pulse);
         let start = start.clone();
         let on_restart = on_restart.clone();
-        spawn(move || {
-            let start_ward = || {
-                let (ward_done_tx, ward_done) = chan::<()>(0);
-                let ward_beats = start(or(vec![ward_done, done.clone()]), timeout / 2);
-                (ward_done_tx, ward_beats)
-            };
-            // (stop, beats): dropping `stop` stops the ward (through `or`).
-            let mut ward = start_ward();
-            loop {
-                let timeout_signal = Timer::new(timeout);
-                let event = loop {
-                    let ev = select! {
-                        recv(hb.tick()) -> _ => {
-                            hb.beat();
-                            continue;
-                        }
-                        recv(ward.1) -> r => if r.is_ok() { Ward::Beat } else { Ward::Gone },
-                        recv(timeout_signal.c) -> _ => Ward::Timeout,
-                        recv(done) -> _ => Ward::Stop,
-                    };
-                    match ev {
-                        // The ward returned: restart it at the timeout.
-                        Ward::Gone => ward.1 = never(),
-                        ev => break ev,
-                    }
+        spawn_at(
+            move || {
+                let start_ward = || {
+                    let (ward_done_tx, ward_done) = chan::<()>(0);
+                    let ward_beats = start(or(vec![ward_done, done.clone()]), timeout / 2);
+                    (ward_done_tx, ward_beats)
                 };
-                timeout_signal.stop();
-                match event {
-                    Ward::Stop => return,
-                    Ward::Timeout => {
-                        on_restart();
-                        ward = start_ward();
+                // (stop, beats): dropping `stop` stops the ward (through `or`).
+                let mut ward = start_ward();
+                loop {
+                    let timeout_signal = Timer::new(timeout);
+                    let event = loop {
+                        let ev = select! {
+                            recv(hb.tick()) -> _ => {
+                                hb.beat();
+                                continue;
+                            }
+                            recv(ward.1) -> r => if r.is_ok() { Ward::Beat } else { Ward::Gone },
+                            recv(timeout_signal.c) -> _ => Ward::Timeout,
+                            recv(done) -> _ => Ward::Stop,
+                        };
+                        match ev {
+                            // The ward returned: restart it at the timeout.
+                            Ward::Gone => ward.1 = never(),
+                            ev => break ev,
+                        }
+                    };
+                    timeout_signal.stop();
+                    match event {
+                        Ward::Stop => return,
+                        Ward::Timeout => {
+                            on_restart();
+                            ward = start_ward();
+                        }
+                        Ward::Beat | Ward::Gone => {}
                     }
-                    Ward::Beat | Ward::Gone => {}
                 }
-            }
-        });
+            },
+            site,
+        );
         beats
     }
 }

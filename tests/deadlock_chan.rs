@@ -41,6 +41,18 @@ fn run_case(name: &str) {
             });
             println!("returned {r:?}");
         }
+        // A program without `weft::run`: its main thread receives from a
+        // goroutine that itself waits to receive. Both are listed.
+        "plain_main_recv" => {
+            let (tx, rx) = chan::<i32>(0);
+            let (_keep, never_sent) = chan::<i32>(0);
+            weft::go!(move || {
+                let v = never_sent.recv().unwrap();
+                tx.send(v).unwrap();
+            });
+            let r = rx.recv();
+            println!("returned {r:?}");
+        }
         // The seed's "turn off a case in select", without its `done`
         // channel: once both producers have closed their channels both
         // cases are `never()`, and the loop parks in a select with every
@@ -155,6 +167,10 @@ fn main() {
     // `cargo test` passes harness flags; a filter argument selects nothing here.
     check_reported("send_no_receiver", &["goroutine 1 [chan send]:"]);
     check_reported("recv_no_sender", &["goroutine 1 [chan receive]:"]);
+    check_reported(
+        "plain_main_recv",
+        &["[chan receive]:", "thread 'main' (", ") [chan receive]:"],
+    );
     let o = check_reported("select_all_off", &["goroutine 1 [select]:"]);
     // Both producers' values all arrived before the loop ran dry.
     assert!(

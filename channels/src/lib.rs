@@ -41,6 +41,8 @@
 //! forms, "select (no cases)").
 
 #![warn(missing_docs)]
+// No printing from library code but `throw` (clippy.toml says why).
+#![deny(clippy::disallowed_macros, clippy::disallowed_methods)]
 
 mod chan;
 mod dyn_select;
@@ -69,7 +71,10 @@ pub mod __private {
 /// A broken internal invariant (Go's `throw`): print and abort, never
 /// unwind through the scheduler.
 #[cold]
+#[allow(clippy::disallowed_methods)] // the crate's only write to stderr
 pub(crate) fn throw(msg: &str) -> ! {
-    eprintln!("fatal error: {msg}");
+    use std::io::Write as _;
+    // A failed write (EPIPE, ENOSPC) is dropped: the abort must happen.
+    let _ = writeln!(std::io::stderr(), "fatal error: {msg}");
     std::process::abort()
 }

@@ -30,6 +30,7 @@
 //! `Weak`: the timer owns the `Sender`, a cycle would never be freed).
 
 use std::fmt;
+use std::panic::Location;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 use std::time::{Duration, Instant};
 
@@ -134,10 +135,11 @@ pub fn tick(d: Duration) -> Receiver<Instant> {
 /// let _t = weft::time::after_func(Duration::from_millis(5), move || tx.send(1).unwrap());
 /// assert_eq!(rx.recv(), Ok(1));
 /// ```
+#[track_caller] // `f`'s goroutines are created by the caller
 pub fn after_func<F: Fn() + Send + Sync + 'static>(d: Duration, f: F) -> Timer {
     let t = Timer {
         c: never(),
-        shared: TimerShared::new(Action::Call(Arc::new(f))),
+        shared: TimerShared::new(Action::Call(Arc::new(f), Location::caller())),
     };
     t.shared.arm(&mut t.shared.lock(), d);
     t
@@ -172,8 +174,9 @@ pub struct Timer {
 enum Action {
     /// Offer the time on the timer's channel (never blocks).
     Send(Sender<Instant>),
-    /// Run the function in a new goroutine (`after_func`).
-    Call(Arc<dyn Fn() + Send + Sync>),
+    /// Run the function in a new goroutine (`after_func`), created at
+    /// `after_func`'s caller.
+    Call(Arc<dyn Fn() + Send + Sync>, &'static Location<'static>),
 }
 
 /// The part of a [`Timer`] its armed callback shares.
@@ -259,10 +262,10 @@ impl TimerShared {
             Action::Send(tx) => {
                 let _ = tx.try_send(Instant::now());
             }
-            Action::Call(f) => {
+            Action::Call(f, site) => {
                 let f = f.clone();
                 drop(armed);
-                weft_runtime::spawn(move || f());
+                weft_runtime::spawn_at(move || f(), site);
             }
         }
     }
@@ -275,7 +278,7 @@ impl TimerShared {
         // Fired but not received: take the value back (never delivered).
         let undelivered = match &self.action {
             Action::Send(tx) => tx.drain(),
-            Action::Call(_) => false,
+            Action::Call(..) => false,
         };
         pending || undelivered
     }

@@ -13,6 +13,9 @@
 //! a `compile_error!` pointing at the offending token), or change the
 //! body's tokens.
 
+// No printing from library code (clippy.toml says why).
+#![deny(clippy::disallowed_macros, clippy::disallowed_methods)]
+
 use proc_macro::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 
 /// Runs `main`'s body as weft's main goroutine (through `weft::run`),

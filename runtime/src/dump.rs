@@ -9,18 +9,26 @@
 //! goroutine 7 [chan receive, 2 minutes]:
 //!     name: worker
 //! created by src/main.rs:14:5
+//!
+//! thread 'main' (4242) [goroutine join]:
 //! ```
+//!
+//! A plain thread waiting in weft (a `main` without `weft::run` joining a
+//! goroutine, receiving from a channel) is listed after the goroutines,
+//! with the kernel's id of the thread.
 //!
 //! Must never: hold a registry lock while printing, or run from a signal
 //! handler (SIGQUIT only writes a byte to a pipe; a thread does the dump).
 
 use std::fmt::Write as _;
-use std::io::Write as _;
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, IntoRawFd, OwnedFd};
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use crate::g::{GStatus, GoId, WaitReason};
 use crate::sched::{self, allgs, Runtime};
+use crate::stdio;
 
 /// What a dump prints of one goroutine, copied out under the registry's
 /// shard lock (the record may be recycled the moment the lock is dropped).
@@ -56,7 +64,9 @@ fn live_gs() -> Vec<Snapshot> {
     v
 }
 
-/// A dump of every live goroutine, in Go's shape, as a string.
+/// A dump of every live goroutine, in Go's shape, then of every plain
+/// thread parked in weft (`thread 'main' (4242) [goroutine join]:`), as a
+/// string.
 ///
 /// ```
 /// let h = weft::Builder::new()
@@ -99,18 +109,21 @@ pub fn dump_goroutines() -> String {
         }
         let _ = writeln!(out, "created by {}\n", g.site);
     }
+    // Plain threads waiting in weft (a `main` without `weft::run` joining
+    // a goroutine): not goroutines, but part of the picture, named as
+    // std's panic message names a thread.
+    for (name, tid, reason) in crate::park::parked_threads() {
+        let _ = writeln!(out, "thread '{name}' ({tid}) [{reason}]:\n");
+    }
     out
 }
 
 /// Go's deadlock report: the message, every goroutine, exit status 2.
 pub(crate) fn deadlock_report(_rt: &Runtime) -> ! {
     let dump = dump_goroutines();
-    let mut err = std::io::stderr().lock();
-    let _ = write!(
-        err,
+    stdio::report(format_args!(
         "fatal error: all goroutines are asleep - deadlock!\n\n{dump}"
-    );
-    let _ = err.flush();
+    ));
     std::process::exit(2)
 }
 
@@ -179,8 +192,7 @@ pub(crate) fn start_schedtrace(rt: &'static Runtime) {
     let _ = crate::sched::spawn_aux("weft-schedtrace", move || loop {
         std::thread::sleep(Duration::from_millis(ms));
         let line = sched_line(rt, start.elapsed(), detail);
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "{line}");
+        stdio::report(format_args!("{line}\n"));
     });
 }
 
@@ -200,24 +212,35 @@ pub(crate) fn install_sigquit() {
     }
 
     let mut fds = [0 as libc::c_int; 2];
-    // SAFETY: `fds` is a valid array of two ints for pipe(2) to fill.
-    if unsafe { libc::pipe(fds.as_mut_ptr()) } != 0 {
+    // SAFETY: `fds` is a valid array of two ints for pipe2(2) to fill.
+    if unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) } != 0 {
         return;
     }
-    let (r, w) = (fds[0], fds[1]);
-    PIPE_W.store(w, Ordering::Relaxed);
+    // SAFETY: pipe2 succeeded: both descriptors are open and ours alone.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    // A program that closed stdout and stderr would write into the pipe.
+    let (Ok(r), Ok(w)) = (stdio::above_stdio(r), stdio::above_stdio(w)) else {
+        return;
+    };
+    // The write end lives as long as the process: the handler may run at
+    // any time.
+    PIPE_W.store(w.into_raw_fd(), Ordering::Relaxed);
     let res = crate::sched::spawn_aux("weft-sigquit", move || {
         let mut b = [0u8];
-        // SAFETY: `r` is the read end of the pipe made above, owned by
-        // this thread; `b` is a valid 1-byte buffer.
-        let n = unsafe { libc::read(r, b.as_mut_ptr().cast(), 1) };
-        if n == 1 {
-            let dump = dump_goroutines();
-            let mut err = std::io::stderr().lock();
-            let _ = write!(err, "SIGQUIT: quit\n\n{dump}");
-            let _ = err.flush();
-            std::process::exit(2);
+        loop {
+            // SAFETY: `r` is the read end of the pipe made above, owned by
+            // this thread; `b` is a valid 1-byte buffer.
+            let n = unsafe { libc::read(r.as_raw_fd(), b.as_mut_ptr().cast(), 1) };
+            if n == 1 {
+                break;
+            }
+            if n == 0 || io::Error::last_os_error().kind() != io::ErrorKind::Interrupted {
+                return;
+            }
         }
+        let dump = dump_goroutines();
+        stdio::report(format_args!("SIGQUIT: quit\n\n{dump}"));
+        std::process::exit(2);
     });
     if res.is_err() {
         return;

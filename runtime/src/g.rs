@@ -131,7 +131,7 @@ impl WaitReason {
         }
     }
 
-    fn from_u8(v: u8) -> WaitReason {
+    pub(crate) fn from_u8(v: u8) -> WaitReason {
         const ALL: [WaitReason; 17] = [
             WaitReason::None,
             WaitReason::ChanReceive,

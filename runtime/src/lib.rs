@@ -30,6 +30,8 @@
 //! its P; call [`yield_now`] in long loops.
 
 #![warn(missing_docs)]
+// Writes to stderr go through `stdio::report` (clippy.toml says why).
+#![deny(clippy::disallowed_macros, clippy::disallowed_methods)]
 
 mod blocking;
 mod clock;
@@ -54,6 +56,7 @@ mod scope;
 mod spawn;
 pub(crate) mod stack;
 mod stats;
+mod stdio;
 pub mod sync;
 pub mod time;
 pub mod timer;
@@ -68,6 +71,8 @@ pub use g::{GoId, WaitReason};
 pub use local::{AccessError, LocalKey};
 pub use lockos::{lock_os_thread, unlock_os_thread};
 pub use scope::{scope, Scope, ScopedJoinHandle};
+#[doc(hidden)]
+pub use spawn::spawn_at;
 pub use spawn::{run, spawn, yield_now, Builder, JoinError, JoinHandle};
 pub use stats::{stats, PStats, Stats};
 
@@ -134,6 +139,6 @@ pub fn current_id() -> Option<GoId> {
 /// aborts the process. For broken invariants, never for user errors.
 #[cold]
 pub(crate) fn throw(msg: &str) -> ! {
-    eprintln!("fatal error: {msg}");
+    stdio::report(format_args!("fatal error: {msg}\n"));
     std::process::abort()
 }

@@ -58,8 +58,8 @@ use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
 use std::ptr::NonNull;
 // Counters are statics (std's: loom's atomics cannot be built in a const).
-use std::sync::atomic::{AtomicU64, AtomicUsize as StdAtomicUsize};
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize as StdAtomicUsize};
+use std::sync::{Arc, Weak};
 
 use crate::coro::Commit;
 use crate::g::{self, GPtr, Release, Switch, WaitReason};
@@ -142,7 +142,7 @@ fn park_as(owner: Option<Target>, reason: WaitReason, commit: impl FnOnce()) {
             if owner.is_some_and(|t| t != Target::Thread(thread_parker_ptr())) {
                 not_the_owner(owner);
             }
-            park_thread(commit, None);
+            park_thread(reason, commit, None);
         }
     }
 }
@@ -206,7 +206,7 @@ const UNWINDING_POLL: std::time::Duration = std::time::Duration::from_millis(1);
 /// switch. Returns after a wake-up or [`UNWINDING_POLL`] (callers loop).
 #[cold]
 fn park_unwinding(commit: impl FnOnce()) {
-    crate::blocking::blocking(|| park_thread(commit, Some(UNWINDING_POLL)));
+    crate::blocking::blocking(|| park_thread(WaitReason::Park, commit, Some(UNWINDING_POLL)));
 }
 
 /// Where each goroutine last parked, by id, with `WEFT_DEBUG=traceback=1`
@@ -585,6 +585,10 @@ struct ThreadParker {
     /// parking inside `blocking`, or in a timer callback).
     count: &'static StdAtomicUsize,
     thread: Thread,
+    /// Why it waits (a `WaitReason`), while counted: the dump lists it.
+    reason: AtomicU8,
+    /// The kernel's id of the thread, for the dump.
+    tid: i32,
 }
 
 /// Plain threads parked in weft with no wake-up pending (the deadlock
@@ -622,12 +626,43 @@ impl ThreadParker {
 }
 
 thread_local! {
-    static THREAD_PARKER: Arc<ThreadParker> = Arc::new(ThreadParker {
-        notified: AtomicBool::new(false),
-        counted: AtomicBool::new(false),
-        count: if sched::on_m() { &MS_PARKED } else { &THREADS_PARKED },
-        thread: thread::current(),
-    });
+    static THREAD_PARKER: Arc<ThreadParker> = {
+        let on_m = sched::on_m();
+        let p = Arc::new(ThreadParker {
+            notified: AtomicBool::new(false),
+            counted: AtomicBool::new(false),
+            count: if on_m { &MS_PARKED } else { &THREADS_PARKED },
+            thread: thread::current(),
+            reason: AtomicU8::new(WaitReason::None as u8),
+            // SAFETY: gettid(2) takes no arguments and cannot fail.
+            tid: unsafe { libc::gettid() },
+        });
+        if !on_m {
+            let mut all = PLAIN_THREADS.lock().unwrap_or_else(|e| e.into_inner());
+            all.retain(|w| w.strong_count() > 0);
+            all.push(Arc::downgrade(&p));
+        }
+        p
+    };
+}
+
+/// The parker of every plain thread that has parked or taken an
+/// [`Unparker`] (a leaf lock, taken once per thread and by the dump).
+static PLAIN_THREADS: std::sync::Mutex<Vec<Weak<ThreadParker>>> = std::sync::Mutex::new(Vec::new());
+
+/// The plain threads parked in weft with no wake-up pending, as the dump
+/// lists them: (name, kernel thread id, why).
+pub(crate) fn parked_threads() -> Vec<(String, i32, WaitReason)> {
+    let all = PLAIN_THREADS.lock().unwrap_or_else(|e| e.into_inner());
+    all.iter()
+        .filter_map(Weak::upgrade)
+        .filter(|p| p.counted.load(Ordering::SeqCst))
+        .map(|p| {
+            let name = p.thread.name().unwrap_or("<unnamed>").to_owned();
+            let reason = WaitReason::from_u8(p.reason.load(Ordering::Relaxed));
+            (name, p.tid, reason)
+        })
+        .collect()
 }
 
 /// This thread's parker. `#[inline(never)]`: the thread-local's address
@@ -645,11 +680,12 @@ fn thread_parker_ptr() -> NonNull<ThreadParker> {
 }
 
 /// Parks this OS thread until its parker is unparked (or `timeout` passes).
-fn park_thread(commit: impl FnOnce(), timeout: Option<std::time::Duration>) {
+fn park_thread(reason: WaitReason, commit: impl FnOnce(), timeout: Option<std::time::Duration>) {
     let me = thread_parker();
     commit();
     THREAD_PARKS.fetch_add(1, Ordering::SeqCst);
     if !me.notified.load(Ordering::SeqCst) {
+        me.reason.store(reason as u8, Ordering::Relaxed);
         me.counted.store(true, Ordering::SeqCst);
         me.count.fetch_add(1, Ordering::SeqCst);
         if me.notified.load(Ordering::SeqCst) {

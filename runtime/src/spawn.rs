@@ -43,7 +43,22 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    match Builder::new().spawn_at(f, Location::caller()) {
+    spawn_at(f, Location::caller())
+}
+
+/// [`spawn`], with `site` as where the goroutine was created: for a
+/// library that spawns later on its caller's behalf (`weft::time::after_func`,
+/// `weft::context::after_func`), which records its caller's
+/// `Location::caller()` when called. An internal surface of the workspace,
+/// not an API.
+#[doc(hidden)]
+#[track_caller]
+pub fn spawn_at<F, T>(f: F, site: &'static Location<'static>) -> JoinHandle<T>
+where
+    F: FnOnce() -> T + Send + 'static,
+    T: Send + 'static,
+{
+    match Builder::new().spawn_at(f, site) {
         Ok(h) => h,
         Err(e) => panic!("weft: failed to spawn a goroutine: {e}"),
     }
@@ -119,6 +134,7 @@ impl Builder {
     /// has been taken or dropped before `'a` ends (`run` joins it; `scope`
     /// counts its goroutines down as their results are dropped), on every
     /// path, unwinding included.
+    #[track_caller]
     pub(crate) unsafe fn spawn_unchecked_at<'a, F, T>(
         self,
         f: F,
@@ -137,6 +153,7 @@ impl Builder {
     }
 
     /// Starts `body` (made by [`body`] for a `T`) as a goroutine.
+    #[track_caller]
     fn launch<T>(
         self,
         body: impl FnOnce() + Send + 'static,
@@ -449,14 +466,20 @@ fn install_panic_hook() {
             prev(info);
             return;
         };
-        if prev_is_default {
-            report_goroutine_panic(g, info);
-        } else {
-            prev(info);
-        }
+        // Symbolising a backtrace reads the binary's debug info for tens
+        // of milliseconds: a blocking call, not the goroutine holding its
+        // thread. It never switches (a panicking goroutine stays put).
+        crate::blocking(|| {
+            if prev_is_default {
+                report_goroutine_panic(g, info);
+            } else {
+                prev(info);
+            }
+        });
         if sched::runtime().settings.panic_abort {
             if let Some(site) = g.spawn_site() {
-                eprintln!("\ngoroutine {} created by {site}", g.id());
+                let id = g.id();
+                crate::stdio::report(format_args!("\ngoroutine {id} created by {site}\n"));
             }
         }
     }));
@@ -466,7 +489,6 @@ fn install_panic_hook() {
 /// thread, and its `RUST_BACKTRACE` handling: a backtrace (`full`: every
 /// frame), or once per process a note saying how to get one.
 fn report_goroutine_panic(g: GPtr, info: &panic::PanicHookInfo<'_>) {
-    use std::io::Write as _;
     use std::sync::atomic::{AtomicBool, Ordering};
     static NOTE_PRINTED: AtomicBool = AtomicBool::new(false);
     let msg = payload_str(info.payload()).unwrap_or("Box<dyn Any>");
@@ -496,8 +518,9 @@ fn report_goroutine_panic(g: GPtr, info: &panic::PanicHookInfo<'_>) {
             }
         }
     }
-    // One write, so lines of two panicking goroutines do not interleave.
-    let _ = std::io::stderr().lock().write_all(out.as_bytes());
+    // One string, so a plain thread's panic report cannot come between
+    // its lines while the backtrace is symbolised.
+    crate::stdio::report(format_args!("{out}"));
 }
 
 /// Spawns a goroutine, as Go's `go` statement does. Returns its

@@ -46,7 +46,9 @@
 //! callback may add a timer, and dropping one may drop channel handles), or
 //! run a callback twice.
 
+use std::any::Any;
 use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -460,7 +462,9 @@ pub(crate) fn run_due(section: &dyn Fn(&mut dyn FnMut())) -> usize {
                         if let Some(f) = f {
                             // The panic hook has printed the message; the
                             // payload has no one to go to.
-                            let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+                            if let Err(p) = panic::catch_unwind(AssertUnwindSafe(f)) {
+                                drop_payload(p);
+                            }
                         }
                     }
                     // SAFETY: `add_wake`'s contract: callable once, anywhere,
@@ -479,6 +483,17 @@ pub(crate) fn run_due(section: &dyn Fn(&mut dyn FnMut())) -> usize {
         if n < BATCH {
             return fired;
         }
+    }
+}
+
+/// Drops a callback's panic payload. Its `Drop` is user code too: a panic
+/// there is reported by the hook like the first, and its own payload is
+/// leaked (dropping it could panic again), so nothing unwinds into the
+/// scheduler.
+#[cold]
+fn drop_payload(p: Box<dyn Any + Send>) {
+    if let Err(again) = panic::catch_unwind(AssertUnwindSafe(move || drop(p))) {
+        std::mem::forget(again);
     }
 }
 

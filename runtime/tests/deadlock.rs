@@ -38,6 +38,23 @@ fn run_case(name: &str) {
                 .collect();
             park_forever(WaitReason::Park);
         }
+        // A program without `weft::run`: its main thread joins a goroutine
+        // that waits forever. The report lists the thread too.
+        "plain_main_joins" => {
+            let h = weft::Builder::new()
+                .name("stuck")
+                .spawn(|| park_forever(WaitReason::ChanReceive))
+                .unwrap();
+            h.join().unwrap();
+        }
+        // The same, waiting on a WaitGroup nobody finishes.
+        "plain_main_waitgroup" => {
+            let wg = std::sync::Arc::new(weft::sync::WaitGroup::new());
+            wg.add(2);
+            let w = wg.clone();
+            weft::spawn(move || w.done());
+            wg.wait();
+        }
         // The seed's printSum: two goroutines lock two mutexes in opposite
         // orders.
         "print_sum" => weft::run(|| {
@@ -155,7 +172,23 @@ fn main() {
             "created by ",
         ],
     );
-    check_reported("thread_and_goroutines", &["[sync.Mutex.Lock]:"]);
+    check_reported(
+        "thread_and_goroutines",
+        &["[sync.Mutex.Lock]:", "thread 'main' (", ") [park]:"],
+    );
+    check_reported(
+        "plain_main_joins",
+        &[
+            "[chan receive]:",
+            "name: stuck",
+            "thread 'main' (",
+            ") [goroutine join]:",
+        ],
+    );
+    check_reported(
+        "plain_main_waitgroup",
+        &["thread 'main' (", ") [sync.WaitGroup.Wait]:"],
+    );
     check_reported(
         "print_sum",
         &["[sync.WaitGroup.Wait]:", "[sync.Mutex.Lock]:"],

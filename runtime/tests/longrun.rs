@@ -14,10 +14,16 @@ const CHILD: &str = "WEFT_LONGRUN_TEST_CHILD";
 /// Runs test `name` of this binary in a child with `WEFT_DEBUG=debug`;
 /// returns its stderr.
 fn child(name: &str, debug: &str) -> String {
+    child_env(name, debug, &[])
+}
+
+/// [`child`], with more environment variables.
+fn child_env(name: &str, debug: &str, env: &[(&str, &str)]) -> String {
     let out = Command::new(std::env::current_exe().unwrap())
         .args(["--exact", name, "--nocapture", "--test-threads=1"])
         .env(CHILD, "1")
         .env("WEFT_DEBUG", debug)
+        .envs(env.iter().copied())
         .output()
         .unwrap();
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
@@ -113,5 +119,27 @@ fn longrun_0_turns_it_off() {
         return;
     }
     let err = child("longrun_0_turns_it_off", "longrun=0");
+    assert_eq!(reports(&err), 0, "{err}");
+}
+
+/// The panic report's backtrace takes long to symbolise (the first one
+/// reads the binary's debug info): that is the runtime reporting, not the
+/// goroutine holding its thread (issue 26, defect 8).
+#[test]
+fn printing_a_panic_backtrace_is_not_a_long_run() {
+    if is_child() {
+        weft::run(|| {
+            for _ in 0..3 {
+                assert!(weft::spawn(|| panic!("boom")).join().is_err());
+            }
+        });
+        return;
+    }
+    let err = child_env(
+        "printing_a_panic_backtrace_is_not_a_long_run",
+        "longrun=5",
+        &[("RUST_BACKTRACE", "1")],
+    );
+    assert_eq!(err.matches("stack backtrace:").count(), 3, "{err}");
     assert_eq!(reports(&err), 0, "{err}");
 }

@@ -103,17 +103,36 @@ fn poller() -> io::Result<&'static Poller> {
         return Ok(p);
     }
     raise_fd_limit();
-    let epoll = Epoll::new()?;
-    let wake = EventFd::new()?;
+    // On failure nothing is kept (the descriptors made close again), and
+    // the next socket tries again.
+    let epoll = Epoll::new().map_err(|e| not_created("epoll_create1", e))?;
+    let wake = EventFd::new().map_err(|e| not_created("eventfd", e))?;
     // Level-triggered: a non-blocking poll sees it and leaves it for the
     // blocked poller, which drains it.
-    epoll.add(wake.raw(), libc::EPOLLIN as u32, 0)?;
+    epoll
+        .add(wake.raw(), libc::EPOLLIN as u32, 0)
+        .map_err(|e| not_created("epoll_ctl", e))?;
     let p = POLLER.get_or_init(|| Poller { epoll, wake });
     if crate::sched::started() {
         // The timer-role M may sleep on its condvar: have it move to epoll.
         crate::sched::idle::timers_changed(crate::sched::runtime());
     }
     Ok(p)
+}
+
+/// The netpoller could not be made (`call` failed with `e`): the error the
+/// first socket returns, with its kind, saying what failed and, for a
+/// descriptor limit, which limit.
+fn not_created(call: &str, e: io::Error) -> io::Error {
+    let limit = match e.raw_os_error() {
+        Some(libc::EMFILE) => format!(" (RLIMIT_NOFILE, ulimit -n: {})", sys::nofile_limit()),
+        Some(libc::ENFILE) => " (the system-wide fs.file-max)".to_string(),
+        _ => String::new(),
+    };
+    io::Error::new(
+        e.kind(),
+        format!("cannot create the netpoller: {call}: {e}{limit}"),
+    )
 }
 
 /// Registers `fd` (non-blocking) for both directions, edge-triggered.

@@ -47,6 +47,7 @@ impl Epoll {
         let fd = cvt(unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) })?;
         // SAFETY: `fd` was just returned by the kernel and is owned by nobody else.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = crate::stdio::above_stdio(fd)?;
         Ok(Epoll { fd })
     }
 
@@ -131,6 +132,7 @@ impl EventFd {
         let fd = cvt(unsafe { libc::eventfd(0, libc::EFD_NONBLOCK | libc::EFD_CLOEXEC) })?;
         // SAFETY: `fd` was just returned by the kernel and is owned by nobody else.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+        let fd = crate::stdio::above_stdio(fd)?;
         Ok(EventFd { fd })
     }
 
@@ -168,6 +170,19 @@ pub(crate) fn raise_nofile_limit() {
             libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
         }
     }
+}
+
+/// The open-file limit, as "soft (hard hard)", for error messages.
+pub(crate) fn nofile_limit() -> String {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid rlimit for getrlimit to fill.
+    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
+        return "?".to_string();
+    }
+    format!("{} (hard {})", lim.rlim_cur, lim.rlim_max)
 }
 
 /// Blocks the calling thread until `fd` is readable (or writable, with

@@ -94,6 +94,16 @@ pub(crate) struct IdleState<P = POwned> {
     timer_sleeper: Option<Arc<MHandle>>,
 }
 
+impl<P> IdleState<P> {
+    /// Calls `f` on every P on the idle and retired lists.
+    pub fn each_p(&mut self, f: impl FnMut(&mut P)) {
+        self.ps
+            .iter_mut()
+            .chain(self.retired.iter_mut())
+            .for_each(f);
+    }
+}
+
 /// Idle Ps, sleeping Ms and the spinning count: the protocol of this
 /// module as one type. Every field is private; the transitions are the
 /// methods. `P` is `POwned`, except in the loom models.

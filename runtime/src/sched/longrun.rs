@@ -77,9 +77,9 @@ pub(super) fn report(
         return true;
     }
     if n == MAX_REPORTS {
-        eprintln!(
-            "weft: further long-run reports are suppressed (WEFT_DEBUG=longrun=0 turns them off)"
-        );
+        crate::stdio::report(format_args!(
+            "weft: further long-run reports are suppressed (WEFT_DEBUG=longrun=0 turns them off)\n"
+        ));
         return true;
     }
     let what = match state {
@@ -93,13 +93,13 @@ pub(super) fn report(
         }
         _ => "a blocking call outside weft::blocking, a std lock, or a long loop?",
     };
-    eprintln!(
+    crate::stdio::report(format_args!(
         "weft: goroutine {id}{name} has held its thread (M{}) for {} ms without a scheduling \
          point; {what}\n  goroutine {id} created at {site}; goroutines queued behind it wait \
-         for another thread (WEFT_DEBUG=longrun=MS sets the threshold, 0 turns this off)",
+         for another thread (WEFT_DEBUG=longrun=MS sets the threshold, 0 turns this off)\n",
         m.id,
         held_ns / 1_000_000
-    );
+    ));
     true
 }
 

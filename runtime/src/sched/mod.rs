@@ -27,6 +27,7 @@ pub(crate) mod pcell;
 pub(crate) mod sysmon;
 pub(crate) mod worker;
 
+use std::cell::Cell;
 use std::panic::Location;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
@@ -105,32 +106,41 @@ pub(crate) fn runtime() -> &'static Runtime {
     start()
 }
 
+/// Starts the runtime, once. If the system refuses the sysmon thread,
+/// nothing has started: the caller panics with the error (at its own
+/// location, like a malformed environment variable), and the next use of
+/// the runtime tries again.
 #[cold]
 #[track_caller]
 fn start() -> &'static Runtime {
+    static STARTING: StdMutex<()> = StdMutex::new(());
     let settings = match config::settings() {
         Ok(s) => s,
         Err(e) => panic!("{e}"),
     };
     // Before any thread of ours exists (see `pcell::init`).
     pcell::init(settings.debug.membarrier);
-    let mut first = false;
-    let rt = RUNTIME.get_or_init(|| {
-        first = true;
-        Runtime::new(settings)
-    });
-    if first {
-        config::mark_started();
-        crate::trace::boot(rt.settings.trace.as_deref()); // trace: WEFT_TRACE starts here
-        let _ = crate::stack::DESCRIBE.set(|f| {
-            if let Some(g) = g::current() {
-                f(g.id().as_u64(), g.name());
-            }
-        });
-        // netpoll: raise RLIMIT_NOFILE soft -> hard, as Go does at start.
-        crate::netpoll::raise_fd_limit();
-        sysmon::start(rt);
+    let starting = STARTING.lock();
+    if let Some(rt) = RUNTIME.get() {
+        return rt;
     }
+    // The one thread the runtime cannot run without, first; it waits for
+    // the runtime below.
+    if let Err(e) = sysmon::spawn() {
+        drop(starting);
+        panic!("weft: cannot start the runtime: {e}");
+    }
+    let rt = RUNTIME.get_or_init(|| Runtime::new(settings));
+    config::mark_started();
+    crate::trace::boot(rt.settings.trace.as_deref()); // trace: WEFT_TRACE starts here
+    let _ = crate::stack::DESCRIBE.set(|f| {
+        if let Some(g) = g::current() {
+            f(g.id().as_u64(), g.name());
+        }
+    });
+    // netpoll: raise RLIMIT_NOFILE soft -> hard, as Go does at start.
+    crate::netpoll::raise_fd_limit();
+    sysmon::start(rt);
     rt
 }
 
@@ -294,33 +304,47 @@ pub(crate) fn new_g(
     let plain = name.is_none() && size.is_none();
     // A child that runs at once (continuation stealing inside a goroutine)
     // takes its stack now; one that will wait in a queue takes it when it
-    // first runs (`worker::bind_stack`), where the kernel lets a failed
-    // carve be only an out-of-memory (guard pages by madvise: no map-count
-    // budget).
+    // first runs (`worker::bind_stack`) and holds a reservation until then
+    // (`stack/mod.rs`), so that a spawn the address space cannot back fails
+    // here, where the spawner hears of it. Deferred only for default-size
+    // stacks, and only where a carve cannot fail later for a reason of its
+    // own (guard pages by madvise: no map-count budget).
     let eager = !crate::stack::can_defer()
+        || size.is_some()
         || (rt.settings.spawn_policy == SpawnPolicy::ContinuationStealing
             && g::current().is_some());
 
     // The fast path, under this P's slot lock: pops from its caches only.
     let mut rec: Option<GPtr> = None;
     let mut stack: Option<GoStack> = None;
+    let mut reserved = false;
     let mut id = None;
     if let Some(m) = current_m() {
         if let Some(p) = m.shared.p.lock().as_mut() {
             if plain {
                 rec = p.gfree.pop();
             }
-            if eager && size.is_none() {
+            if !eager {
+                reserved = p.stacks.take_token();
+            } else if size.is_none() {
                 stack = p.stacks.pop();
             }
             id = Some(p.next_goid(&rt.next_goid));
         }
     }
-    // The slow paths, with no spin lock held.
-    let id = id.unwrap_or_else(|| rt.next_goid.fetch_add(1, Ordering::Relaxed));
-    if eager && stack.is_none() {
-        stack = Some(alloc_stack(rt, size)?);
+    if !eager && id.is_none() {
+        // No P (a plain thread, or a goroutine whose P sysmon retook).
+        reserved = THREAD_TOKENS.try_with(ThreadTokens::take).unwrap_or(false);
     }
+    // The slow paths, with no spin lock held. A stack or reservation first:
+    // a spawn refused here has changed nothing.
+    if eager && stack.is_none() {
+        stack = Some(alloc_stack_or_reclaim(rt, size)?);
+    }
+    if !eager && !reserved {
+        reserve_unbound(rt)?;
+    }
+    let id = id.unwrap_or_else(|| rt.next_goid.fetch_add(1, Ordering::Relaxed));
     let g = match rec.or_else(|| plain.then(|| pop_global_gfree(rt)).flatten()) {
         Some(g) => g,
         None => {
@@ -354,18 +378,153 @@ pub(crate) fn alloc_stack(rt: &Runtime, size: Option<usize>) -> std::io::Result<
         Some(s) => s,
         None => rt.stacks.alloc(None, None)?,
     };
-    if !batch.is_empty() {
-        let mut rest = Some(batch);
-        if let Some(m) = current_m() {
-            if let Some(p) = m.shared.p.lock().as_mut() {
-                p.stacks.extend(rest.take().unwrap_or_default());
+    refill_cache(rt, batch);
+    Ok(stack)
+}
+
+/// [`alloc_stack`], and if the pool is out of address space, once more
+/// after [`reclaim_stacks`].
+#[inline]
+fn alloc_stack_or_reclaim(rt: &Runtime, size: Option<usize>) -> std::io::Result<GoStack> {
+    alloc_stack(rt, size).or_else(|e| {
+        if size.is_some() {
+            return Err(e); // other sizes are not cached per P
+        }
+        reclaim_stacks(rt);
+        alloc_stack(rt, None)
+    })
+}
+
+/// The stack for an unbound goroutine's first run (`worker::bind_stack`):
+/// from this P's cache, handing the goroutine's reservation to the P, else
+/// from the pool, paid for by the reservation (no address space is mapped:
+/// only a guard page the kernel cannot install fails).
+pub(crate) fn stack_for_unbound(rt: &Runtime) -> std::io::Result<GoStack> {
+    if let Some(m) = current_m() {
+        let mut pg = m.shared.p.lock();
+        if let Some(p) = pg.as_mut() {
+            if let Some(s) = p.stacks.pop() {
+                let spill = p.stacks.put_token();
+                drop(pg);
+                if let Some(n) = spill {
+                    rt.stacks.unreserve(n);
+                }
+                return Ok(s);
             }
         }
-        if let Some(rest) = rest {
-            rt.stacks.give_back(rest);
+    }
+    let mut batch = Vec::new();
+    let stack = rt.stacks.alloc_reserved(&mut batch)?;
+    refill_cache(rt, batch);
+    Ok(stack)
+}
+
+/// Reservations held by a thread that spawns without a P — a plain thread,
+/// or an M whose goroutine runs on after sysmon retook its P (a loop that
+/// spawns a million goroutines does, at maxprocs 1) — taken in batches as
+/// a P's are, and given back when the thread exits.
+struct ThreadTokens(Cell<usize>);
+
+impl ThreadTokens {
+    fn take(&self) -> bool {
+        let n = self.0.get();
+        self.0.set(n.saturating_sub(1));
+        n > 0
+    }
+}
+
+impl Drop for ThreadTokens {
+    fn drop(&mut self) {
+        if let Some(rt) = RUNTIME.get() {
+            rt.stacks.unreserve(self.0.get());
         }
     }
-    Ok(stack)
+}
+
+thread_local! {
+    static THREAD_TOKENS: ThreadTokens = const { ThreadTokens(Cell::new(0)) };
+}
+
+/// A reservation for an unbound spawn whose P (or thread, without a P) has
+/// none: a batch, the rest kept for the next spawns, else one, else one
+/// after [`reclaim_stacks`]. The error names the limit that refused the
+/// address space.
+#[cold]
+fn reserve_unbound(rt: &Runtime) -> std::io::Result<()> {
+    if rt.stacks.reserve(crate::stack::TOKEN_BATCH).is_ok() {
+        let mut rest = crate::stack::TOKEN_BATCH - 1;
+        if let Some(m) = current_m() {
+            if let Some(p) = m.shared.p.lock().as_mut() {
+                p.stacks.add_tokens(rest);
+                rest = 0;
+            }
+        }
+        if rest > 0 {
+            let kept = THREAD_TOKENS.try_with(|t| t.0.set(t.0.get() + rest));
+            if kept.is_ok() {
+                rest = 0;
+            }
+        }
+        rt.stacks.unreserve(rest);
+        return Ok(());
+    }
+    rt.stacks.reserve(1).or_else(|_| {
+        reclaim_stacks(rt);
+        rt.stacks.reserve(1)
+    })
+}
+
+/// Moves every P's cached stacks and reservations back to the pool: a spawn
+/// is about to fail for lack of address space, and free stacks may sit in
+/// other Ps' caches (a goroutine's stack goes to the cache of the P it
+/// finished on). Rare, and slow: it takes each M's P slot from outside, and
+/// waits (a little) for a P in flight between two Ms, handed to one that
+/// has not woken yet, to land where it can be seen.
+#[cold]
+fn reclaim_stacks(rt: &Runtime) {
+    let (mut stacks, mut tokens) = (Vec::new(), 0);
+    let mut seen = [false; MAX_PROCS];
+    let mut take = |p: &mut POwned, seen: &mut [bool; MAX_PROCS]| {
+        let (s, t) = p.stacks.take_all();
+        stacks.extend(s);
+        tokens += t;
+        seen[p.p.id] = true;
+    };
+    for _ in 0..RECLAIM_ROUNDS {
+        let ms: Vec<&'static MShared> = rt.all_ms.lock().clone();
+        for m in ms {
+            if let Some(p) = m.p.lock_remote().as_mut() {
+                take(p, &mut seen);
+            }
+        }
+        rt.idle.state().each_p(|p| take(p, &mut seen));
+        if rt.all_ps().all(|p| seen[p.id]) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_micros(100));
+    }
+    rt.stacks.give_back(stacks);
+    rt.stacks.unreserve(tokens);
+}
+
+/// How many times [`reclaim_stacks`] looks for a P it has not seen (at
+/// most about 100 ms in all).
+const RECLAIM_ROUNDS: usize = 1000;
+
+/// Puts a batch of free stacks in this P's cache (or back in the pool).
+fn refill_cache(rt: &Runtime, batch: Vec<GoStack>) {
+    if batch.is_empty() {
+        return;
+    }
+    let mut rest = Some(batch);
+    if let Some(m) = current_m() {
+        if let Some(p) = m.shared.p.lock().as_mut() {
+            p.stacks.extend(rest.take().unwrap_or_default());
+        }
+    }
+    if let Some(rest) = rest {
+        rt.stacks.give_back(rest);
+    }
 }
 
 fn pop_global_gfree(rt: &Runtime) -> Option<GPtr> {

@@ -338,7 +338,6 @@ impl<T> Drop for SpinGuard<'_, T> {
 /// (see the module comment): the kernel's in a real build.
 #[cfg(not(loom))]
 mod barrier {
-    use std::io::Write;
     use std::ptr;
     use std::sync::atomic::{compiler_fence, fence, AtomicBool, AtomicU64, Ordering};
     use std::sync::{Once, OnceLock};
@@ -518,13 +517,11 @@ mod barrier {
             }
             if !warned && start.elapsed() >= WARN_AFTER {
                 warned = true;
-                let _ = writeln!(
-                    std::io::stderr(),
+                crate::stdio::report(format_args!(
                     "weft: M thread {} has not answered SIGURG for {:?} (the P slot's \
-                     barrier, membarrier being refused): is SIGURG blocked on it?",
-                    owner.tid,
-                    WARN_AFTER
-                );
+                     barrier, membarrier being refused): is SIGURG blocked on it?\n",
+                    owner.tid, WARN_AFTER
+                ));
             }
         }
         ASKED.store(0, Ordering::Relaxed);

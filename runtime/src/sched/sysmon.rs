@@ -13,7 +13,9 @@
 //! - wakes an M for timers that are overdue because every M is busy
 //!   (it never runs a timer callback itself: see `worker::fire_timers`);
 //! - reports a goroutine that has held its thread for `WEFT_DEBUG=longrun`
-//!   milliseconds without a scheduling point (`longrun.rs`).
+//!   milliseconds without a scheduling point (`longrun.rs`);
+//! - while the system refuses new threads, tries again to start an M for
+//!   work that waits for one (`m.rs`).
 //!
 //! It polls every 20 µs while things happen and backs off to 10 ms when
 //! nothing does; when every P is idle and no `blocking()` call is in flight
@@ -86,12 +88,29 @@ fn sysmon() -> &'static Sysmon {
 /// the layer above the scheduler at start-up (`crate::deadlock`).
 pub(crate) static IDLE_CHECK: OnceLock<fn(&'static Runtime)> = OnceLock::new();
 
-/// Starts the sysmon thread (once, with the runtime).
-pub(crate) fn start(rt: &'static Runtime) {
-    let res = super::spawn_aux("weft-sysmon", move || run(rt));
-    if let Err(e) = res {
-        crate::throw(&format!("cannot create the sysmon thread: {e}"));
+/// The runtime sysmon watches, once it has started ([`start`]).
+static STARTED: OnceLock<&'static Runtime> = OnceLock::new();
+
+/// Creates the sysmon thread, which waits for [`start`] (the runtime's
+/// start creates it first: if the system refuses it, nothing has started).
+/// The error names the limits that refuse a thread.
+pub(crate) fn spawn() -> std::io::Result<()> {
+    match super::spawn_aux("weft-sysmon", || run(STARTED.wait())) {
+        Ok(_) => Ok(()),
+        Err(e) => Err(std::io::Error::new(
+            e.kind(),
+            format!(
+                "cannot create the sysmon thread: {e} (the limits that apply: RLIMIT_NPROC \
+                 (ulimit -u), a pids cgroup, kernel.threads-max, RLIMIT_AS)"
+            ),
+        )),
     }
+}
+
+/// Lets the sysmon thread made by [`spawn`] run (once, as the runtime's
+/// start ends).
+pub(crate) fn start(rt: &'static Runtime) {
+    let _ = STARTED.set(rt);
 }
 
 /// Wakes sysmon from its deep sleep: an M started running, or the
@@ -208,6 +227,9 @@ fn run(rt: &'static Runtime) {
         if crate::netpoll::sysmon_poll() {
             quiet = 0;
         }
+        // An M's thread was refused (`m.rs`): try again now and then, and
+        // never sleep for good while work waits for it.
+        let refused = super::m::retry_refused(rt);
         if busy {
             quiet = 0;
             delay = MIN_DELAY;
@@ -229,7 +251,7 @@ fn run(rt: &'static Runtime) {
         // Not while a goroutine runs without a P (sysmon retook it): the
         // long-run report still has to see it.
         let all_idle = ps_idle && rt.blocking_calls() == 0 && !rt.goroutine_running();
-        if all_idle && quiet > QUIET_PASSES {
+        if all_idle && quiet > QUIET_PASSES && !refused {
             // Deep sleep until poked (`wake`). `sleeping` is set under the
             // lock and `wake` clears it under the lock; a poke that came
             // after this pass looked at the runtime (an M went idle, a
@@ -439,12 +461,16 @@ fn watch_ps(rt: &'static Runtime, seen: &mut Vec<PSeen>) -> bool {
         if now.saturating_sub(s.since) >= RUNNING_RETAKE.as_nanos() as u64
             && (has_work || global_waits)
         {
+            // A request still pending (nobody has run the P since: an idle
+            // P whose new M was refused, `m.rs`) is no news: no reason to
+            // poll faster.
+            acted |= !p.preempt_requested();
             p.request_preempt();
             s.since = now;
-            acted = true;
         }
     }
-    if stalled && rt.idle.idle_ps() > 0 && rt.idle.spinning() == 0 {
+    // (Not while new threads are refused: `m::retry_refused` tries then.)
+    if stalled && rt.idle.idle_ps() > 0 && rt.idle.spinning() == 0 && !super::m::refusing() {
         idle::wakep(rt);
         acted = true;
     }

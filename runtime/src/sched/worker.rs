@@ -85,12 +85,8 @@ pub(crate) fn start_template_thread() {
 
 fn spawn_m_here(id: usize, wake: Wake) {
     let handle = MHandle::new(id);
-    let res = std::thread::Builder::new()
-        .name(format!("weft-m{id}"))
-        .spawn(move || m_main(handle, wake));
-    if let Err(e) = res {
-        crate::throw(&format!("cannot create an OS thread for M{id}: {e}"));
-    }
+    // A refused thread gives the P back (`m.rs`).
+    super::m::create_thread(runtime(), id, wake, move |wake| m_main(handle, wake));
 }
 
 fn m_main(handle: Arc<MHandle>, wake: Wake) {
@@ -301,18 +297,14 @@ fn exit_g(rt: &'static Runtime, m: &'static MLocal, g: GPtr, stack: GoStack) {
 }
 
 /// Gives a goroutine spawned without a stack (`CoroCell::start_unbound`)
-/// its stack, from this P's cache when there is one, as it first runs.
+/// its stack as it first runs: its spawn reserved one (`sched::new_g`), so
+/// only a kernel out of memory for the guard page can fail here.
 fn bind_stack(rt: &'static Runtime, g: GPtr) {
-    let size = g.stack_size();
-    let cached = match size {
-        None => super::current_m().and_then(|m| m.shared.p.lock().as_mut()?.stacks.pop()),
-        Some(_) => None,
-    };
-    let stack = match cached {
-        Some(s) => Ok(s),
-        None => super::alloc_stack(rt, size),
-    };
-    match stack {
+    debug_assert!(
+        g.stack_size().is_none(),
+        "only default-size stacks are deferred"
+    );
+    match super::stack_for_unbound(rt) {
         // SAFETY: this M owns `g` (see `execute`), which is unbound.
         Ok(stack) => unsafe { g.coro.bind(stack) },
         Err(e) => crate::throw(&format!(

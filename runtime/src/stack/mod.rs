@@ -22,11 +22,27 @@
 //!
 //! Every stack has a guard page below it (corosensei's `Stack` contract): an
 //! unguarded stack is never handed out; past the map budget a spawn fails
-//! with an `io::Error` that names `vm.max_map_count`.
+//! with an `io::Error` that names `vm.max_map_count`, and a slab the kernel
+//! refuses (`RLIMIT_AS`, strict overcommit) with one that names the limit.
+//!
+//! **Reservations.** A goroutine spawned *unbound* (it takes its stack when
+//! it first runs: `sched::new_g`) holds a reservation instead: a claim on
+//! one slot the default class can hand out without mapping anything — a
+//! free stack of the global pool or an uncarved slot of a mapped slab. The
+//! class keeps `reserved <= free + uncarved`, mapping slabs ahead of need to
+//! keep it, so a spawn that cannot be backed fails *at the spawn*, where
+//! the spawner hears of it, and a first run never needs new address space.
+//! Reservations come to a P in batches ([`LocalStacks::take_token`]); an
+//! unbound goroutine that finds a stack in its P's cache hands its
+//! reservation back to that P ([`LocalStacks::put_token`]), so churn on one
+//! P never touches the class. Stacks taken for any other purpose leave the
+//! reserved ones alone ([`Class::spare`]).
 //!
 //! Must never: be called with a lock held that a goroutine could also take,
 //! run on a goroutine's own stack while freeing that stack, hold the pool
-//! lock across a system call, or unmap memory a stack may still live in.
+//! lock across a system call other than mapping a slab (once per thousands
+//! of stacks, [`slab::Carver::grow`]), or unmap memory a stack may still
+//! live in.
 
 pub(crate) mod asan;
 mod signal;
@@ -37,6 +53,7 @@ use crate::config::MIN_STACK_SIZE;
 use crate::config::{check_stack_size as check_size, DEFAULT_STACK_SIZE, MAX_STACK_SIZE};
 
 use std::io;
+use std::mem;
 use std::num::NonZeroUsize;
 
 use crate::lockrank::{rank, MutexGuard}; // lockrank: ranked std locks
@@ -61,6 +78,12 @@ pub(crate) fn can_defer() -> bool {
 
 /// How many stacks a processor keeps for reuse before spilling half to the pool.
 const LOCAL_CACHE: usize = 64;
+
+/// How many reservations a processor holds before giving half back.
+const LOCAL_TOKENS: usize = 64;
+
+/// How many reservations a processor takes from the pool at a time.
+pub(crate) const TOKEN_BATCH: usize = LOCAL_TOKENS / 2;
 
 /// Resident stacks the global pool keeps per size before it returns the
 /// pages of the oldest to the OS. At one or two touched pages a stack, a few
@@ -134,12 +157,16 @@ unsafe impl Stack for GoStack {
     }
 }
 
-/// A processor's private stack cache (default-size stacks only). Its
+/// A processor's private stack cache (default-size stacks only), and the
+/// reservations it holds for unbound goroutines (module comment). Its
 /// methods never lock or make a system call: the P slot's spin lock is held
 /// around them.
 #[derive(Default)]
 pub(crate) struct LocalStacks {
     free: Vec<GoStack>,
+    /// Reservations of the default class held by this P, each for one
+    /// future unbound spawn.
+    tokens: usize,
 }
 
 impl LocalStacks {
@@ -147,6 +174,39 @@ impl LocalStacks {
     #[inline]
     pub(crate) fn pop(&mut self) -> Option<GoStack> {
         self.free.pop()
+    }
+
+    /// Takes one of this P's reservations for an unbound spawn, if it has one.
+    #[inline]
+    pub(crate) fn take_token(&mut self) -> bool {
+        if self.tokens == 0 {
+            return false;
+        }
+        self.tokens -= 1;
+        true
+    }
+
+    /// Takes back the reservation of an unbound goroutine that found its
+    /// stack in this cache. Returns how many to [`StackPool::unreserve`]
+    /// (once the P's lock is dropped) when the P holds too many.
+    #[inline]
+    pub(crate) fn put_token(&mut self) -> Option<usize> {
+        self.tokens += 1;
+        (self.tokens > LOCAL_TOKENS).then(|| {
+            self.tokens -= LOCAL_TOKENS / 2;
+            LOCAL_TOKENS / 2
+        })
+    }
+
+    /// Adds `n` reservations taken with [`StackPool::reserve`].
+    pub(crate) fn add_tokens(&mut self, n: usize) {
+        self.tokens += n;
+    }
+
+    /// Empties the cache and the reservations, for
+    /// [`StackPool::give_back`] and [`StackPool::unreserve`].
+    pub(crate) fn take_all(&mut self) -> (Vec<GoStack>, usize) {
+        (mem::take(&mut self.free), mem::take(&mut self.tokens))
     }
 
     /// Caches a finished goroutine's stack. Returns half the cache when it
@@ -180,6 +240,9 @@ struct Class {
     /// The fewest stacks `hot` held since the last [`StackPool::scavenge`]:
     /// the oldest that many sat unused the whole time.
     low_water: usize,
+    /// Reservations given out (module comment); never more than free plus
+    /// uncarved stacks.
+    reserved: usize,
 }
 
 impl Class {
@@ -191,6 +254,40 @@ impl Class {
             ncold: 0,
             compact_at: COMPACT_MIN,
             low_water: 0,
+            reserved: 0,
+        }
+    }
+
+    /// Stacks this class can hand out without mapping anything, beyond
+    /// those reserved.
+    fn spare(&self) -> usize {
+        (self.hot.len() + self.ncold + self.carver.uncarved()).saturating_sub(self.reserved)
+    }
+
+    /// Maps slabs until `n` stacks are spare.
+    fn ensure_spare(&mut self, n: usize) -> io::Result<()> {
+        while self.spare() < n {
+            self.carver.grow()?;
+        }
+        Ok(())
+    }
+
+    /// One stack, or a slot to guard and make one of (outside the lock):
+    /// a reserved one (`reserved`: the caller gives up a reservation for it,
+    /// and no system call is needed), else a spare one, mapping a slab if
+    /// none is.
+    fn take_one(&mut self, reserved: bool) -> io::Result<Result<GoStack, usize>> {
+        if reserved {
+            debug_assert!(self.reserved > 0);
+            self.reserved -= 1;
+        } else {
+            self.ensure_spare(1)?;
+        }
+        match self.pop() {
+            Some(s) => Ok(Ok(s)),
+            // Free stacks ran out, so uncarved slots back what is reserved:
+            // no slab is mapped here.
+            None => Ok(Err(self.carver.reserve()?)),
         }
     }
 
@@ -252,8 +349,10 @@ impl Class {
         self.compact_at = (self.cold.len() * 2).max(COMPACT_MIN);
     }
 
-    /// Moves up to `n` free stacks into `out`, resident ones first.
+    /// Moves up to `n` free stacks into `out`, resident ones first, leaving
+    /// the reserved ones.
     fn take_into(&mut self, out: &mut Vec<GoStack>, n: usize) {
+        let n = n.min(self.spare());
         let from_hot = n.min(self.hot.len());
         out.extend(self.hot.drain(self.hot.len() - from_hot..));
         self.low_water = self.low_water.min(self.hot.len());
@@ -265,12 +364,11 @@ impl Class {
         }
     }
 
-    /// The oldest resident stacks beyond `keep`, to be released by the caller.
+    /// The oldest resident stacks beyond `keep` (and beyond the reserved
+    /// ones: while the caller releases their pages they are in neither
+    /// list), to be released by the caller and filed as cold.
     fn excess(&mut self, keep: usize) -> Vec<GoStack> {
-        if self.hot.len() <= keep {
-            return Vec::new();
-        }
-        let n = self.hot.len() - keep;
+        let n = self.hot.len().saturating_sub(keep).min(self.spare());
         self.hot.drain(..n).collect()
     }
 }
@@ -313,23 +411,67 @@ impl StackPool {
         if !self.is_default(size) {
             return self.alloc_other(size);
         }
-        match local {
-            Some(local) => {
-                if let Some(s) = local.free.pop() {
-                    return Ok(s);
-                }
-                lock(&self.default).take_into(&mut local.free, LOCAL_CACHE / 2);
-                if let Some(s) = local.free.pop() {
-                    return Ok(s);
-                }
+        if let Some(local) = local {
+            if let Some(s) = local.free.pop() {
+                return Ok(s);
             }
-            None => {
-                if let Some(s) = lock(&self.default).pop() {
-                    return Ok(s);
-                }
+            lock(&self.default).take_into(&mut local.free, LOCAL_CACHE / 2);
+            if let Some(s) = local.free.pop() {
+                return Ok(s);
             }
         }
-        carve(&self.default)
+        self.take_default(false, None)
+    }
+
+    /// A default-size stack for an unbound goroutine's first run, paid for
+    /// by its reservation, and up to half a P cache's worth more into
+    /// `batch` (unreserved ones, for the P whose cache ran dry). No slab is
+    /// mapped, so only the guard (a kernel out of memory) can fail.
+    pub(crate) fn alloc_reserved(&self, batch: &mut Vec<GoStack>) -> io::Result<GoStack> {
+        self.take_default(true, Some(batch))
+    }
+
+    fn take_default(
+        &self,
+        reserved: bool,
+        batch: Option<&mut Vec<GoStack>>,
+    ) -> io::Result<GoStack> {
+        let (one, size) = {
+            let mut c = lock(&self.default);
+            let one = c.take_one(reserved)?;
+            if let Some(batch) = batch {
+                c.take_into(batch, LOCAL_CACHE / 2);
+            }
+            (one, c.carver.size())
+        };
+        match one {
+            Ok(s) => Ok(s),
+            Err(slot) => {
+                // A failure leaks the slot's address space only: it never
+                // reaches a coroutine without its guard.
+                slab::install_guard(slot)?;
+                Ok(GoStack::at(slot, size))
+            }
+        }
+    }
+
+    /// Reserves `n` default-size stacks for unbound goroutines, mapping
+    /// slabs if the free and uncarved ones do not cover them. All or none:
+    /// the error names the limit that refused the address space.
+    pub(crate) fn reserve(&self, n: usize) -> io::Result<()> {
+        let mut c = lock(&self.default);
+        c.ensure_spare(n)?;
+        c.reserved += n;
+        Ok(())
+    }
+
+    /// Gives back `n` reservations nobody will use.
+    pub(crate) fn unreserve(&self, n: usize) {
+        if n > 0 {
+            let mut c = lock(&self.default);
+            debug_assert!(c.reserved >= n);
+            c.reserved -= n;
+        }
     }
 
     fn alloc_other(&self, size: usize) -> io::Result<GoStack> {
@@ -424,7 +566,8 @@ impl StackPool {
         let unused = class.low_water.min(class.hot.len());
         let excess = if unused > HOT_LOW && class.hot.len() > HOT_MAX {
             let n = (unused - HOT_LOW).min(class.hot.len() - HOT_LOW);
-            class.hot.drain(..n).collect()
+            let keep = class.hot.len() - n;
+            class.excess(keep)
         } else {
             Vec::new()
         };
@@ -465,25 +608,18 @@ impl StackPool {
         }
     }
 
+    /// Reservations of the default class given out.
+    #[cfg(test)]
+    fn reserved(&self) -> usize {
+        lock(&self.default).reserved
+    }
+
     /// Free stacks in the global pool: (resident, released), default size.
     #[cfg(test)]
     fn counts(&self) -> (usize, usize) {
         let c = lock(&self.default);
         (c.hot.len(), c.ncold)
     }
-}
-
-/// Carves a new stack of `class`'s size: the slot under the lock, the guard
-/// outside it.
-fn carve(class: &Mutex<Class>) -> io::Result<GoStack> {
-    let (slot, size) = {
-        let mut c = lock(class);
-        (c.carver.reserve()?, c.carver.size())
-    };
-    // A failure leaks the slot's address space only: it never reaches a
-    // coroutine without its guard.
-    slab::install_guard(slot)?;
-    Ok(GoStack::at(slot, size))
 }
 
 /// Returns the pages of `stacks` to the OS, one `madvise` per run of

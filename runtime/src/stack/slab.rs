@@ -2,8 +2,9 @@
 //!
 //! Owns: every slab mapping (large `MAP_NORESERVE` anonymous mappings, never
 //! unmapped), the choice of guard mechanism, the memory-map budget of the
-//! `mprotect` fallback, and the registry of slab ranges that the overflow
-//! handler reads from a signal handler.
+//! `mprotect` fallback, the registry of slab ranges that the overflow
+//! handler reads from a signal handler, and the errors that name the limit
+//! (`RLIMIT_AS`, `vm.max_map_count`) that refused a slab.
 //!
 //! A slab holds stacks of one size. Slot `i` of a slab is
 //! `[guard page | size bytes of stack]`; the stack grows down from the slot's
@@ -188,16 +189,18 @@ fn system_budget() -> &'static MapBudget {
     BUDGET.get_or_init(MapBudget::from_system)
 }
 
-/// Where new stacks of one size come from: the uncarved tail of the current
-/// slab. Protected by its size class's lock.
+/// Where new stacks of one size come from: the uncarved tails of the slabs
+/// mapped so far (usually one; more when the pool asked for room ahead of
+/// need, [`Carver::grow`]). Protected by its size class's lock.
 pub(super) struct Carver {
     /// Usable bytes per stack (a multiple of the page size).
     size: usize,
     /// Guard page plus stack.
     stride: usize,
-    /// Next uncarved slot, and the end of the current slab.
-    next: usize,
-    end: usize,
+    /// Uncarved ranges `(next slot, end)`, carved from the last.
+    ranges: Vec<(usize, usize)>,
+    /// Slots in `ranges`.
+    uncarved: usize,
 }
 
 impl Carver {
@@ -207,8 +210,8 @@ impl Carver {
         Carver {
             size,
             stride: size + page_size(),
-            next: 0,
-            end: 0,
+            ranges: Vec::new(),
+            uncarved: 0,
         }
     }
 
@@ -217,21 +220,48 @@ impl Carver {
         self.size
     }
 
-    /// Reserves the address of one slot (mapping a new slab when the current
-    /// one is used up). The slot has no guard yet: see [`install_guard`].
+    /// Slots mapped and not carved yet: what [`Carver::reserve`] hands out
+    /// without a system call.
+    pub(super) fn uncarved(&self) -> usize {
+        self.uncarved
+    }
+
+    /// Reserves the address of one slot (mapping a new slab when every one
+    /// is used up). The slot has no guard yet: see [`install_guard`].
     pub(super) fn reserve(&mut self) -> io::Result<usize> {
-        if self.next + self.stride > self.end {
-            let (start, len) = self.map_slab()?;
-            self.next = start;
-            self.end = start + len;
+        if self.uncarved == 0 {
+            self.grow()?;
         }
-        let slot = self.next;
-        self.next += self.stride;
+        let Some(range) = self.ranges.last_mut() else {
+            unreachable!("grow added a range");
+        };
+        let slot = range.0;
+        range.0 += self.stride;
+        if range.0 + self.stride > range.1 {
+            self.ranges.pop();
+        }
+        self.uncarved -= 1;
         Ok(slot)
+    }
+
+    /// Maps one more slab (of at least one slot). The error names the
+    /// limit that refused it.
+    pub(super) fn grow(&mut self) -> io::Result<()> {
+        let (start, len) = self.map_slab()?;
+        self.ranges.push((start, start + len));
+        self.uncarved += len / self.stride;
+        Ok(())
     }
 
     fn map_slab(&self) -> io::Result<(usize, usize)> {
         let mut per_slab = (SLAB_BYTES / self.stride).max(1);
+        let room = as_room();
+        if let Some(room) = room {
+            if room < self.stride {
+                return Err(no_room(self.size, room));
+            }
+            per_slab = per_slab.min(room / self.stride);
+        }
         loop {
             let len = per_slab * self.stride;
             match map_noreserve(len) {
@@ -254,10 +284,93 @@ impl Carver {
                     let _ = e;
                     per_slab /= 2;
                 }
-                Err(e) => return Err(e),
+                Err(e) => return Err(map_refused(self.size, e)),
             }
         }
     }
+}
+
+/// The part of an `RLIMIT_AS` that a new slab may take, when the limit is
+/// set: the limit, less what is mapped, less [`as_reserve`] for the heap
+/// and threads. Without that reserve the slabs, halved until the kernel
+/// accepts them, would take every byte the limit leaves and the next
+/// `malloc` would abort the process; with it, a spawn fails first, with an
+/// error the spawner sees. `None`: no limit (or it cannot be read).
+fn as_room() -> Option<usize> {
+    let limit = as_limit()?;
+    let mapped = mapped_bytes()?;
+    Some(
+        limit
+            .saturating_sub(mapped)
+            .saturating_sub(as_reserve(limit)),
+    )
+}
+
+/// The soft `RLIMIT_AS`, if finite.
+fn as_limit() -> Option<usize> {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `lim` is a valid rlimit for getrlimit to fill.
+    let r = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut lim) };
+    (r == 0 && lim.rlim_cur != libc::RLIM_INFINITY).then_some(lim.rlim_cur as usize)
+}
+
+/// What slabs leave of an `RLIMIT_AS` of `limit` bytes to everything else:
+/// an eighth, between 64 MiB and 1 GiB.
+fn as_reserve(limit: usize) -> usize {
+    (limit / 8).clamp(64 << 20, 1 << 30)
+}
+
+/// The process's mapped address space (`/proc/self/statm`).
+fn mapped_bytes() -> Option<usize> {
+    let statm = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: usize = statm.split_whitespace().next()?.parse().ok()?;
+    Some(pages * page_size())
+}
+
+const MIB: usize = 1 << 20;
+
+/// A slab refused because `RLIMIT_AS` leaves less than a stack of room.
+fn no_room(size: usize, room: usize) -> io::Error {
+    let limit = as_limit().unwrap_or(0);
+    let mapped = mapped_bytes().unwrap_or(0);
+    io::Error::new(
+        io::ErrorKind::OutOfMemory,
+        format!(
+            "cannot map a goroutine stack of {size} bytes: the address-space limit \
+             RLIMIT_AS (ulimit -v) is {} MiB and {} MiB are mapped, of which weft leaves \
+             {} MiB to the heap and threads ({} MiB to spare); raise the limit, or lower \
+             WEFT_STACK_SIZE or Builder::stack_size",
+            limit / MIB,
+            mapped / MIB,
+            as_reserve(limit) / MIB,
+            room / MIB,
+        ),
+    )
+}
+
+/// A slab the kernel refused (`e`, usually `ENOMEM`), with the limits that
+/// can cause it.
+fn map_refused(size: usize, e: io::Error) -> io::Error {
+    let limit = match as_limit() {
+        Some(l) => format!("{} MiB", l / MIB),
+        None => "unlimited".to_string(),
+    };
+    let sysctl = |name: &str| {
+        read_usize(&format!("/proc/sys/vm/{name}")).map_or("?".to_string(), |v| v.to_string())
+    };
+    io::Error::new(
+        e.kind(),
+        format!(
+            "cannot map a goroutine stack of {size} bytes: {e} (the limits that apply: \
+             RLIMIT_AS (ulimit -v) = {limit}, vm.max_map_count = {}, vm.overcommit_memory = {}, \
+             a memory cgroup; a smaller WEFT_STACK_SIZE or Builder::stack_size needs less)",
+            sysctl("max_map_count"),
+            sysctl("overcommit_memory"),
+        ),
+    )
 }
 
 /// Installs the guard page at the bottom of `slot` (from [`Carver::reserve`]).

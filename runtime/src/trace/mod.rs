@@ -219,7 +219,7 @@ pub(crate) fn run_returned() {
     let from_env = lock(&STATE).as_ref().is_some_and(|s| s.from_env);
     if from_env {
         if let Err(e) = stop() {
-            eprintln!("weft: WEFT_TRACE: {e}");
+            crate::stdio::report(format_args!("weft: WEFT_TRACE: {e}\n"));
         }
     }
 }

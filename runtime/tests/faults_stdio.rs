@@ -1,0 +1,231 @@
+//! Fault injection on the standard streams (issue 26, defect 4): no thread
+//! of the runtime may panic, hang or lose the program's result when a
+//! write to stderr or stdout fails.
+//!
+//! Each case is a program run as a child of this binary (it has its own
+//! `main`: the deadlock case needs every thread of the process accounted
+//! for, which the test harness is not). The child's stderr — and stdout —
+//! is one of the faults below, and the program reports its result only by
+//! its exit code:
+//! - `pipe`: a pipe whose reader has gone, so a write fails with EPIPE
+//!   (Rust programs ignore SIGPIPE), as in `prog 2>&1 | head -1`;
+//! - `full`: `/dev/full`, so a write fails with ENOSPC, as on a full disk;
+//! - `closed`: the program closes fds 1 and 2 itself before the runtime
+//!   starts (std reopens a stream closed at exec on /dev/null, so this is
+//!   the only way to run with them closed); the runtime's first file
+//!   descriptors then take their numbers.
+//!
+//! Run with no arguments: runs every case under every fault and checks it.
+
+use std::os::fd::{FromRawFd, OwnedFd};
+use std::process::{Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use weft_runtime as weft;
+
+const CASE: &str = "WEFT_FAULT_CASE";
+const FAULT: &str = "WEFT_FAULT_STDIO";
+
+/// What a program that ran to its end exits with.
+const DONE: i32 = 7;
+
+/// A liveness bound: a child still running after it hangs, and is killed.
+const BOUND: Duration = Duration::from_secs(60);
+
+/// The programs, run in the child. Each writes to stderr through the
+/// runtime only: a long-run report, schedtrace lines, a panic report, a
+/// deadlock report, a goroutine dump.
+fn run_case(name: &str) {
+    match name {
+        // The issue's reproducer: at maxprocs 1, a goroutine holds a std
+        // Mutex across a sleep while others wait for the lock, blocking the
+        // only P's thread: sysmon reports that as a long run, and only its
+        // retake of the P lets the sleeper run again and unlock.
+        "std_mutex_across_sleep" => {
+            let total = weft::run(|| {
+                let m = Arc::new(Mutex::new(0u32));
+                let hs: Vec<_> = (0..2)
+                    .map(|_| {
+                        let m = m.clone();
+                        weft::spawn(move || {
+                            for _ in 0..3 {
+                                let mut g = m.lock().unwrap();
+                                weft::time::sleep(Duration::from_millis(100));
+                                *g += 1;
+                            }
+                        })
+                    })
+                    .collect();
+                for h in hs {
+                    h.join().unwrap();
+                }
+                let n = *m.lock().unwrap();
+                n
+            });
+            assert_eq!(total, 6);
+        }
+        // schedtrace lines every 5 ms for a while.
+        "schedtrace" => weft::run(|| {
+            let t = Instant::now();
+            while t.elapsed() < Duration::from_millis(200) {
+                weft::time::sleep(Duration::from_millis(10));
+            }
+        }),
+        // A goroutine panics (its report asks for a backtrace); the
+        // program goes on.
+        "goroutine_panic" => weft::run(|| {
+            let r = weft::spawn(|| panic!("boom")).join();
+            assert!(r.is_err());
+            assert_eq!(weft::spawn(|| 5).join().unwrap(), 5);
+        }),
+        // Every goroutine asleep: the report is written, the exit code
+        // still says deadlock (2).
+        "deadlock" => weft::run(|| {
+            let (_tx, rx) = std::sync::mpsc::channel::<()>();
+            let h = weft::spawn(move || {
+                weft::park::park(weft::WaitReason::ChanReceive, || {});
+                drop(rx);
+            });
+            h.join().unwrap();
+        }),
+        // SIGQUIT: the dump is written, the exit code is Go's 2.
+        "sigquit_dump" => weft::run(|| {
+            let h = weft::spawn(|| weft::time::sleep(Duration::from_secs(30)));
+            // SAFETY: raise(3) only sends a signal to this thread; the
+            // runtime's SIGQUIT handler is installed (the runtime runs).
+            unsafe { libc::raise(libc::SIGQUIT) };
+            h.join().unwrap();
+        }),
+        // The runtime opens descriptors of its own (the SIGQUIT pipe at
+        // start, epoll and an eventfd for the first socket): with fds 1
+        // and 2 closed, none of them may take their numbers, or the
+        // program's own writes to stdout and stderr land in them.
+        "own_fds_off_stdio" => {
+            weft::run(|| {
+                let l = weft::net::TcpListener::bind("127.0.0.1:0").unwrap();
+                let addr = l.local_addr().unwrap();
+                let h = weft::spawn(move || l.accept().map(|_| ()));
+                weft::net::TcpStream::connect(addr).unwrap();
+                h.join().unwrap().unwrap();
+            });
+            if std::env::var(FAULT).as_deref() == Ok("closed") {
+                for fd in [1, 2] {
+                    // SAFETY: F_GETFD reads a descriptor's flags, nothing else.
+                    let r = unsafe { libc::fcntl(fd, libc::F_GETFD) };
+                    assert_eq!(r, -1, "the runtime took fd {fd}");
+                }
+                // Writes to a closed stream are dropped, not errors.
+                println!("to stdout");
+                eprintln!("to stderr");
+            }
+        }
+        other => panic!("unknown case {other}"),
+    }
+}
+
+/// The write end of a pipe whose read end is already closed.
+fn widowed_pipe() -> OwnedFd {
+    let mut fds = [0 as libc::c_int; 2];
+    // SAFETY: `fds` is a valid array of two ints for pipe(2) to fill.
+    assert_eq!(unsafe { libc::pipe2(fds.as_mut_ptr(), libc::O_CLOEXEC) }, 0);
+    // SAFETY: pipe2 succeeded: both fds are open and owned by nobody else.
+    let (r, w) = unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) };
+    drop(r);
+    w
+}
+
+/// A stream for the child under `fault`.
+fn stream(fault: &str) -> Stdio {
+    match fault {
+        "pipe" => Stdio::from(widowed_pipe()),
+        "full" => Stdio::from(
+            std::fs::File::options()
+                .write(true)
+                .open("/dev/full")
+                .unwrap(),
+        ),
+        // Closed by the child itself, in `main`.
+        "closed" => Stdio::null(),
+        other => panic!("unknown fault {other}"),
+    }
+}
+
+/// Runs `case` in a child under `fault` with `env`: its exit code, or
+/// why it has none.
+fn child(case: &str, fault: &str, env: &[(&str, &str)]) -> Result<i32, String> {
+    let t = Instant::now();
+    let mut c = Command::new(std::env::current_exe().unwrap());
+    c.env(CASE, case)
+        .env(FAULT, fault)
+        .stdin(Stdio::null())
+        .stdout(stream(fault))
+        .stderr(stream(fault));
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    let mut c = c.spawn().unwrap();
+    loop {
+        if let Some(st) = c.try_wait().unwrap() {
+            return st.code().ok_or_else(|| st.to_string());
+        }
+        if t.elapsed() > BOUND {
+            let _ = c.kill();
+            let _ = c.wait();
+            return Err(format!("still running after {BOUND:?}, killed (a hang)"));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Runs `case` under every fault; the failures, one line each.
+fn check(case: &str, env: &[(&str, &str)], want: i32, failures: &mut Vec<String>) {
+    for fault in ["pipe", "full", "closed"] {
+        let line = match child(case, fault, env) {
+            Ok(code) if code == want => {
+                println!("ok: {case}, stdout and stderr {fault}: exit code {code}");
+                continue;
+            }
+            Ok(code) => format!("exit code {code}"),
+            Err(e) => e,
+        };
+        let line = format!("{case}, stdout and stderr {fault}: {line}, expected exit code {want}");
+        println!("FAILED: {line}");
+        failures.push(line);
+    }
+}
+
+fn main() {
+    if let Ok(case) = std::env::var(CASE) {
+        if std::env::var(FAULT).as_deref() == Ok("closed") {
+            // SAFETY: nothing in this process uses fds 1 and 2 as owned
+            // handles; std's stdout and stderr treat a closed fd as a sink.
+            unsafe {
+                libc::close(1);
+                libc::close(2);
+            }
+        }
+        run_case(&case);
+        std::process::exit(DONE);
+    }
+    // `cargo test` passes harness flags; a filter argument selects nothing here.
+    let mut failures = Vec::new();
+    let f = &mut failures;
+    check("std_mutex_across_sleep", &[("WEFT_MAXPROCS", "1")], DONE, f);
+    check(
+        "schedtrace",
+        &[("WEFT_DEBUG", "schedtrace=5,scheddetail=1")],
+        DONE,
+        f,
+    );
+    check("goroutine_panic", &[("RUST_BACKTRACE", "1")], DONE, f);
+    check("deadlock", &[], 2, f);
+    check("sigquit_dump", &[], 2, f);
+    check("own_fds_off_stdio", &[], DONE, f);
+    assert!(
+        failures.is_empty(),
+        "{} failed:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
