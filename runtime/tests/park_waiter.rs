@@ -111,38 +111,42 @@ fn start_claimer() -> std::thread::JoinHandle<()> {
     })
 }
 
-/// A record made on one plain thread and waited on by another: its wake
-/// goes to the maker (which has exited, so its parker is freed).
-#[test]
-fn waiter_moved_to_another_thread_is_refused() {
+/// Runs test `name`'s misuse, `wait` (which returns the tag its record
+/// was woken with), in a child beside a claimer, and checks the child's
+/// runtime refused it.
+fn refused_in_child(name: &str, wait: impl FnOnce() -> usize) {
     if is_child() {
-        let w = std::thread::spawn(Waiter::new).join().unwrap();
         let claimer = start_claimer();
-        let tag = std::thread::spawn(move || publish_and_wait(&w))
-            .join()
-            .unwrap();
+        let tag = wait();
         claimer.join().unwrap();
         println!("woken with {tag}");
         return;
     }
-    assert_refused("waiter_moved_to_another_thread_is_refused");
+    assert_refused(name);
+}
+
+/// A record made on one plain thread and waited on by another: its wake
+/// goes to the maker (which has exited, so its parker is freed).
+#[test]
+fn waiter_moved_to_another_thread_is_refused() {
+    refused_in_child("waiter_moved_to_another_thread_is_refused", || {
+        let w = std::thread::spawn(Waiter::new).join().unwrap();
+        std::thread::spawn(move || publish_and_wait(&w))
+            .join()
+            .unwrap()
+    });
 }
 
 /// A record made by one goroutine and waited on by another: its wake
 /// readies the maker, not the waiter.
 #[test]
 fn waiter_moved_to_another_goroutine_is_refused() {
-    if is_child() {
-        let claimer = start_claimer();
-        let tag = weft::run(|| {
+    refused_in_child("waiter_moved_to_another_goroutine_is_refused", || {
+        weft::run(|| {
             let w = Waiter::new();
             weft::spawn(move || publish_and_wait(&w)).join().unwrap()
-        });
-        claimer.join().unwrap();
-        println!("woken with {tag}");
-        return;
-    }
-    assert_refused("waiter_moved_to_another_goroutine_is_refused");
+        })
+    });
 }
 
 /// A record made by a goroutine and waited on inside its `blocking()`
@@ -150,17 +154,12 @@ fn waiter_moved_to_another_goroutine_is_refused() {
 /// goroutine's park word, which nobody reads while the thread sleeps.
 #[test]
 fn waiter_waited_inside_blocking_is_refused() {
-    if is_child() {
-        let claimer = start_claimer();
-        let tag = weft::run(|| {
+    refused_in_child("waiter_waited_inside_blocking_is_refused", || {
+        weft::run(|| {
             let w = Waiter::new();
             weft::blocking(|| publish_and_wait(&w))
-        });
-        claimer.join().unwrap();
-        println!("woken with {tag}");
-        return;
-    }
-    assert_refused("waiter_waited_inside_blocking_is_refused");
+        })
+    });
 }
 
 /// What stays allowed: a goroutine that made a record and then waits on
