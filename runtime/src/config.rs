@@ -116,6 +116,10 @@ pub struct DebugSettings {
     /// `longrun=MS`: report a goroutine that holds its OS thread this long
     /// without a scheduling point (0 = off; default [`DEFAULT_LONGRUN_MS`]).
     pub longrun_ms: u64,
+    /// `membarrier=0`: never call `membarrier(2)`; every M's P slot pays a
+    /// fence on its owner's side instead (the fallback a process gets when
+    /// the kernel or a seccomp filter refuses the call; docs/watching.md).
+    pub membarrier: bool,
 }
 
 /// The default `WEFT_DEBUG=longrun` threshold, in milliseconds.
@@ -139,6 +143,7 @@ impl DebugSettings {
         scheddetail: false,
         traceback: false,
         longrun_ms: DEFAULT_LONGRUN_MS,
+        membarrier: true,
     };
 }
 
@@ -473,6 +478,13 @@ fn parse_debug(v: &str) -> Result<DebugSettings, String> {
             "schedtrace" => d.schedtrace_ms = num()?,
             "scheddetail" => d.scheddetail = num()? != 0,
             "traceback" => d.traceback = num()? != 0,
+            "membarrier" => {
+                d.membarrier = match val {
+                    "0" => false,
+                    "1" => true,
+                    _ => return Err(format!("`membarrier` is 0 or 1, found `{val}`")),
+                }
+            }
             "longrun" => {
                 d.longrun_ms = num()?;
                 if d.longrun_ms > MAX_LONGRUN_MS {
@@ -483,7 +495,7 @@ fn parse_debug(v: &str) -> Result<DebugSettings, String> {
             }
             _ => {
                 return Err(format!(
-                    "unknown key `{key}` (known: schedtrace=MS, scheddetail=0|1, traceback=0|1, longrun=MS)"
+                    "unknown key `{key}` (known: schedtrace=MS, scheddetail=0|1, traceback=0|1, longrun=MS, membarrier=0|1)"
                 ))
             }
         }
@@ -530,6 +542,24 @@ mod tests {
             .unwrap_err()
             .contains("a day"));
         assert!(parse_debug("longrun").unwrap_err().contains("key=value"));
+    }
+
+    #[test]
+    fn membarrier_parses_and_rejects() {
+        assert!(DebugSettings::default().membarrier);
+        assert!(!parse_debug("membarrier=0").unwrap().membarrier);
+        assert!(parse_debug("membarrier=1").unwrap().membarrier);
+        let e = parse_debug("membarrier=off").unwrap_err();
+        assert!(
+            e.contains("`membarrier` is 0 or 1") && e.contains("off"),
+            "{e}"
+        );
+        assert!(parse_debug("nomembarrier")
+            .unwrap_err()
+            .contains("key=value"));
+        assert!(parse_debug("nomembarrier=1")
+            .unwrap_err()
+            .contains("membarrier=0|1"));
     }
 
     #[test]

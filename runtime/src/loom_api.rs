@@ -195,10 +195,25 @@ impl NodePtr {
 /// `sched::pcell::SpinCell`: the P slot's spin lock.
 pub struct SpinCell<T>(RealSpinCell<T>);
 
+pub use crate::sched::pcell::Barrier;
+
 impl<T> SpinCell<T> {
-    /// A lock around `value`.
+    /// A lock around `value` (a fenced slot: both sides fence).
     pub fn new(value: T) -> SpinCell<T> {
         SpinCell(RealSpinCell::new(value))
+    }
+
+    /// A lock around `value` whose remote side orders the owner with
+    /// `barrier`; its owner is the thread that calls [`SpinCell::with`]
+    /// and, while remotes may come, [`SpinCell::interruptible`].
+    pub fn with_barrier(value: T, barrier: Barrier) -> SpinCell<T> {
+        SpinCell(RealSpinCell::with_barrier(value, barrier))
+    }
+
+    /// The owner's thread between uses: takes a remote's pending
+    /// interruption, as a real thread takes a signal anywhere.
+    pub fn interruptible(&self) {
+        self.0.interruptible()
     }
 
     /// Runs `f` with the lock held, taken as the slot's owner.

@@ -29,7 +29,10 @@
 //!
 //! A [`Waiter`] lives **on the waiting goroutine's stack** (it cannot move
 //! while the goroutine is parked, and it costs no allocation). Queues (a
-//! channel's, a mutex's) hold pointers to it. Its state word:
+//! channel's, a mutex's) hold pointers to it. It wakes whoever made it —
+//! the goroutine, or the OS thread — so only its maker may wait on it:
+//! [`Waiter::wait`] checks, with the same look at the current goroutine
+//! that parking takes anyway, and throws for anyone else. Its state word:
 //!
 //! ```text
 //!   WAITING --try_claim(tag) / claim_exclusive(tag)--> CLAIMED(tag)
@@ -47,8 +50,9 @@
 //! `DONE`; one that finds `WAITING` parks again.
 //!
 //! Must never: resume a G from the waker's side while its M may still be
-//! running its commit closure, lose a wake-up, or let a claimer touch a
-//! record after storing `DONE`.
+//! running its commit closure, lose a wake-up, let a claimer touch a
+//! record after storing `DONE`, or park a record's waiter where the
+//! record's wake-up does not go.
 
 use std::fmt;
 use std::panic::{self, AssertUnwindSafe};
@@ -106,16 +110,62 @@ use crate::sched;
 /// assert_eq!(*slot.lock().unwrap(), Some(7));
 /// ```
 pub fn park(reason: WaitReason, commit: impl FnOnce()) {
+    park_as(None, reason, commit);
+}
+
+/// [`park`]; with `Some(owner)`, for the owner of a wait record that wakes
+/// `owner`: throws unless `owner`'s wake-up reaches this park (see
+/// [`Waiter::wait`]). One look at who runs here serves the check and the
+/// park.
+#[inline(always)]
+fn park_as(owner: Option<Target>, reason: WaitReason, commit: impl FnOnce()) {
     match g::current() {
-        Some(g) if !std::thread::panicking() => park_g(g, reason, commit),
-        Some(_) => park_unwinding(commit),
+        Some(g) if !std::thread::panicking() => {
+            if owner.is_some_and(|t| t != Target::G(g)) {
+                not_the_owner(owner);
+            }
+            park_g(g, reason, commit);
+        }
+        Some(g) => {
+            // The thread parks, and polls: a wake-up for the goroutine
+            // leaves a token the poll finds; one for this thread wakes it.
+            if owner.is_some_and(|t| t != Target::G(g) && t != Target::Thread(thread_parker_ptr()))
+            {
+                not_the_owner(owner);
+            }
+            park_unwinding(commit);
+        }
         None => {
             if sched::on_m_outside_goroutine() {
                 crate::throw("park called on an M outside any goroutine");
             }
+            if owner.is_some_and(|t| t != Target::Thread(thread_parker_ptr())) {
+                not_the_owner(owner);
+            }
             park_thread(reason, commit, None);
         }
     }
+}
+
+/// A [`Waiter`] waited on where its wake-up cannot reach. A throw, not a
+/// panic: the record may already be in a queue, where a claimer would
+/// reach it after an unwind had freed it.
+#[cold]
+#[inline(never)]
+fn not_the_owner(owner: Option<Target>) -> ! {
+    let here = g::current();
+    let maker = match (owner, here) {
+        (Some(Target::G(_)), Some(_)) => "another goroutine",
+        (Some(Target::G(_)), None) => "a goroutine",
+        (_, Some(_)) => "a thread",
+        (_, None) => "another thread",
+    };
+    let here = here.map_or("a thread".to_string(), |g| format!("goroutine {}", g.id()));
+    crate::throw(&format!(
+        "park::Waiter::wait called on {here}, but the Waiter was made on {maker}, the only \
+         one its wake-up reaches (a goroutine inside blocking() counts as its thread): \
+         make a Waiter where it is waited on"
+    ))
 }
 
 fn park_g(g: GPtr, reason: WaitReason, commit: impl FnOnce()) {
@@ -183,8 +233,11 @@ fn wake_target(target: Target) -> bool {
             g.park.unpark() && sched::ready(g)
         }
         Target::Thread(t) => {
-            // SAFETY: the thread is still inside the wait this target was
-            // taken for (see `Waiter`), so its parker is alive.
+            // SAFETY: `Waiter::wake`'s caller guarantees the record's owner
+            // is inside `Waiter::wait`, which it entered only on this very
+            // thread (`park_as` checks) and cannot leave before `DONE`,
+            // stored after this call: the thread is alive, and so is the
+            // parker its thread-local holds.
             unsafe { t.as_ref() }.unpark();
             false
         }
@@ -192,7 +245,7 @@ fn wake_target(target: Target) -> bool {
 }
 
 /// Who a [`Waiter`] wakes.
-#[derive(Clone, Copy)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 enum Target {
     G(GPtr),
     /// A plain thread's parker (kept alive by its thread-local while the
@@ -229,6 +282,16 @@ pub const MAX_TAG: usize = usize::MAX >> STATE_BITS;
 /// returning. A `select!` shares one record between all its cases; each
 /// case claims it with its own tag.
 ///
+/// **Waited on by its maker.** [`Waiter::new`] takes down who will be
+/// woken: the calling goroutine, or the calling OS thread (a plain thread,
+/// or a goroutine inside [`crate::blocking`], which parks as a thread).
+/// Only that goroutine or thread may [`wait`](Waiter::wait) on the record;
+/// `wait` checks, and throws (a `fatal error`) for anyone else, before it
+/// parks: their wake-up would go to the maker. (A goroutine that made a
+/// record may still wait on it while a panic unwinds through it.) The
+/// record may be moved or shared, so that a claimer can hold it, as in an
+/// `Arc` that a timer's callback keeps.
+///
 /// ```
 /// use weft::runtime::park::Waiter;
 /// use weft::WaitReason;
@@ -264,15 +327,23 @@ pub struct Waiter {
     target: Target,
 }
 
-// SAFETY: a `Waiter` is shared with its claimer through a queue; its only
-// fields are an atomic and a target that is valid while the wait lasts (see
-// the module comment).
+// SAFETY: through `&Waiter` another thread reaches `state`, an atomic
+// (`try_claim`, `is_claimed`, `done_tag`, `wake`), and `target`, which is
+// never written after `new` and which only `wake` reads: `wake`'s contract
+// has the owner inside `wait`, and `wait` parks only on the goroutine or
+// thread `target` names (`park_as` checks), so what `target` points to is
+// alive until `DONE`.
 unsafe impl Sync for Waiter {}
-// SAFETY: as above.
+// SAFETY: `target` names the record's maker, not whoever holds it, and is
+// used only as above: a record moved to another thread still wakes its
+// maker, and `wait` refuses every caller but that maker before it parks.
+// Nothing else depends on the thread that holds the record (it has no
+// `Drop`).
 unsafe impl Send for Waiter {}
 
 impl Waiter {
-    /// A record for the calling goroutine (or plain thread).
+    /// A record for the calling goroutine (or plain thread): only it may
+    /// [`wait`](Waiter::wait) on the record.
     #[inline]
     pub fn new() -> Waiter {
         Waiter {
@@ -327,9 +398,9 @@ impl Waiter {
     ///
     /// # Safety
     /// The caller claimed `this` (a successful [`Waiter::try_claim`] or
-    /// [`Waiter::claim_exclusive`]), the record is alive (its owner is still
-    /// in [`Waiter::wait`], which it cannot leave before `DONE`), and this
-    /// is the only call for that claim.
+    /// [`Waiter::claim_exclusive`]), the record is alive and its owner is
+    /// in [`Waiter::wait`] or about to call it (it cannot leave `wait`
+    /// before `DONE`), and this is the only call for that claim.
     #[inline]
     pub unsafe fn wake(this: *const Waiter) {
         // SAFETY: alive and claimed by us (the contract): the owner cannot
@@ -355,8 +426,11 @@ impl Waiter {
     /// Parks until claimed and woken; returns the tag it was claimed with.
     /// `commit` runs once the caller is off its stack (see [`park`]):
     /// typically it releases the lock under which this record was queued.
+    ///
+    /// Throws (a `fatal error`, before `commit` runs) if the caller is not
+    /// the goroutine or thread that made the record: see [`Waiter`].
     pub fn wait(&self, reason: WaitReason, commit: impl FnOnce()) -> usize {
-        park(reason, commit);
+        park_as(Some(self.target), reason, commit);
         loop {
             // Acquire: pairs with the release in `wake`.
             let s = self.state.load(Ordering::Acquire);

@@ -119,7 +119,7 @@ fn start() -> &'static Runtime {
         Err(e) => panic!("{e}"),
     };
     // Before any thread of ours exists (see `pcell::init`).
-    pcell::init();
+    pcell::init(settings.debug.membarrier);
     let starting = STARTING.lock();
     if let Some(rt) = RUNTIME.get() {
         return rt;

@@ -64,6 +64,9 @@ type Mutex<T> = crate::lockrank::Mutex<T, { rank::STACK_POOL }>;
 use corosensei::stack::{Stack, StackPointer};
 
 pub(crate) use signal::{on_thread_start, DESCRIBE};
+// For `sched::pcell`'s SIGURG handler (not modelled under loom).
+#[cfg(not(loom))]
+pub(crate) use signal::call_handler;
 
 /// Whether a goroutine's stack may be taken when it first runs rather than
 /// when it is spawned: only where carving cannot fail for a reason the

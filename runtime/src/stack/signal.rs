@@ -153,36 +153,56 @@ extern "C" fn handler(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut li
 /// # Safety
 /// Only from `handler`, with the arguments the kernel gave it.
 unsafe fn chain(sig: libc::c_int, info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
-    let prev = PREV[slot(sig)].get();
-    match prev {
-        Some(p) if p.sa_sigaction != libc::SIG_DFL && p.sa_sigaction != libc::SIG_IGN => {
-            if p.sa_flags & libc::SA_SIGINFO != 0 {
-                // SAFETY: the previous owner installed this value as an
-                // SA_SIGINFO handler, so it has this signature.
-                let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
-                    unsafe { std::mem::transmute(p.sa_sigaction) };
-                f(sig, info, ctx);
-            } else {
-                // SAFETY: installed without SA_SIGINFO: a plain handler.
-                let f: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(p.sa_sigaction) };
-                f(sig);
-            }
-        }
-        _ => {
-            // SAFETY: an all-zero sigaction is SIG_DFL with an empty mask;
-            // sigaction and raise are async-signal-safe.
-            unsafe {
-                let dfl: libc::sigaction = std::mem::zeroed();
-                libc::sigaction(sig, &dfl, ptr::null_mut());
-                // A fault re-executes and now kills; a sent signal (si_code
-                // <= 0) would not recur, so send it again (it stays pending
-                // until we return).
-                if (*info).si_code <= 0 {
-                    libc::raise(sig);
-                }
-            }
+    // SAFETY: our caller's arguments (the contract), and PREV holds the
+    // disposition `sig` had before ours.
+    let called = PREV[slot(sig)]
+        .get()
+        .is_some_and(|p| unsafe { call_handler(p, sig, info, ctx) });
+    if called {
+        return;
+    }
+    // SAFETY: an all-zero sigaction is SIG_DFL with an empty mask;
+    // sigaction and raise are async-signal-safe.
+    unsafe {
+        let dfl: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(sig, &dfl, ptr::null_mut());
+        // A fault re-executes and now kills; a sent signal (si_code <= 0)
+        // would not recur, so send it again (it stays pending until we
+        // return).
+        if (*info).si_code <= 0 {
+            libc::raise(sig);
         }
     }
+}
+
+/// Calls the handler of `prev`, a disposition replaced by one of the
+/// runtime's handlers, with the kernel's arguments; `false` (nothing
+/// called) when it is `SIG_DFL` or `SIG_IGN`. Async-signal-safe.
+///
+/// # Safety
+/// Only from a signal handler for `sig`, with the arguments the kernel
+/// gave it; `prev` is the disposition `sig` had before that handler.
+pub(crate) unsafe fn call_handler(
+    prev: &libc::sigaction,
+    sig: libc::c_int,
+    info: *mut libc::siginfo_t,
+    ctx: *mut libc::c_void,
+) -> bool {
+    if prev.sa_sigaction == libc::SIG_DFL || prev.sa_sigaction == libc::SIG_IGN {
+        return false;
+    }
+    if prev.sa_flags & libc::SA_SIGINFO != 0 {
+        // SAFETY: the previous owner installed this value as an
+        // SA_SIGINFO handler, so it has this signature.
+        let f: extern "C" fn(libc::c_int, *mut libc::siginfo_t, *mut libc::c_void) =
+            unsafe { std::mem::transmute(prev.sa_sigaction) };
+        f(sig, info, ctx);
+    } else {
+        // SAFETY: installed without SA_SIGINFO: a plain handler.
+        let f: extern "C" fn(libc::c_int) = unsafe { std::mem::transmute(prev.sa_sigaction) };
+        f(sig);
+    }
+    true
 }
 
 /// Names the goroutine running on this thread for the overflow report:
