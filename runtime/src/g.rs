@@ -633,7 +633,9 @@ fn a_record_is_small() {
 // (only the goroutine itself). See `Life`'s rules 2-4.
 // SAFETY: each of those has one accessor at a time, ordered as just said.
 unsafe impl Sync for G {}
-// SAFETY: as above; nothing in a G is tied to the thread that made it.
+// SAFETY: nothing in a G is tied to the thread that made it: its
+// coroutine moves between threads by design (coro.rs invariant 2), and
+// every other field is plain data, atomics or the cells ordered above.
 unsafe impl Send for G {}
 
 /// The rare parts of a record (see `G::extra`).
@@ -647,10 +649,12 @@ struct Extra {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct GPtr(NonNull<G>);
 
-// SAFETY: a `GPtr` names a record that lives until `Life` recycles it; who
-// may dereference it when is the protocol of the module comment.
+// SAFETY: a `GPtr` is a pointer to a `G`, which is `Send` and `Sync`;
+// when it may be dereferenced is the rule at `Deref` below, whichever
+// thread holds it.
 unsafe impl Send for GPtr {}
-// SAFETY: as for `Send`.
+// SAFETY: a shared `GPtr` only gives out copies of itself: as for `Send`,
+// the rule at `Deref` decides when they may be dereferenced.
 unsafe impl Sync for GPtr {}
 
 impl std::ops::Deref for GPtr {
@@ -826,7 +830,8 @@ impl G {
     /// # Safety
     /// As for [`G::locals`].
     pub unsafe fn set_locals(&self, map: *mut ()) -> *mut () {
-        // SAFETY: as above.
+        // SAFETY: only the goroutine itself touches `locals` (the caller's
+        // contract), so this `&mut` is the one access.
         unsafe { std::mem::replace(&mut *self.locals.get(), map) }
     }
 

@@ -56,10 +56,13 @@ pub struct Record {
     recycled: loom::cell::UnsafeCell<bool>,
 }
 
-// SAFETY: as `GPtr`: who may touch the record when is `Life`'s protocol,
-// which is what the models check.
+// SAFETY: the record is a `G` (Send and Sync) reached through a `GPtr`;
+// who may touch it when is `Life`'s protocol, which the models check, and
+// the flag is a loom cell whose every access loom tracks.
 unsafe impl Send for Record {}
-// SAFETY: as above.
+// SAFETY: a shared `Record` offers only the wrappers, each one party's
+// step, whose exclusive-access contracts are `Life`'s protocol (as for
+// `Send`).
 unsafe impl Sync for Record {}
 
 impl Record {
@@ -98,7 +101,8 @@ impl Record {
     /// # Safety
     /// Once, by the "goroutine", before [`Record::exit`].
     pub unsafe fn end_body<R>(&self, r: R) -> Option<R> {
-        // SAFETY: per the contract.
+        // SAFETY: the caller's contract: once, by the goroutine, with the
+        // `R` its handle takes.
         self.step("the goroutine", |g| unsafe { g.end_body(r) })
     }
 
@@ -120,7 +124,8 @@ impl Record {
     /// # Safety
     /// `exit` reported a joiner; once.
     pub unsafe fn wake_joiner(&self) {
-        // SAFETY: per the contract.
+        // SAFETY: the caller's contract: `exit` reported a joiner, and this
+        // is its one wake.
         self.step("the M waking the joiner", |g| unsafe { g.wake_joiner() })
     }
 
@@ -137,7 +142,8 @@ impl Record {
     /// Only the one joiner; `w` stays put until woken.
     pub unsafe fn announce_joiner(&self, w: &Waiter) -> bool {
         self.step("the joiner", |g| {
-            // SAFETY: per the contract.
+            // SAFETY: the caller's contract: the one joiner, before it
+            // announces itself, with a record that stays put until woken.
             unsafe {
                 g.set_joiner(Joiner {
                     record: (w as *const Waiter).cast(),
@@ -157,7 +163,8 @@ impl Record {
     /// handle's one use.
     pub unsafe fn take_joined<R>(&self) -> (R, bool) {
         self.step("the joiner", |g| {
-            // SAFETY: per the contract.
+            // SAFETY: the caller's contract: FINISHED was seen with
+            // acquire, the result is an `R`, and this is the handle's one use.
             let (r, release) = unsafe { g.take_joined::<R>() };
             (r, release == Release::Recycle)
         })
@@ -171,7 +178,8 @@ impl Record {
     /// It is an `R`, and this is the handle's one use.
     pub unsafe fn drop_handle<R>(&self) -> (Option<R>, bool) {
         self.step("the handle", |g| {
-            // SAFETY: per the contract.
+            // SAFETY: the caller's contract: the handle's one use, and the
+            // result is an `R`.
             let (r, release) = unsafe { g.drop_handle::<R>() };
             (r, release == Release::Recycle)
         })
