@@ -7,13 +7,15 @@
 //!
 //! - [`ParkWord`]: the park/unpark handshake (`EMPTY`, `NOTIFIED`,
 //!   `PARKED`); see `park.rs` for the whole protocol.
-//! - [`Life`]: who still needs the record — the running goroutine, its
-//!   `JoinHandle`, public `Unparker`s — and whether a joiner waits. When the
-//!   last of them lets go, the record is *recycled* (Go's `gFree`): the next
-//!   spawn on that P reuses it, so a spawn allocates nothing in the steady
-//!   state.
+//! - [`Life`]: who still needs the record — the goroutine and its M, its
+//!   `JoinHandle`, public `Unparker`s — whether a joiner waits, and who
+//!   owns the result. When the last of them lets go, the record is
+//!   *recycled* (Go's `gFree`): the next spawn on that P reuses it, so a
+//!   spawn allocates nothing in the steady state.
 //! - the result slot, where a finished goroutine leaves its return value
-//!   (or panic) for `join`, inline when it is small.
+//!   (or panic) for `join`, inline when it is small. A result nobody will
+//!   take is dropped by the goroutine itself, on its own stack
+//!   ([`G::end_body`]): never by an M outside any goroutine.
 //!
 //! Records are recycled, never shared between two live goroutines: a record
 //! goes back to a free list only when `Life` says nobody refers to it any
@@ -22,12 +24,14 @@
 //! and a wait record (`park::Waiter`) is touched by its waker only while its
 //! goroutine is still inside the wait (see `park.rs`).
 //!
-//! `ParkWord` and `Life` take their atomics from `crate::loom`, so that
-//! `runtime/tests/loom.rs` model-checks these very types under loom.
+//! `ParkWord` and `Life` take their atomics, and the result and joiner
+//! slots their cells, from `crate::loom`, so that `runtime/tests/loom.rs`
+//! model-checks these very types under loom, and every access to a slot.
 //!
 //! Must never: let two run queues hold one G, recycle a record that a
-//! `JoinHandle` or `Unparker` still names, or read the result slot before
-//! `Life` says the goroutine finished.
+//! `JoinHandle` or `Unparker` still names or whose M is not done with it,
+//! read the result slot before `Life` says the goroutine finished, or drop
+//! a result outside its goroutine.
 
 use std::cell::{Cell, UnsafeCell};
 use std::fmt;
@@ -37,6 +41,7 @@ use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicPtr, AtomicU32, AtomicU64, AtomicU8, Ordering};
 
 use crate::coro::CoroCell;
+use crate::loom::cell as model_cell;
 use crate::loom::sync::atomic as model;
 
 /// A goroutine's id, unique for the life of the process (Go's `goid`).
@@ -254,27 +259,87 @@ impl ParkWord {
     }
 }
 
-/// The lifetime and join word of a record (see the module comment).
+/// The lifetime and join word of a record: who may still touch it, and
+/// how the result goes from the goroutine to its `JoinHandle`.
 ///
-/// Bits: [`FINISHED`] (the goroutine's body returned and its result is
-/// stored), [`HANDLE_GONE`] (its `JoinHandle` was joined or dropped),
-/// [`JOIN_WAITING`] (a joiner parked; its wait record is in `G::joiner`),
-/// `DROPPING` (the finisher is dropping a result nobody will take), and
-/// above them the number of public `Unparker`s naming this G. The record is
-/// recycled by whichever party turns the word into `FINISHED | HANDLE_GONE`
-/// with no `Unparker` left and nothing being dropped.
+/// Four parties touch a record, each through named transitions:
+///
+/// - the **goroutine**, on its own stack, as the last act of its body:
+///   [`Life::publish`] hands its stored result to the handle; or, if the
+///   handle is gone, the goroutine takes the result back and drops it
+///   there, as goroutine code: its `Drop` may park, block or panic like
+///   any other ([`G::end_body`]).
+/// - its **M**, after the goroutine's last switch, once done with the
+///   coroutine and the stack: [`Life::exit`]; it then wakes the joiner, if
+///   one waits.
+/// - the **`JoinHandle`**: [`Life::announce_joiner`] before `join` parks.
+///   Once FINISHED is seen it takes the result *while it still holds the
+///   record*, and lets go after ([`Life::release_handle`]). Dropped
+///   unjoined, [`Life::detach`] either lets go at once (not finished: the
+///   goroutine will drop its own result) or reports FINISHED, and then the
+///   handle takes the result and lets go as a joiner does
+///   ([`G::drop_handle`]).
+/// - public **`Unparker`s**, counted: [`Life::add_ext_ref`],
+///   [`Life::drop_ext_ref`]. They touch only the state words.
+///
+/// ```text
+///   bits: FINISHED | HANDLE_GONE | JOIN_WAITING | EXITED | (Unparkers) << 4
+///
+///   goroutine  end of body   fetch_or +FINISHED; HANDLE_GONE was set: drop the result here
+///   M          exit          fetch_or +EXITED; wake the joiner if JOIN_WAITING
+///   handle     join          CAS +JOIN_WAITING, refused if FINISHED; park;
+///                            then take the result; fetch_or +HANDLE_GONE
+///              drop          FINISHED: take the result; fetch_or +HANDLE_GONE
+///                            else CAS +HANDLE_GONE, refused if FINISHED
+///   Unparker   clone / drop  fetch_add / fetch_sub one
+///
+///   recycled by whoever turns the word into EXITED | HANDLE_GONE with no Unparker left
+/// ```
+///
+/// Why no party touches a recycled record (runtime/tests/loom.rs checks
+/// this order in its `life_*` models):
+///
+/// 1. The record is recycled only once EXITED and HANDLE_GONE are set and
+///    no `Unparker` is left, by the one party whose read-modify-write of
+///    the word made it so. (One exception, [`Life::exit`]'s fast path: an
+///    M that finds HANDLE_GONE and no `Unparker` recycles after a load,
+///    because nobody else can change the word any more.)
+/// 2. The goroutine touches the record only before its last switch, and
+///    the M sets EXITED after it, once done with the coroutine and the
+///    stack. The M touches nothing after [`Life::exit`] except the
+///    joiner's slot, and that only while the joiner waits, holding the
+///    handle: HANDLE_GONE is clear, so nobody recycles meanwhile.
+/// 3. The handle reads the result only between seeing FINISHED (acquire)
+///    and setting HANDLE_GONE (release), so never after a recycle. A
+///    handle that lets go of an unfinished goroutine does it with a CAS
+///    refused if FINISHED arrived meanwhile.
+/// 4. The goroutine publishes with a read-modify-write that also tells it
+///    whether HANDLE_GONE came first. With 3, the result is taken by
+///    exactly one party: the handle (its `detach` or join saw FINISHED)
+///    or the goroutine (its publish saw HANDLE_GONE) — never the M,
+///    which runs no user code outside a goroutine.
+/// 5. EXITED comes after FINISHED or HANDLE_GONE (by 4, one of them was
+///    set when the body ended). So a `detach` that finds neither never
+///    recycles, and an `exit` that finds JOIN_WAITING never does (the
+///    joiner holds the handle).
 pub(crate) struct Life(model::AtomicU64);
 
-pub(crate) const FINISHED: u64 = 1;
-pub(crate) const HANDLE_GONE: u64 = 2;
-pub(crate) const JOIN_WAITING: u64 = 4;
-/// The finisher is dropping an orphaned result: not recyclable yet.
-const DROPPING: u64 = 8;
+/// The body ended; unless HANDLE_GONE came first, its result waits in
+/// the slot for the handle.
+const FINISHED: u64 = 1;
+/// The handle was joined or dropped; it never touches the record again.
+const HANDLE_GONE: u64 = 2;
+/// A joiner parked; its wait record is in `G::joiner`.
+const JOIN_WAITING: u64 = 4;
+/// The goroutine's M is done with the record and the stack.
+const EXITED: u64 = 8;
+/// One public `Unparker` (counted above the flags).
 const EXT_REF: u64 = 16;
 
-/// What [`Life::finish`] asks of the finishing M.
-pub(crate) struct Finish {
-    /// A joiner waits: wake its wait record (`G::joiner`).
+/// What [`Life::exit`] asks of the M.
+pub(crate) struct Exit {
+    /// A joiner waits: wake it (`G::wake_joiner`). The record stays alive
+    /// until the wake is done (the joiner holds the handle).
     pub joiner: bool,
     pub release: Release,
 }
@@ -288,6 +353,16 @@ pub(crate) enum Release {
     Recycle,
 }
 
+/// What [`Life::detach`] found.
+pub(crate) enum Detach {
+    /// The handle let go of an unfinished goroutine, which will drop its
+    /// own result. Never the last party (rule 5 above).
+    Detached,
+    /// The goroutine has finished: the result is the handle's. It still
+    /// holds the record: take the result, then [`Life::release_handle`].
+    Finished,
+}
+
 impl Life {
     pub(crate) fn new() -> Life {
         Life(model::AtomicU64::new(0))
@@ -298,78 +373,103 @@ impl Life {
     }
 
     fn release_if_done(word: u64) -> Release {
-        if word & (FINISHED | HANDLE_GONE | DROPPING) == FINISHED | HANDLE_GONE && word < EXT_REF {
+        if word & (EXITED | HANDLE_GONE) == EXITED | HANDLE_GONE && word < EXT_REF {
             Release::Recycle
         } else {
             Release::Keep
         }
     }
 
-    /// The goroutine finished and its result is stored. If the handle went
-    /// first, nobody will take the result: `drop_orphan` drops it (the
-    /// record is not recycled before it returns). After this the caller
-    /// must not touch the record except as the returned [`Finish`] allows.
-    pub fn finish(&self, drop_orphan: impl FnOnce()) -> Finish {
-        let (joiner, orphaned, mut release) = self.mark_finished();
-        if orphaned {
-            drop_orphan();
-            if release == Release::Keep {
-                release = self.result_dropped();
-            }
-        }
-        Finish { joiner, release }
+    /// Whether the handle is gone, for the goroutine as its body ends (a
+    /// hint that spares storing a result nobody will take). Relaxed: the
+    /// flag is never cleared in an incarnation, and a handle that set it
+    /// before FINISHED took nothing from the record.
+    #[inline]
+    pub fn handle_gone(&self) -> bool {
+        self.0.load(Ordering::Relaxed) & HANDLE_GONE != 0
     }
 
-    /// Sets FINISHED (and DROPPING if an orphaned result must be dropped
-    /// while `Unparker`s still name the record): (joiner waiting, result
-    /// orphaned, what to do with the record).
-    fn mark_finished(&self) -> (bool, bool, Release) {
+    /// The goroutine, on its own stack, its result stored: hands it to the
+    /// handle. `false`: the handle is gone, nobody will take the result;
+    /// the goroutine takes it back and drops it.
+    #[inline]
+    pub fn publish(&self) -> bool {
+        // Release: the result (and all the goroutine did) is visible to the
+        // handle that sees FINISHED with acquire (`detach`, `is_finished`,
+        // `announce_joiner`). A handle that let go before this saw no
+        // FINISHED (`detach` refuses to let go once it is set), so it
+        // never takes the result: FINISHED beside HANDLE_GONE is read by
+        // nobody.
+        let prev = self.0.fetch_or(FINISHED, Ordering::Release);
+        prev & HANDLE_GONE == 0
+    }
+
+    /// The M, after the goroutine's last switch, done with the coroutine
+    /// and the stack. After this it may touch the record only to wake the
+    /// joiner [`Exit`] reports, and to recycle it if told to.
+    #[inline]
+    pub fn exit(&self) -> Exit {
+        // Acquire: pairs with the release of the handle's and the last
+        // `Unparker`'s transitions, for the fast path's recycle.
+        let cur = self.0.load(Ordering::Acquire);
+        if cur & HANDLE_GONE != 0 && cur < EXT_REF {
+            // Nobody else can change the word any more: the handle is gone,
+            // and no `Unparker` exists or can be made (only the goroutine,
+            // now gone, makes a first one; a clone needs one). No joiner
+            // waits either: it would hold the handle.
+            debug_assert_eq!(cur & JOIN_WAITING, 0, "a joiner without a handle");
+            return Exit {
+                joiner: false,
+                release: Release::Recycle,
+            };
+        }
+        // AcqRel: release orders the goroutine's touches and ours before
+        // those of whoever recycles the record (its acquire); acquire pairs
+        // with the handle's and the `Unparker`s' releases when we recycle,
+        // and with the joiner's release of its wait record (`G::joiner`,
+        // stored before `announce_joiner`).
+        let prev = self.0.fetch_or(EXITED, Ordering::AcqRel);
+        Exit {
+            joiner: prev & JOIN_WAITING != 0,
+            release: Self::release_if_done(prev | EXITED),
+        }
+    }
+
+    /// The handle is dropped unjoined: lets go at once if the goroutine has
+    /// not finished, else reports [`Detach::Finished`] and keeps holding.
+    #[inline]
+    pub fn detach(&self) -> Detach {
+        // Acquire (here and on a refused CAS): the result is visible once
+        // FINISHED is seen (pairs with `publish`).
         let mut cur = self.0.load(Ordering::Acquire);
         loop {
-            // An orphaned result (the handle went first) is dropped by the
-            // finisher. If `Unparker`s still name the record, the last of
-            // them may recycle it the moment FINISHED is set: DROPPING
-            // keeps it from doing so until the result is gone.
-            let dropping = cur & HANDLE_GONE != 0 && cur >= EXT_REF;
-            let next = cur | FINISHED | if dropping { DROPPING } else { 0 };
-            // AcqRel: release publishes the result; acquire pairs with the
-            // joiner's release of its wait record pointer and with the
-            // handle's release when it let go.
-            match self
-                .0
-                .compare_exchange_weak(cur, next, Ordering::AcqRel, Ordering::Acquire)
-            {
-                Ok(_) => {
-                    return (
-                        cur & JOIN_WAITING != 0,
-                        cur & HANDLE_GONE != 0,
-                        Self::release_if_done(next),
-                    )
-                }
+            if cur & FINISHED != 0 {
+                return Detach::Finished;
+            }
+            // Release: the handle's touches of the record (this word's
+            // loads, in the models a check of the record) happen before
+            // whoever recycles it acquires HANDLE_GONE.
+            match self.0.compare_exchange_weak(
+                cur,
+                cur | HANDLE_GONE,
+                Ordering::Release,
+                Ordering::Acquire,
+            ) {
+                Ok(_) => return Detach::Detached,
                 Err(now) => cur = now,
             }
         }
     }
 
-    /// After `mark_finished` reported an orphaned result and the finisher
-    /// dropped it: lets the record be recycled again.
-    fn result_dropped(&self) -> Release {
-        let prev = self.0.fetch_and(!DROPPING, Ordering::AcqRel);
-        if prev & DROPPING == 0 {
-            return Release::Keep; // `finish` recycles (it saw no Unparker)
-        }
-        Self::release_if_done(prev & !DROPPING)
-    }
-
-    /// The handle lets go (joined, or dropped). Returns whether the
-    /// goroutine had finished (then the caller owns the stored result, if
-    /// it has not taken it) and what to do with the record.
-    pub fn drop_handle(&self) -> (bool, Release) {
+    /// The handle, having taken the result of a finished goroutine (joined,
+    /// or dropped after [`Detach::Finished`]), lets go.
+    #[inline]
+    pub fn release_handle(&self) -> Release {
+        // AcqRel: release orders our take of the result before whoever
+        // recycles; acquire pairs with the M's EXITED and the `Unparker`s'
+        // releases when we recycle.
         let prev = self.0.fetch_or(HANDLE_GONE, Ordering::AcqRel);
-        (
-            prev & FINISHED != 0,
-            Self::release_if_done(prev | HANDLE_GONE),
-        )
+        Self::release_if_done(prev | HANDLE_GONE)
     }
 
     /// Whether the goroutine has finished (acquire: its result is visible).
@@ -380,15 +480,19 @@ impl Life {
     /// A joiner announces itself, its wait record already stored in
     /// `G::joiner`. `false`: the goroutine finished first; take the result.
     pub fn announce_joiner(&self) -> bool {
+        // Acquire (the load and a refused CAS): FINISHED seen means the
+        // result is visible (pairs with `publish`).
         let mut cur = self.0.load(Ordering::Acquire);
         loop {
             if cur & FINISHED != 0 {
                 return false;
             }
+            // Release: the wait record in `G::joiner` is visible to the M
+            // that sees JOIN_WAITING (its `exit` acquires).
             match self.0.compare_exchange_weak(
                 cur,
                 cur | JOIN_WAITING,
-                Ordering::AcqRel,
+                Ordering::Release,
                 Ordering::Acquire,
             ) {
                 Ok(_) => return true,
@@ -397,13 +501,19 @@ impl Life {
         }
     }
 
-    /// A public `Unparker` starts naming this record.
+    /// A public `Unparker` starts naming this record. Relaxed, as an `Arc`
+    /// clone: the caller already holds the record (it is the running
+    /// goroutine, or clones an `Unparker`), so it cannot be recycled
+    /// meanwhile.
     pub fn add_ext_ref(&self) {
         self.0.fetch_add(EXT_REF, Ordering::Relaxed);
     }
 
     /// A public `Unparker` stops naming this record.
     pub fn drop_ext_ref(&self) -> Release {
+        // AcqRel: release orders this `Unparker`'s touches (of the park
+        // word) before whoever recycles; acquire pairs with the others'
+        // releases when we recycle.
         let prev = self.0.fetch_sub(EXT_REF, Ordering::AcqRel);
         Self::release_if_done(prev - EXT_REF)
     }
@@ -415,7 +525,8 @@ const RESULT_INLINE: usize = 4 * mem::size_of::<usize>();
 
 /// Where a finished goroutine leaves its result: `R` inline when it fits
 /// (`()`, numbers, small structs, a panic payload), else a `Box<R>`.
-struct ResultSlot(UnsafeCell<MaybeUninit<[usize; 4]>>);
+/// (The cell is loom's under `--cfg loom`: the models see every access.)
+struct ResultSlot(model_cell::UnsafeCell<MaybeUninit<[usize; 4]>>);
 
 impl ResultSlot {
     const fn fits<R>() -> bool {
@@ -424,35 +535,39 @@ impl ResultSlot {
 
     /// # Safety
     /// The slot is empty and nobody else touches it until the caller
-    /// publishes it (through [`Life::finish`]).
+    /// publishes it (through [`Life::publish`]).
     unsafe fn put<R>(&self, r: R) {
-        let p = self.0.get().cast::<u8>();
-        // SAFETY: exclusive access (the caller's contract); the buffer is
-        // `RESULT_INLINE` bytes aligned to `usize`, and `fits` checks both
-        // for the inline case; a `Box` pointer always fits.
-        unsafe {
-            if Self::fits::<R>() {
-                ptr::write(p.cast::<R>(), r);
-            } else {
-                ptr::write(p.cast::<*mut R>(), Box::into_raw(Box::new(r)));
+        self.0.get_mut().with(|p| {
+            let p = p.cast::<u8>();
+            // SAFETY: exclusive access (the caller's contract); the buffer
+            // is `RESULT_INLINE` bytes aligned to `usize`, and `fits` checks
+            // both for the inline case; a `Box` pointer always fits.
+            unsafe {
+                if Self::fits::<R>() {
+                    ptr::write(p.cast::<R>(), r);
+                } else {
+                    ptr::write(p.cast::<*mut R>(), Box::into_raw(Box::new(r)));
+                }
             }
-        }
+        })
     }
 
     /// # Safety
     /// The slot holds an `R` put by [`ResultSlot::put`], which the caller
     /// owns (after [`Life`] said so) and takes once.
     unsafe fn take<R>(&self) -> R {
-        let p = self.0.get().cast::<u8>();
-        // SAFETY: per the contract, an `R` (or a `Box<R>` pointer) is there
-        // and this is its only reader.
-        unsafe {
-            if Self::fits::<R>() {
-                ptr::read(p.cast::<R>())
-            } else {
-                *Box::from_raw(ptr::read(p.cast::<*mut R>()))
+        self.0.get_mut().with(|p| {
+            let p = p.cast::<u8>();
+            // SAFETY: per the contract, an `R` (or a `Box<R>` pointer) is
+            // there and this is its only reader.
+            unsafe {
+                if Self::fits::<R>() {
+                    ptr::read(p.cast::<R>())
+                } else {
+                    *Box::from_raw(ptr::read(p.cast::<*mut R>()))
+                }
             }
-        }
+        })
     }
 }
 
@@ -478,10 +593,8 @@ pub(crate) struct G {
     /// How to wake the joiner, valid while `Life` has `JOIN_WAITING`: its
     /// wait record and the function that wakes it (the layer above the
     /// scheduler provides both, so the record's type stays out of here).
-    joiner: UnsafeCell<Joiner>,
+    joiner: model_cell::UnsafeCell<Joiner>,
     result: ResultSlot,
-    /// Drops the result stored in `result`, whatever its type (set with it).
-    result_drop: UnsafeCell<unsafe fn(&G)>,
     /// Where this G sits in the goroutine registry (`dump.rs`).
     /// (`u32`: with the three one-byte words above it fills one word; the
     /// registry never holds 4 G records.)
@@ -511,14 +624,18 @@ fn a_record_is_small() {
     assert!(n <= max, "G is {n} bytes");
 }
 
-// The non-`Sync` fields: `coro` (touched only by the M that owns the G,
-// coro.rs invariant 1), `joiner` (written by the one joiner before it sets
-// JOIN_WAITING with release, read by the finisher after acquiring it),
-// `result` (written before `Life::finish` releases it, read by the one party
-// `Life` hands it to) and `locals` (touched only by the goroutine itself).
+// The non-`Sync` fields, and who touches them when: `coro` (only the M
+// that owns the G, coro.rs invariant 1); `joiner` (written by the one
+// joiner before it releases JOIN_WAITING, read by the M after `Life::exit`
+// acquired it); `result` (written by the goroutine before `Life::publish`
+// releases FINISHED, then taken once: by the handle after acquiring
+// FINISHED, or by the goroutine itself when `publish` refused); `locals`
+// (only the goroutine itself). See `Life`'s rules 2-4.
 // SAFETY: each of those has one accessor at a time, ordered as just said.
 unsafe impl Sync for G {}
-// SAFETY: as above; nothing in a G is tied to the thread that made it.
+// SAFETY: nothing in a G is tied to the thread that made it: its
+// coroutine moves between threads by design (coro.rs invariant 2), and
+// every other field is plain data, atomics or the cells ordered above.
 unsafe impl Send for G {}
 
 /// The rare parts of a record (see `G::extra`).
@@ -532,19 +649,30 @@ struct Extra {
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) struct GPtr(NonNull<G>);
 
-// SAFETY: a `GPtr` names a record that lives until `Life` recycles it; who
-// may dereference it when is the protocol of the module comment.
+// SAFETY: a `GPtr` is a pointer to a `G`, which is `Send` and `Sync`;
+// when it may be dereferenced is the rule at `Deref` below, whichever
+// thread holds it.
 unsafe impl Send for GPtr {}
-// SAFETY: as for `Send`.
+// SAFETY: a shared `GPtr` only gives out copies of itself: as for `Send`,
+// the rule at `Deref` decides when they may be dereferenced.
 unsafe impl Sync for GPtr {}
 
 impl std::ops::Deref for GPtr {
     type Target = G;
     #[inline]
     fn deref(&self) -> &G {
-        // SAFETY: a `GPtr` is only held while its record is alive (module
-        // comment): records are freed only by `G::free`, after `Life` said
-        // nobody refers to them.
+        // SAFETY: a record is freed (`GPtr::free`) or reused (after
+        // `sched::free_g`) only once `Life` returned `Recycle`: after its
+        // M's EXITED, its handle's HANDLE_GONE and its last `Unparker`. A
+        // `GPtr` is dereferenced only by one of those parties before it lets
+        // go, or on its behalf: the running goroutine (`g::current`) and its
+        // M (until `Life::exit`, then only to wake the joiner it reports, or
+        // to recycle); a run queue or `runnext` slot (it holds a goroutine
+        // that has not exited, and gives it to the M that resumes it); a
+        // wait record (its waker touches the goroutine only while it is
+        // inside the wait, `park.rs`); a `JoinHandle` (until HANDLE_GONE);
+        // an `Unparker` (counted in `Life`); the registry (`sched/allgs.rs`,
+        // which a record leaves before `GPtr::free`).
         unsafe { self.0.as_ref() }
     }
 }
@@ -587,12 +715,11 @@ impl G {
             extra: (name.is_some() || stack_size.is_some())
                 .then(|| Box::new(Extra { name, stack_size })),
             life: Life::new(),
-            joiner: UnsafeCell::new(Joiner {
+            joiner: model_cell::UnsafeCell::new(Joiner {
                 record: ptr::null(),
                 wake: no_joiner,
             }),
-            result: ResultSlot(UnsafeCell::new(MaybeUninit::uninit())),
-            result_drop: UnsafeCell::new(no_result),
+            result: ResultSlot(model_cell::UnsafeCell::new(MaybeUninit::uninit())),
             reg_slot: AtomicU32::new(u32::MAX),
             locked_m: AtomicPtr::new(ptr::null_mut()),
             locals: UnsafeCell::new(ptr::null_mut()),
@@ -703,50 +830,92 @@ impl G {
     /// # Safety
     /// As for [`G::locals`].
     pub unsafe fn set_locals(&self, map: *mut ()) -> *mut () {
-        // SAFETY: as above.
+        // SAFETY: only the goroutine itself touches `locals` (the caller's
+        // contract), so this `&mut` is the one access.
         unsafe { std::mem::replace(&mut *self.locals.get(), map) }
     }
 
-    /// Stores the goroutine's result; called on its own stack as its body
-    /// ends, before [`Life::finish`].
+    /// The goroutine's last act, on its own stack: hands its result to the
+    /// handle (`None`), or gives it back (`Some`) when the handle is gone
+    /// — then the caller, still the goroutine, drops it.
     ///
     /// # Safety
     /// Called once per incarnation, by the goroutine itself, with the `R`
     /// its `JoinHandle` will take.
-    pub unsafe fn put_result<R>(&self, r: R) {
-        unsafe fn drop_as<R>(g: &G) {
-            // SAFETY: set together with an `R` in the slot (below); called
-            // once, by the one party `Life` gave the result to.
-            drop(unsafe { g.result.take::<R>() })
+    #[inline]
+    pub unsafe fn end_body<R>(&self, r: R) -> Option<R> {
+        if self.life.handle_gone() {
+            return Some(r);
         }
-        // SAFETY: the slot is empty (one call per incarnation) and only the
-        // goroutine touches it and `result_drop` until `Life::finish`
-        // publishes them.
+        // SAFETY: the slot is empty (one call per incarnation), and nobody
+        // else touches it until `publish` sets FINISHED (`Life` rule 3).
+        unsafe { self.result.put(r) };
+        if self.life.publish() {
+            return None;
+        }
+        // SAFETY: the handle went before FINISHED was set, so it never
+        // takes the result (`Life` rule 3): it is still ours, an `R`.
+        Some(unsafe { self.result.take() })
+    }
+
+    /// The handle is dropped unjoined (`JoinHandle::drop`): returns the
+    /// result if the goroutine had finished (the caller drops it, after
+    /// acting on the returned [`Release`]), and what to do with the record.
+    ///
+    /// # Safety
+    /// Called once, by the handle's owner, with the `R` the result was
+    /// stored as.
+    #[inline]
+    pub unsafe fn drop_handle<R>(&self) -> (Option<R>, Release) {
+        match self.life.detach() {
+            Detach::Detached => (None, Release::Keep),
+            Detach::Finished => {
+                // SAFETY: `detach` saw FINISHED (acquire: the result is
+                // there, an `R` by the contract) and left HANDLE_GONE clear,
+                // so the record cannot be recycled before `take_joined` lets
+                // go, after the take.
+                let (r, release) = unsafe { self.take_joined::<R>() };
+                (Some(r), release)
+            }
+        }
+    }
+
+    /// The handle of a finished goroutine (joined, or dropped): takes the
+    /// result, then lets go of the record.
+    ///
+    /// # Safety
+    /// Called once, by the handle's owner, after `Life` showed FINISHED
+    /// with acquire, with the `R` the result was stored as.
+    pub unsafe fn take_joined<R>(&self) -> (R, Release) {
+        // SAFETY: FINISHED was seen with acquire (the contract), so the
+        // result is there; it is taken once (the handle is consumed), and
+        // the record is held until `release_handle` below.
+        let r = unsafe { self.result.take::<R>() };
+        (r, self.life.release_handle())
+    }
+
+    /// What a recycle and the next spawn do to the record, for the loom
+    /// models (`loom_api::Record::recycle`): a new incarnation begins, and
+    /// writes its result and joiner slots.
+    #[cfg(loom)]
+    pub(crate) fn model_reuse(&self) {
+        self.begin(GoId(2), Location::caller());
+        // SAFETY: the model recycled the record: the slots are the new
+        // incarnation's (loom reports an old access not ordered before).
         unsafe {
-            self.result.put(r);
-            *self.result_drop.get() = drop_as::<R>;
+            self.result.put(0u64);
+            let _ = self.result.take::<u64>();
+            self.set_joiner(Joiner {
+                record: ptr::null(),
+                wake: no_joiner,
+            });
         }
     }
 
-    /// Drops a result nobody will take (the handle went first).
-    ///
-    /// # Safety
-    /// [`Life::finish`] reported the result orphaned, and this is its only
-    /// call.
-    pub unsafe fn drop_result(&self) {
-        // SAFETY: per the contract the slot holds the result `result_drop`
-        // was set for, published by `finish`'s acquire.
-        unsafe { (*self.result_drop.get())(self) }
-    }
-
-    /// Takes the result stored by [`G::put_result`].
-    ///
-    /// # Safety
-    /// `Life` has shown the goroutine finished, the result is still there,
-    /// and `R` is the type it was stored as.
-    pub unsafe fn take_result<R>(&self) -> R {
-        // SAFETY: per the contract.
-        unsafe { self.result.take() }
+    /// Whether the state words are as [`G::model_reuse`] left them.
+    #[cfg(loom)]
+    pub(crate) fn model_is_fresh(&self) -> bool {
+        self.life.0.load(Ordering::Relaxed) == 0
     }
 
     /// Stores how to wake the joiner before [`Life::announce_joiner`].
@@ -757,20 +926,20 @@ impl G {
     pub unsafe fn set_joiner(&self, j: Joiner) {
         // SAFETY: only the joiner writes, and only before the release in
         // `announce_joiner`; the finisher reads after acquiring it.
-        unsafe { *self.joiner.get() = j }
+        self.joiner.get_mut().with(|p| unsafe { *p = j })
     }
 
-    /// Wakes the joiner, after [`Life::finish`] reported one.
+    /// Wakes the joiner, after [`Life::exit`] reported one.
     ///
     /// # Safety
-    /// `finish` reported a joiner, and this is the only call for it.
+    /// `exit` reported a joiner, and this is the only call for it.
     pub unsafe fn wake_joiner(&self) {
-        // SAFETY: written before JOIN_WAITING was released, read after it
-        // was acquired by `Life::finish`; the joiner is still waiting.
-        unsafe {
-            let j = *self.joiner.get();
-            (j.wake)(j.record)
-        }
+        // SAFETY: the joiner wrote its slot before releasing JOIN_WAITING,
+        // which `Life::exit` acquired; it writes no more (it waits).
+        let j = self.joiner.get_mut().with(|p| unsafe { *p });
+        // SAFETY: `j.record` is the joiner's wait record, valid while it
+        // waits: until this wake, its only one (`Joiner::wake`'s contract).
+        unsafe { (j.wake)(j.record) }
     }
 }
 
@@ -785,9 +954,6 @@ pub(crate) struct Joiner {
 
 /// The `Joiner::wake` of a record nobody joins.
 unsafe fn no_joiner(_: *const ()) {}
-
-/// The `result_drop` of a record with no result stored.
-unsafe fn no_result(_: &G) {}
 
 thread_local! {
     /// The goroutine running on this thread, if any. Cleared inside

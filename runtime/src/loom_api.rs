@@ -3,9 +3,12 @@
 //!
 //! Owns: thin public wrappers that forward to the real types — the models
 //! run the runtime's own code, not a copy of it; only the parts that need
-//! a running scheduler (coroutines, Ms) are left out.
+//! a running scheduler (coroutines, Ms) are left out — and, on [`Record`],
+//! the instrumentation the `Life` models check order with (a loom-tracked
+//! "recycled" flag, and what a recycle writes).
 //!
-//! Must never: add logic of its own, or be compiled in a normal build.
+//! Must never: add protocol logic of its own (each wrapper is one party's
+//! production sequence), or be compiled in a normal build.
 
 use crate::g::{GPtr, Joiner, ParkWord as RealParkWord, Release, G};
 use crate::park::Waiter;
@@ -37,12 +40,29 @@ impl ParkWord {
 
 /// A goroutine record (`g::G`) as `Life` and the result slot see it: the
 /// record is real (allocated by `G::alloc`), but never runs a coroutine.
-pub struct Record(GPtr);
+///
+/// Each method runs the production sequence of one party (the goroutine's
+/// last act, its M's exit, the handle's drop or join, an `Unparker`'s
+/// drop) and returns what it tells its caller. [`Record::recycle`] does
+/// to the record what a recycle and the next spawn on it do: it writes
+/// the result slot and the joiner slot (loom cells under `--cfg loom`) and
+/// resets the state words. So loom reports any access to those slots that
+/// it cannot order before the recycle (a causality violation), and a late
+/// transition of `Life` leaves the next incarnation's word dirty
+/// ([`Record::is_fresh`]). A loom-tracked flag, read as each party starts
+/// its step, catches a party that starts after the recycle.
+pub struct Record {
+    g: GPtr,
+    recycled: loom::cell::UnsafeCell<bool>,
+}
 
-// SAFETY: as `GPtr`: who may touch the record when is `Life`'s protocol,
-// which is what the models check.
+// SAFETY: the record is a `G` (Send and Sync) reached through a `GPtr`;
+// who may touch it when is `Life`'s protocol, which the models check, and
+// the flag is a loom cell whose every access loom tracks.
 unsafe impl Send for Record {}
-// SAFETY: as above.
+// SAFETY: a shared `Record` offers only the wrappers, each one party's
+// step, whose exclusive-access contracts are `Life`'s protocol (as for
+// `Send`).
 unsafe impl Sync for Record {}
 
 impl Record {
@@ -51,42 +71,67 @@ impl Record {
     pub fn new() -> Record {
         let g = G::alloc(None, None);
         g.begin(crate::GoId(1), std::panic::Location::caller());
-        Record(g)
+        Record {
+            g,
+            recycled: loom::cell::UnsafeCell::new(false),
+        }
     }
 
-    /// The goroutine leaves its result (`G::put_result`).
-    ///
-    /// # Safety
-    /// Once, by the "goroutine", before [`Record::finish`].
-    pub unsafe fn put_result<R>(&self, r: R) {
-        // SAFETY: per the contract.
-        unsafe { self.0.put_result(r) }
+    /// Asserts the record has not been recycled: a read loom orders
+    /// against [`Record::recycle`]'s write.
+    #[track_caller]
+    fn live(&self, what: &str) {
+        // SAFETY: a tracked read of the flag; loom reports a write to it
+        // that this read is not ordered with.
+        let recycled = self.recycled.with(|p| unsafe { *p });
+        assert!(!recycled, "{what} touched the record after it was recycled");
     }
 
-    /// The finishing M's part (`worker::exit_g`): `Life::finish`, dropping
-    /// an orphaned result with `G::drop_result`. Returns (a joiner waits,
-    /// the caller must recycle the record).
-    ///
-    /// # Safety
-    /// Once, after [`Record::put_result`].
-    pub unsafe fn finish(&self) -> (bool, bool) {
-        // SAFETY: `finish` calls it only for an orphaned result, once.
-        let fin = self.0.life.finish(|| unsafe { self.0.drop_result() });
-        (fin.joiner, fin.release == Release::Recycle)
+    /// Runs one party's step, checking first that the record is live.
+    #[track_caller]
+    fn step<T>(&self, what: &str, f: impl FnOnce(GPtr) -> T) -> T {
+        self.live(what);
+        f(self.g)
     }
 
-    /// Wakes the joiner `finish` reported (`G::wake_joiner`).
+    /// The goroutine's last act, on its own stack: hands `r` to the
+    /// handle (`None`), or gives it back to be dropped here, by the
+    /// goroutine itself, because the handle is gone (`Some`).
     ///
     /// # Safety
-    /// `finish` reported a joiner; once.
+    /// Once, by the "goroutine", before [`Record::exit`].
+    pub unsafe fn end_body<R>(&self, r: R) -> Option<R> {
+        // SAFETY: the caller's contract: once, by the goroutine, with the
+        // `R` its handle takes.
+        self.step("the goroutine", |g| unsafe { g.end_body(r) })
+    }
+
+    /// The M's part after the goroutine's last switch (`worker::exit_g`):
+    /// returns (a joiner waits: call [`Record::wake_joiner`], the caller
+    /// must recycle the record).
+    ///
+    /// # Safety
+    /// Once, after [`Record::end_body`].
+    pub unsafe fn exit(&self) -> (bool, bool) {
+        self.step("the M", |g| {
+            let exit = g.life.exit();
+            (exit.joiner, exit.release == Release::Recycle)
+        })
+    }
+
+    /// Wakes the joiner `exit` reported (`G::wake_joiner`).
+    ///
+    /// # Safety
+    /// `exit` reported a joiner; once.
     pub unsafe fn wake_joiner(&self) {
-        // SAFETY: per the contract.
-        unsafe { self.0.wake_joiner() }
+        // SAFETY: the caller's contract: `exit` reported a joiner, and this
+        // is its one wake.
+        self.step("the M waking the joiner", |g| unsafe { g.wake_joiner() })
     }
 
     /// Whether the goroutine finished (`Life::is_finished`).
     pub fn is_finished(&self) -> bool {
-        self.0.life.is_finished()
+        self.step("is_finished", |g| g.life.is_finished())
     }
 
     /// The joiner's part before it waits (`JoinHandle::join`): stores its
@@ -96,50 +141,86 @@ impl Record {
     /// # Safety
     /// Only the one joiner; `w` stays put until woken.
     pub unsafe fn announce_joiner(&self, w: &Waiter) -> bool {
-        // SAFETY: per the contract.
-        unsafe {
-            self.0.set_joiner(Joiner {
-                record: (w as *const Waiter).cast(),
-                wake: crate::spawn::wake_joiner,
-            })
-        };
-        self.0.life.announce_joiner()
+        self.step("the joiner", |g| {
+            // SAFETY: the caller's contract: the one joiner, before it
+            // announces itself, with a record that stays put until woken.
+            unsafe {
+                g.set_joiner(Joiner {
+                    record: (w as *const Waiter).cast(),
+                    wake: crate::spawn::wake_joiner,
+                })
+            };
+            g.life.announce_joiner()
+        })
     }
 
-    /// Takes the result (`G::take_result`).
+    /// The joiner once the goroutine finished (`JoinHandle::join` after
+    /// its wait): takes the result and lets go. Returns it and whether the
+    /// caller must recycle the record.
     ///
     /// # Safety
-    /// `Life` showed the goroutine finished, the result is there, it is an
-    /// `R`, and this is its one taker.
-    pub unsafe fn take_result<R>(&self) -> R {
-        // SAFETY: per the contract.
-        unsafe { self.0.take_result() }
+    /// `Life` showed the goroutine finished, it is an `R`, and this is the
+    /// handle's one use.
+    pub unsafe fn take_joined<R>(&self) -> (R, bool) {
+        self.step("the joiner", |g| {
+            // SAFETY: the caller's contract: FINISHED was seen with
+            // acquire, the result is an `R`, and this is the handle's one use.
+            let (r, release) = unsafe { g.take_joined::<R>() };
+            (r, release == Release::Recycle)
+        })
     }
 
-    /// The handle lets go (`Life::drop_handle`): (the goroutine had
-    /// finished, the caller must recycle the record).
-    pub fn drop_handle(&self) -> (bool, bool) {
-        let (finished, release) = self.0.life.drop_handle();
-        (finished, release == Release::Recycle)
+    /// The handle dropped unjoined (`JoinHandle::drop`): the result if
+    /// the goroutine had finished (the caller drops it), and whether the
+    /// caller must recycle the record.
+    ///
+    /// # Safety
+    /// It is an `R`, and this is the handle's one use.
+    pub unsafe fn drop_handle<R>(&self) -> (Option<R>, bool) {
+        self.step("the handle", |g| {
+            // SAFETY: the caller's contract: the handle's one use, and the
+            // result is an `R`.
+            let (r, release) = unsafe { g.drop_handle::<R>() };
+            (r, release == Release::Recycle)
+        })
     }
 
     /// An `Unparker` starts naming the record.
     pub fn add_ext_ref(&self) {
-        self.0.life.add_ext_ref()
+        self.step("an Unparker", |g| g.life.add_ext_ref())
     }
 
     /// An `Unparker` lets go: `true` when the caller must recycle.
     pub fn drop_ext_ref(&self) -> bool {
-        self.0.life.drop_ext_ref() == Release::Recycle
+        self.step("an Unparker", |g| g.life.drop_ext_ref() == Release::Recycle)
     }
 
-    /// Frees the record.
-    ///
-    /// # Safety
-    /// `Life` said to recycle it, and nobody touches it again.
-    pub unsafe fn free(self) {
-        // SAFETY: per the contract (the record was never registered).
-        unsafe { self.0.free() }
+    /// The record is recycled (`sched::free_g`) and a new goroutine starts
+    /// on it (`G::begin`, a result and a joiner written): from here on
+    /// nobody from the old incarnation may touch it. Panics if it was
+    /// recycled already.
+    pub fn recycle(&self) {
+        // SAFETY: a tracked write; loom reports any access to the flag it
+        // is not ordered with.
+        self.recycled.with_mut(|p| unsafe {
+            assert!(!*p, "the record was recycled twice");
+            *p = true;
+        });
+        self.g.model_reuse();
+    }
+
+    /// Whether the record's state words are as the last [`Record::recycle`]
+    /// left them: no transition of the old incarnation came after it.
+    pub fn is_fresh(&self) -> bool {
+        self.g.model_is_fresh()
+    }
+}
+
+impl Drop for Record {
+    fn drop(&mut self) {
+        // SAFETY: the model is over and every thread joined: nobody touches
+        // the record again (it was never registered).
+        unsafe { self.g.free() }
     }
 }
 

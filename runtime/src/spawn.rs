@@ -2,11 +2,13 @@
 //! `run`, `yield_now`, and what happens when a goroutine panics.
 //!
 //! Owns: the goroutine body wrapper (catch the panic at the goroutine
-//! boundary, store the result, wake the joiner) and the panic hook that names
-//! the goroutine in the message.
+//! boundary, hand the result to the `JoinHandle`, or drop it on the
+//! goroutine's own stack when the handle is gone) and the panic hook that
+//! names the goroutine in the message.
 //!
 //! Must never: let a panic unwind out of a goroutine's body into the
-//! scheduler, or block a goroutine's M while joining.
+//! scheduler, leave user code (a result's `Drop`) for the M to run outside
+//! the goroutine, or block a goroutine's M while joining.
 
 use std::any::Any;
 use std::fmt;
@@ -180,7 +182,8 @@ impl Builder {
 }
 
 /// A goroutine's whole body around `f`: catch its panic at the goroutine
-/// boundary, drop its goroutine-locals, store the result for `join`.
+/// boundary, drop its goroutine-locals, hand the result to `join` — or, if
+/// the handle is gone, drop it here, as the goroutine.
 fn body<F, T>(f: F) -> impl FnOnce() + Send
 where
     F: FnOnce() -> T + Send,
@@ -201,7 +204,47 @@ where
         }
         // SAFETY: once per incarnation, by the goroutine itself, with the
         // type its `JoinHandle<T>` takes.
-        unsafe { me.put_result::<std::thread::Result<T>>(result) };
+        if let Some(orphan) = unsafe { me.end_body::<std::thread::Result<T>>(result) } {
+            drop_orphan(me, orphan);
+        }
+    }
+}
+
+/// Drops the result of a goroutine whose handle is gone: the last act of
+/// its body, on its own stack and as the current goroutine, so the
+/// result's `Drop` may park, block or spawn like any goroutine code. A
+/// panic in it has been reported by the panic hook as this goroutine's;
+/// it ends here (with `Config::panic_abort`, it ends the process, as any
+/// goroutine panic does).
+#[inline]
+fn drop_orphan<T>(me: GPtr, result: std::thread::Result<T>) {
+    if result.is_ok() && !mem::needs_drop::<T>() {
+        return; // no code runs: the common `go!` of a `()` body
+    }
+    drop_orphan_with_code(me, result)
+}
+
+#[inline(never)]
+fn drop_orphan_with_code<T>(me: GPtr, result: std::thread::Result<T>) {
+    let dropped = panic::catch_unwind(AssertUnwindSafe(move || drop(result)));
+    // A goroutine-local the drop touched: the record must be clean for its
+    // next goroutine.
+    let locals = crate::local::on_exit(me);
+    for payload in [dropped.err(), locals].into_iter().flatten() {
+        if sched::runtime().settings.panic_abort {
+            std::process::exit(2);
+        }
+        drop_payload(payload);
+    }
+}
+
+/// Drops a panic payload nobody will see. A payload whose own `Drop`
+/// panics is leaked, that panic's payload with it (std aborts there; a
+/// goroutine must not unwind into the scheduler).
+#[cold]
+fn drop_payload(payload: Box<dyn Any + Send>) {
+    if let Err(again) = panic::catch_unwind(AssertUnwindSafe(move || drop(payload))) {
+        mem::forget(again);
     }
 }
 
@@ -260,12 +303,13 @@ impl<T> JoinHandle<T> {
                 w.wait(WaitReason::Join, || {});
             }
         }
-        // SAFETY: finished (acquired above, or by `wait`'s DONE), the
-        // result is there (only the handle takes it, and we own it), and it
-        // was stored as a `thread::Result<T>`.
-        let r = unsafe { g.take_result::<std::thread::Result<T>>() };
+        // SAFETY: FINISHED was acquired (by `is_finished` or a refused
+        // `announce_joiner`, or through the M that woke us: `exit`
+        // acquired it, the wake's DONE hands it on); this is the handle's
+        // one use (it is consumed); the goroutine stored a
+        // `thread::Result<T>` (`body::<F, T>`).
+        let (r, release) = unsafe { g.take_joined::<std::thread::Result<T>>() };
         mem::forget(self);
-        let (_, release) = g.life.drop_handle();
         if release == Release::Recycle {
             sched::free_g(g);
         }
@@ -285,15 +329,16 @@ impl<T> JoinHandle<T> {
 
 impl<T> Drop for JoinHandle<T> {
     fn drop(&mut self) {
-        let (finished, release) = self.g.life.drop_handle();
-        if finished {
-            // SAFETY: finished before we let go: the result is ours to drop,
-            // stored as a `thread::Result<T>`.
-            drop(unsafe { self.g.take_result::<std::thread::Result<T>>() });
-        }
+        // SAFETY: the handle's one use (it is being dropped; `join`
+        // forgets it), and the goroutine stored a `thread::Result<T>`
+        // (`body::<F, T>`).
+        let (r, release) = unsafe { self.g.drop_handle::<std::thread::Result<T>>() };
         if release == Release::Recycle {
             sched::free_g(self.g);
         }
+        // The record is let go of: a `Drop` of the result that panics
+        // leaves `Life` consistent.
+        drop(r);
     }
 }
 

@@ -495,99 +495,172 @@ fn p_slot_spin_lock_excludes() {
 
 // ---------------------------------------------------------------------------
 // g::Life: who recycles the record, who drops the result
+//
+// These models assert the order of events, not only their counts: a party
+// that touches the record (its result slot, its joiner slot, its `Life`
+// word) after the record was recycled fails the model. `Record::recycle`
+// does what a recycle and the next spawn on the record do (it writes both
+// slots and resets the words): loom reports any access to a slot it
+// cannot order before that write, and a late `Life` transition leaves the
+// new incarnation's word dirty (`Record::is_fresh`).
 
-/// A result that counts its drops.
+loom::thread_local! {
+    /// Set while a thread plays the goroutine's M after the switch (no
+    /// goroutine is current there: a result dropped then could not park).
+    static ON_M: std::cell::Cell<bool> = std::cell::Cell::new(false);
+}
+
+/// A result that counts its drops, and checks where it is dropped.
 struct Res(Arc<AtomicUsize>);
 
 impl Drop for Res {
     fn drop(&mut self) {
+        assert!(
+            !ON_M.with(|m| m.get()),
+            "an orphaned result was dropped by the M, outside its goroutine"
+        );
         self.0.fetch_add(1, Relaxed);
     }
 }
 
-/// The finishing M, the `JoinHandle` being dropped and a public
-/// `Unparker` letting go, all at once: the record is recycled exactly
-/// once, by the last of them, and the result dropped exactly once (by the
-/// finisher when the handle went first, else by the handle), never after
-/// the record was recycled.
+/// One recycle at most (`Record::recycle` panics on a second), counted.
+fn recycle(rec: &Record, recycles: &AtomicUsize) {
+    rec.recycle();
+    recycles.fetch_add(1, Relaxed);
+}
+
+/// An `Unparker` lets go; the caller recycles if it was the last.
+fn drop_unparker(rec: &Record, recycles: &AtomicUsize) {
+    if rec.drop_ext_ref() {
+        recycle(rec, recycles);
+    }
+}
+
+/// Every model's end: the record recycled once and left alone after, the
+/// result dropped once.
+fn assert_done(rec: &Record, recycles: &AtomicUsize, drops: &AtomicUsize) {
+    assert_eq!(recycles.load(Relaxed), 1, "never recycled");
+    assert_eq!(drops.load(Relaxed), 1, "the result dropped twice, or never");
+    assert!(rec.is_fresh(), "a transition came after the recycle");
+}
+
+/// The goroutine's end and its M's exit (`spawn::body`, `worker::exit_g`):
+/// the result handed over or, orphaned, dropped by the goroutine itself;
+/// then the M lets go of the record. Returns whether a joiner was woken.
+fn finish(rec: &Record, result: Res, recycles: &AtomicUsize) -> bool {
+    // SAFETY: once each, in order, by the goroutine and then its M.
+    unsafe {
+        if let Some(orphan) = rec.end_body(result) {
+            drop(orphan); // on the goroutine's stack
+        }
+        ON_M.with(|m| m.set(true));
+        let (joiner, recycle_it) = rec.exit();
+        if joiner {
+            rec.wake_joiner();
+        }
+        ON_M.with(|m| m.set(false));
+        if recycle_it {
+            recycle(rec, recycles);
+        }
+        joiner
+    }
+}
+
+/// The goroutine finishing (and its M exiting), its `JoinHandle` dropped
+/// unjoined and the last public `Unparker` letting go, all at once
+/// (issue 26's use-after-free: the handle used to let go first and read
+/// the result after, while the Unparker's drop recycled the record). No
+/// party touches the record after it is recycled; it is recycled exactly
+/// once; the result is dropped exactly once — by the handle if the
+/// goroutine finished first, else by the goroutine on its own stack,
+/// never by its M.
 #[test]
 fn life_finish_vs_drop_handle_vs_unparker() {
     model(3, || {
         let rec = Arc::new(Record::new());
         rec.add_ext_ref(); // an Unparker names the goroutine
         let drops = Arc::new(AtomicUsize::new(0));
-        let recycled = Arc::new(AtomicUsize::new(0));
-        let (r, d, c) = (rec.clone(), drops.clone(), recycled.clone());
-        let finisher = thread::spawn(move || {
-            // SAFETY: once each, in order, by the goroutine and its M.
-            unsafe {
-                r.put_result(Res(d));
-                let (joiner, recycle) = r.finish();
-                assert!(!joiner);
-                if recycle {
-                    c.fetch_add(1, Relaxed);
-                }
-            }
+        let recycles = Arc::new(AtomicUsize::new(0));
+        let (r, d, c) = (rec.clone(), drops.clone(), recycles.clone());
+        let goroutine = thread::spawn(move || {
+            assert!(!finish(&r, Res(d), &c), "a joiner without a join");
         });
-        let (r, c) = (rec.clone(), recycled.clone());
-        let unparker = thread::spawn(move || {
-            if r.drop_ext_ref() {
-                c.fetch_add(1, Relaxed);
-            }
-        });
+        let (r, c) = (rec.clone(), recycles.clone());
+        let unparker = thread::spawn(move || drop_unparker(&r, &c));
         // The handle, dropped unjoined (`JoinHandle::drop`).
-        let (finished, recycle) = rec.drop_handle();
-        if finished {
-            // SAFETY: finished before the handle let go: the result is
-            // ours, stored as a `Res`.
-            drop(unsafe { rec.take_result::<Res>() });
+        // SAFETY: the handle's one use; the result is a `Res`.
+        let (result, recycle_it) = unsafe { rec.drop_handle::<Res>() };
+        if recycle_it {
+            recycle(&rec, &recycles);
         }
-        if recycle {
-            recycled.fetch_add(1, Relaxed);
-        }
-        finisher.join().unwrap();
+        drop(result);
+        goroutine.join().unwrap();
         unparker.join().unwrap();
-        assert_eq!(recycled.load(Relaxed), 1, "recycled twice, or never");
-        assert_eq!(drops.load(Relaxed), 1, "the result dropped twice, or never");
+        assert_done(&rec, &recycles, &drops);
     });
 }
 
-/// A joiner (`JoinHandle::join`) against the finishing M: the joiner
-/// either finds the goroutine finished or parks on its wait record and is
-/// woken exactly once by the finisher; it takes the result exactly once
-/// and then recycles the record (the finisher never does while the
-/// joiner holds the handle).
+/// The orphan path: the handle is gone before the goroutine ends, and the
+/// last `Unparker` lets go while the goroutine drops its own result and
+/// its M exits. The result is dropped once, by the goroutine (never by
+/// the M); the record is recycled once, after both the drop and the M's
+/// exit, by whichever of the M and the `Unparker` is last.
 #[test]
-fn life_join_vs_finish() {
+fn life_orphaned_result_vs_unparker() {
+    model(4, || {
+        let rec = Arc::new(Record::new());
+        rec.add_ext_ref();
+        let drops = Arc::new(AtomicUsize::new(0));
+        let recycles = Arc::new(AtomicUsize::new(0));
+        // SAFETY: the handle's one use; nothing finished, nothing returned.
+        let (none, recycle_it) = unsafe { rec.drop_handle::<Res>() };
+        assert!(none.is_none() && !recycle_it);
+        let (r, d, c) = (rec.clone(), drops.clone(), recycles.clone());
+        let goroutine = thread::spawn(move || {
+            finish(&r, Res(d), &c);
+        });
+        drop_unparker(&rec, &recycles);
+        goroutine.join().unwrap();
+        assert_done(&rec, &recycles, &drops);
+    });
+}
+
+/// A joiner (`JoinHandle::join`) against the goroutine's end and its M's
+/// exit, with the last `Unparker` letting go meanwhile: the joiner either
+/// finds the goroutine finished or parks on its wait record and is woken
+/// exactly once, by the M; it takes the result exactly once; nobody
+/// touches the record after it is recycled, and it is recycled once (by
+/// the last of the joiner, the M and the `Unparker`).
+#[test]
+fn life_join_vs_finish_vs_unparker() {
     model(3, || {
         let rec = Arc::new(Record::new());
+        rec.add_ext_ref();
         let drops = Arc::new(AtomicUsize::new(0));
-        let (r, d) = (rec.clone(), drops.clone());
-        let finisher = thread::spawn(move || {
-            // SAFETY: once each, in order, by the goroutine and its M.
-            unsafe {
-                r.put_result(Res(d));
-                let (joiner, recycle) = r.finish();
-                assert!(!recycle, "recycled under a live handle");
-                if joiner {
-                    r.wake_joiner();
-                }
-            }
-        });
+        let recycles = Arc::new(AtomicUsize::new(0));
+        let (r, d, c) = (rec.clone(), drops.clone(), recycles.clone());
+        let goroutine = thread::spawn(move || finish(&r, Res(d), &c));
+        let (r, c) = (rec.clone(), recycles.clone());
+        let unparker = thread::spawn(move || drop_unparker(&r, &c));
         // `JoinHandle::join`.
+        let mut waited = false;
         if !rec.is_finished() {
             let w = Waiter::new();
             // SAFETY: the one joiner; `w` stays here until woken.
             if unsafe { rec.announce_joiner(&w) } {
                 w.wait(WaitReason::Join, || {});
+                waited = true;
             }
         }
-        // SAFETY: finished (seen above, or by the wait's DONE).
-        let r = unsafe { rec.take_result::<Res>() };
-        let (finished, recycle) = rec.drop_handle();
-        assert!(finished && recycle);
-        drop(r);
-        finisher.join().unwrap();
-        assert_eq!(drops.load(Relaxed), 1);
+        // SAFETY: finished (seen above, or by the wait's DONE); a `Res`.
+        let (result, recycle_it) = unsafe { rec.take_joined::<Res>() };
+        if recycle_it {
+            recycle(&rec, &recycles);
+        }
+        drop(result);
+        let woke = goroutine.join().unwrap();
+        unparker.join().unwrap();
+        assert_eq!(woke, waited, "a joiner woken without waiting, or never");
+        assert_done(&rec, &recycles, &drops);
     });
 }

@@ -265,7 +265,8 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GPtr) -> Option<GPtr> {
 
 /// A goroutine's body returned: its stack goes back to the cache, its
 /// joiner (if any) is woken, and its record is recycled once nobody refers
-/// to it.
+/// to it. The body has already handed its result to the handle, or dropped
+/// it on its own stack (`g::Life`): no user code runs here.
 fn exit_g(rt: &'static Runtime, m: &'static MLocal, g: GPtr, stack: GoStack) {
     g.set_status(GStatus::Dead);
     bump(&m.shared.counters.exited, 1);
@@ -281,17 +282,15 @@ fn exit_g(rt: &'static Runtime, m: &'static MLocal, g: GPtr, stack: GoStack) {
         }
         Some(size) => rt.stacks.free(stack, size, None),
     }
-    // SAFETY: `finish` calls this only when the handle went first: the
-    // result is ours, and the record cannot be recycled under us (we
-    // recycle it, or `finish` holds it until the result is dropped).
-    let fin = g.life.finish(|| unsafe { g.drop_result() });
-    if fin.joiner {
-        // The joiner holds the handle and waits for us, so the record stays
-        // alive while we wake it.
-        // SAFETY: `Life::finish` reported a joiner; this is its one wake.
+    // Everything above touched the record: from here, only what `exit`
+    // allows.
+    let exit = g.life.exit();
+    if exit.joiner {
+        // SAFETY: `Life::exit` reported a joiner and this is its one wake;
+        // the joiner holds the handle until woken, so the record is alive.
         unsafe { g.wake_joiner() };
     }
-    if fin.release == Release::Recycle {
+    if exit.release == Release::Recycle {
         free_g(g);
     }
 }
