@@ -511,16 +511,17 @@ fn install_panic_hook() {
             prev(info);
             return;
         };
-        // Symbolising a backtrace reads the binary's debug info for tens
-        // of milliseconds: a blocking call, not the goroutine holding its
-        // thread. It never switches (a panicking goroutine stays put).
-        crate::blocking(|| {
-            if prev_is_default {
-                report_goroutine_panic(g, info);
-            } else {
-                prev(info);
-            }
-        });
+        if prev_is_default {
+            // Symbolising a backtrace reads the binary's debug info for
+            // tens of milliseconds: a blocking call, not the goroutine
+            // holding its thread. It never switches (a panicking goroutine
+            // stays put).
+            crate::blocking(|| report_goroutine_panic(g, info));
+        } else {
+            // The program's hook runs as the goroutine: inside `blocking()`
+            // `weft::current_id()` would be `None` (a plain thread's).
+            prev(info);
+        }
         if sched::runtime().settings.panic_abort {
             if let Some(site) = g.spawn_site() {
                 let id = g.id();

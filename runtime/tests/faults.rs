@@ -340,6 +340,127 @@ fn blocked_call_sees_main(cap: Duration) -> bool {
     call.join().unwrap()
 }
 
+/// How often each spawner of [`spawning_call_lifts`] spawns: far more
+/// often than the runtime's 10 ms back-off between two tries at a thread.
+const SPAWN_EVERY: Duration = Duration::from_micros(200);
+
+/// Plain threads spawning for [`spawning_call_lifts`]: two, so that one
+/// spawns while the other is descheduled (on a quiet machine).
+const SPAWNERS: usize = 2;
+
+/// With threads refused (`RLIMIT_NPROC` set to 0 by the caller, after this
+/// made its threads), a goroutine blocks its only M in a call while
+/// [`SPAWNERS`] plain threads spawn a goroutine every [`SPAWN_EVERY`], each
+/// spawn asking for an M for the idle P. The call lifts the limit after
+/// `lift_after` and waits for main to run. Returns how many goroutines were
+/// spawned after the lift before main ran (`None`: main did not run within
+/// `cap`). The spawned goroutines are joined.
+fn spawning_call_lifts(lift_after: Duration, cap: Duration) -> Option<usize> {
+    use std::sync::atomic::AtomicUsize;
+    let flag = Arc::new(AtomicBool::new(false));
+    let lifted = Arc::new(AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
+    // Spawns since the lift (reset to 0 there).
+    let count = Arc::new(AtomicUsize::new(0));
+    let spawners: Vec<_> = (0..SPAWNERS)
+        .map(|_| {
+            let (stop, count) = (stop.clone(), count.clone());
+            std::thread::spawn(move || {
+                let mut spawned = Vec::new();
+                while !stop.load(Ordering::SeqCst) {
+                    spawned.push(weft::spawn(|| ()));
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let t = Instant::now();
+                    while t.elapsed() < SPAWN_EVERY {
+                        std::hint::spin_loop();
+                    }
+                }
+                spawned
+            })
+        })
+        .collect();
+    setrlimit(libc::RLIMIT_NPROC, 0, None);
+    let started = Arc::new(WaitGroup::new());
+    started.add(1);
+    let (f, l, s, c) = (flag.clone(), lifted.clone(), started.clone(), count.clone());
+    let call = weft::spawn(move || {
+        s.done();
+        weft::blocking(|| {
+            let t = Instant::now();
+            while !f.load(Ordering::SeqCst) && t.elapsed() < lift_after + cap {
+                if !l.load(Ordering::SeqCst) && t.elapsed() >= lift_after {
+                    lift(libc::RLIMIT_NPROC);
+                    c.store(0, Ordering::SeqCst);
+                    l.store(true, Ordering::SeqCst);
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        })
+    });
+    started.wait();
+    // Main runs: counted here, not when the call next looks.
+    let n = count.load(Ordering::SeqCst);
+    let after_lift = lifted.load(Ordering::SeqCst);
+    flag.store(true, Ordering::SeqCst);
+    call.join().unwrap();
+    stop.store(true, Ordering::SeqCst);
+    for s in spawners {
+        for h in s.join().unwrap() {
+            h.join().unwrap();
+        }
+    }
+    after_lift.then_some(n)
+}
+
+/// The child (as an unprivileged user, maxprocs 1): threads refused, then
+/// lifted, while a blocked call keeps asking for an M.
+#[test]
+fn threads_refused_spawning_child() {
+    if !is_child() {
+        return;
+    }
+    weft::run(|| {
+        let n = spawning_call_lifts(Duration::from_millis(300), Duration::from_secs(10));
+        match n {
+            Some(n) => println!("main ran after the lift, {n} spawns later"),
+            None => println!("main did not run after the lift"),
+        }
+    });
+    println!("done");
+}
+
+/// Once the limit is lifted, the next try after the back-off makes the M,
+/// though Ms are asked for all the time: within about 10 ms of spawns (100
+/// at full speed, fewer if the spawners are descheduled); 1000 is ten
+/// times that. (A try only after a lull of 10 ms in the asking, as before
+/// the fix, needs a lull in both spawners: on a loaded machine that comes
+/// soon, on a quiet one seldom.)
+#[test]
+fn threads_refused_recovers_while_work_keeps_asking() {
+    if is_child() {
+        return;
+    }
+    let run = child(
+        "threads_refused_spawning_child",
+        &[("WEFT_MAXPROCS", "1")],
+        true,
+    );
+    let show = run.show();
+    println!("{show}");
+    run.assert_ok();
+    let n: usize = run
+        .stdout
+        .split("main ran after the lift, ")
+        .nth(1)
+        .and_then(|s| s.split(' ').next()?.parse().ok())
+        .unwrap_or_else(|| panic!("main did not run:\n{show}"));
+    assert!(
+        n <= 1000,
+        "main ran only {n} spawns after the lift:\n{show}"
+    );
+    assert!(run.stdout.contains("done"), "{show}");
+}
+
 /// The child (as an unprivileged user, maxprocs 1): with thread creation
 /// refused, a `blocking()` call that needs its P handed to a new M; then
 /// the same with the limit lifted.

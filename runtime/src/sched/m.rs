@@ -212,8 +212,13 @@ pub(crate) fn create_thread(
 /// dropped and its P put back on the idle list, where running Ms steal its
 /// queue and an M leaving `blocking()` picks it up.
 fn refused(rt: &Runtime, wake: Wake, e: Option<io::Error>) {
-    let retry = nanotime() + THREAD_RETRY.as_nanos() as u64;
-    RETRY_AT.store(retry.max(1), Ordering::Relaxed);
+    if e.is_some() {
+        // Only a refusal starts a back-off: a call within it tried
+        // nothing, and pushing the retry on would put it off for as long
+        // as Ms are asked for more often than every THREAD_RETRY.
+        let retry = nanotime() + THREAD_RETRY.as_nanos() as u64;
+        RETRY_AT.store(retry.max(1), Ordering::Relaxed);
+    }
     rt.idle.forget_m();
     if let Some(t) = wake.spinning {
         rt.idle.drop_spinning(t);
