@@ -598,11 +598,13 @@ fn adjust_timers() {
                     !timer.unwrap().reset(Duration::ZERO),
                     "timer.Reset returned true"
                 ),
+                // Go allows 750 ms; a lost reset would leave the timer at
+                // 60-180 s, so 5 s tells the two apart on a loaded machine too.
                 9 => {
                     let now = Instant::now();
                     recv_live(&timer.unwrap().c, "state 9");
                     let dur = now.elapsed();
-                    assert!(dur <= ms(750), "timer {i} took {dur:?} to complete");
+                    assert!(dur <= ms(5000), "timer {i} took {dur:?} to complete");
                 }
                 // Timer is done. Swap with tail and remove.
                 10 => {
