@@ -6,6 +6,7 @@
 #
 #   scripts/loaded.sh                      # continuation:2 and child:1
 #   scripts/loaded.sh continuation:1 ...   # cells of your choice, SPAWN:PROCS
+#   scripts/loaded.sh all                  # the whole ./test.sh
 #
 # The two hogs are bounded twice: a trap stops them when this script exits,
 # whatever the reason, and each runs under `timeout`, which ends it after
@@ -20,7 +21,11 @@ cells=("$@")
 limit=${WEFT_LOADED_TIMEOUT:-3600}
 
 # Build first: the hogs are there to load the tests, not the compiler.
-./test.sh cell "${cells[0]%:*}" "${cells[0]#*:}" --no-run
+if [ "${cells[0]}" = all ]; then
+  cargo test --workspace --release --no-run -q
+else
+  ./test.sh cell "${cells[0]%:*}" "${cells[0]#*:}" --no-run
+fi
 
 hogs=()
 stop_hogs() {
@@ -44,8 +49,12 @@ echo "== two CPU hogs running (pids ${hogs[*]}, ended after ${limit}s at the lat
 start=$SECONDS
 for c in "${cells[@]}"; do
   t=$SECONDS
-  ./test.sh cell "${c%:*}" "${c#*:}"
-  echo "== loaded cell $c: $((SECONDS - t)) s"
+  if [ "$c" = all ]; then
+    ./test.sh
+  else
+    ./test.sh cell "${c%:*}" "${c#*:}"
+  fi
+  echo "== loaded $c: $((SECONDS - t)) s"
 done
 for pid in "${hogs[@]}"; do
   if ! kill -0 "$pid" 2>/dev/null; then
