@@ -184,8 +184,9 @@ unsafe impl GlobalAlloc for Counting {
 }
 
 /// Whether this allocation is the code under test's: [`measure`] runs and
-/// this thread runs a counted goroutine. (`current_id` reads a const
-/// thread-local without a destructor: no allocation, no lock.)
+/// this thread runs a counted goroutine (not inside `weft::blocking`, where
+/// it runs as a plain thread). `current_id` reads a const thread-local
+/// without a destructor: no allocation, no lock.
 fn counted_here() -> bool {
     COUNTING.load(Ordering::Relaxed)
         && weft::current_id().is_some_and(|id| {
