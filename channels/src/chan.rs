@@ -35,6 +35,11 @@ use weft_runtime::lockrank::{ChanMutex as Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use weft_runtime::park::{park, Waiter};
+// Under loom, a stand-in the models fire by hand (the runtime's timers
+// start the scheduler).
+#[cfg(loom)]
+use crate::loom_api::timer;
+#[cfg(not(loom))]
 use weft_runtime::timer;
 use weft_runtime::WaitReason;
 
