@@ -28,6 +28,11 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::mem;
 use std::sync::atomic::{AtomicUsize, Ordering};
+// loom's under loom: a timed wait's record is shared with its timer, and
+// the record's drop must be seen to follow the timer's last touch.
+#[cfg(loom)]
+use loom::sync::Arc;
+#[cfg(not(loom))]
 use std::sync::Arc;
 // lockrank: the channel lock is std's mutex with a rank (checked in debug builds).
 use weft_runtime::lockrank::{ChanMutex as Mutex, MutexGuard};
