@@ -10,7 +10,9 @@
 //! (Miri checks that nobody touches the record after its owner returned,
 //! and that no reference covers memory another thread writes); and the
 //! `sync` types, whose queues (`waitq`) hold pointers to nodes on parked
-//! threads' stacks. Every test counts what it moves.
+//! threads' stacks; and a plain thread's goroutine-local map (`local.rs`,
+//! the same `Map` a goroutine's values live in). Every test counts what it
+//! moves.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::SeqCst};
 use std::sync::{Arc, Mutex as StdMutex};
@@ -18,7 +20,7 @@ use std::thread;
 
 use weft_runtime::park::{park, unparker, Waiter};
 use weft_runtime::sync::{Cond, Mutex, Once, OnceLock, RwLock, Semaphore, WaitGroup};
-use weft_runtime::WaitReason;
+use weft_runtime::{goroutine_local, WaitReason};
 
 /// Rounds per test: Miri runs a few thousand times slower.
 const N: usize = if cfg!(miri) { 5 } else { 2_000 };
@@ -277,4 +279,73 @@ fn once_and_once_lock_between_threads() {
     let seen: Vec<usize> = hs.into_iter().map(|h| h.join().unwrap()).collect();
     assert_eq!(runs.load(SeqCst), 1);
     assert!(seen.iter().all(|&v| v == seen[0]));
+}
+
+/// A goroutine-local value that counts its drops, and whether its `Drop`
+/// could still reach a goroutine-local (it must not once its thread's
+/// values are being dropped).
+struct Local(usize);
+
+static LOCAL_DROPS: AtomicUsize = AtomicUsize::new(0);
+static LOCAL_DROPS_LOCKED_OUT: AtomicUsize = AtomicUsize::new(0);
+static REC_INITS: AtomicUsize = AtomicUsize::new(0);
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        LOCAL_DROPS.fetch_add(1, SeqCst);
+        if K0.try_with(|_| ()).is_err() {
+            LOCAL_DROPS_LOCKED_OUT.fetch_add(1, SeqCst);
+        }
+    }
+}
+
+goroutine_local! {
+    static K0: Local = Local(0);
+    static K1: Local = Local(1);
+    static K2: Local = Local(2);
+    static K3: Local = Local(3);
+    static K4: Local = Local(4);
+    static K5: Local = Local(5);
+    /// An initialiser that uses its own key: the inner value is made and
+    /// stored first, then replaced (and dropped) by the outer one.
+    static REC: Local = {
+        let n = REC_INITS.fetch_add(1, SeqCst);
+        if n == 0 {
+            assert_eq!(REC.with(|v| v.0), 101, "the inner initialiser's value");
+        }
+        Local(100 + n)
+    };
+}
+
+/// A plain thread's goroutine-local map (`local.rs`): a value borrowed by
+/// `with` stays in place while the closure makes other keys' values and the
+/// map's vector grows (past its first capacity of four); a recursive
+/// initialiser's inner value is dropped when the outer one replaces it; the
+/// thread's exit drops every value exactly once, and a `Drop` that touches
+/// a key then gets `AccessError`.
+#[test]
+fn goroutine_locals_on_a_thread_stay_put_and_drop_once() {
+    thread::spawn(|| {
+        K0.with(|k0| {
+            let made: Vec<usize> = [&K1, &K2, &K3, &K4, &K5]
+                .iter()
+                .map(|k| k.with(|v| v.0))
+                .collect();
+            assert_eq!(made, [1, 2, 3, 4, 5]);
+            assert_eq!(k0.0, 0, "the value borrowed across the growth");
+            K1.with(|k1| K0.with(|again| assert!(std::ptr::eq(k0, again) && k1.0 == 1)));
+        });
+        assert_eq!(REC.with(|v| v.0), 100, "the outer initialiser's value");
+        assert_eq!(REC_INITS.load(SeqCst), 2);
+        assert_eq!(LOCAL_DROPS.load(SeqCst), 1, "the inner REC value");
+        assert_eq!(LOCAL_DROPS_LOCKED_OUT.load(SeqCst), 0);
+    })
+    .join()
+    .unwrap();
+    assert_eq!(LOCAL_DROPS.load(SeqCst), 8, "six keys and two REC values");
+    assert_eq!(
+        LOCAL_DROPS_LOCKED_OUT.load(SeqCst),
+        7,
+        "every drop at the thread's exit"
+    );
 }
