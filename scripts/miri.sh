@@ -43,8 +43,7 @@ fi
 cargo +nightly miri --version || unavailable "the nightly toolchain has no miri component"
 
 seeds="${WEFT_MIRI_SEEDS:-8}"
-# Its own directory: Miri's builds would evict the normal ones.
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-target}/miri"
+# cargo-miri builds in the target directory's miri/, apart from the normal builds.
 TIMEFORMAT="miri: setup (Miri's own std): %0R s wall, %0U+%0S s CPU"
 time cargo +nightly miri setup || unavailable "cargo +nightly miri setup failed (rust-src missing?)"
 
