@@ -21,7 +21,7 @@ cell() {
   export WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs
   cargo test --release -q "$@" \
     -p weft-runtime --test matrix --test sync_matrix --test sync_starvation --test blocking --test recycle --test net --test net_wakeups \
-    --test thread_bound --test unwind_and_timers
+    --test thread_bound --test unwind_and_timers --test life
   cargo test --release -q "$@" \
     -p weft-channels --test matrix --test chan_races --test chan_dyn_select
   cargo test --release -q "$@" \
