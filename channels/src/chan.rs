@@ -82,7 +82,9 @@ pub(crate) struct Chan<T> {
 // SAFETY: those accessors require the lock, so one thread at a time touches
 // `state`; the values it holds move between threads, hence `T: Send`.
 unsafe impl<T: Send> Sync for Chan<T> {}
-// SAFETY: as above; owning a `Chan<T>` owns `T`s, which are `Send`.
+// SAFETY: a `Chan<T>` owns the buffered `T`s, which are `Send`; its queues'
+// raw pointers are followed only under `lock` (through `state_mut`'s
+// contract), whatever thread holds the `Chan`.
 unsafe impl<T: Send> Send for Chan<T> {}
 
 pub(crate) struct State<T> {
@@ -326,16 +328,23 @@ impl<T> Chan<T> {
         };
         let w = Arc::new(Waiter::new());
         let s = Sudog::new(&w, slot, 0);
-        // SAFETY: as above, except that on a timeout nobody unlinked `s`:
-        // we unlink it ourselves below, under the lock, before returning.
+        // SAFETY: `g` holds this channel's lock, and the state reference is
+        // a temporary gone before the park. `s` stays on this frame until
+        // we return: a claimer unlinks it before it claims `w` (and wakes
+        // us), and on a timeout, where the timer claimed `w` and nobody
+        // unlinked `s`, we unlink it ourselves below, under the lock, before
+        // returning.
         unsafe { which(self.state_mut()).push_back(&s) };
         // Under the channel lock: `timer::add` only touches the timer heap
         // and may wake an idle M; it never parks or takes a channel lock.
         let claimer = w.clone();
         let timer = timer::add(at, move || {
             if claimer.try_claim(TIMEOUT) {
-                // SAFETY: claimed just now; the record is kept alive by
-                // `claimer` whatever its owner does.
+                // SAFETY: claimed just now, by this one call; `claimer`
+                // keeps the record alive whatever its owner does, and the
+                // owner, which queued `s` before this timer existed, is in
+                // `w.wait` or about to call it, and cannot leave it before
+                // `wake` stores `DONE`.
                 unsafe { Waiter::wake(&*claimer) };
             }
         });

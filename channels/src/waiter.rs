@@ -95,7 +95,9 @@ impl<T> Sudog<T> {
     /// `s` is alive.
     #[cfg(loom)]
     unsafe fn touch(s: *const Sudog<T>) {
-        // SAFETY: alive, per the contract.
+        // SAFETY: the caller guarantees `s` points at a live entry (its
+        // owner's frame has not returned); `frame` is only ever reached
+        // through shared references, so this read aliases no `&mut`.
         unsafe { (*s).frame.with(|_| ()) }
     }
 
@@ -130,8 +132,11 @@ impl<T> Claimed<T> {
     /// # Safety
     /// Called before [`Claimed::wake`] (the owner is still waiting).
     pub(crate) unsafe fn put(&self, v: T) {
-        // SAFETY: we claimed the entry, so its owner waits and its slot is
-        // ours to write until we wake it.
+        // SAFETY: a `Claimed` comes only from `WaitQueue::dequeue`, so we
+        // hold the entry's claim: its owner stays parked in `wait` (its
+        // frame, with the entry and its slot, alive) until our `wake`, and
+        // nobody else reads or writes the slot meanwhile (the owner made it
+        // a raw pointer and holds no reference to it).
         unsafe {
             Sudog::touch(self.0);
             *(*self.0).slot = Some(v)
@@ -143,7 +148,11 @@ impl<T> Claimed<T> {
     /// # Safety
     /// As for [`Claimed::put`].
     pub(crate) unsafe fn take(&self) -> Option<T> {
-        // SAFETY: as for `put`.
+        // SAFETY: a `Claimed` comes only from `WaitQueue::dequeue`, so we
+        // hold the entry's claim: its owner stays parked in `wait` (its
+        // frame, with the entry and its `Some(v)` slot, alive) until our
+        // `wake`, and nobody else reads or writes the slot meanwhile (the
+        // owner made it a raw pointer and holds no reference to it).
         unsafe {
             Sudog::touch(self.0);
             (*(*self.0).slot).take()
@@ -207,7 +216,7 @@ impl<T> WaitQueue<T> {
     /// The caller holds the queue's channel lock, and `s` is alive and, if
     /// linked, linked in this queue.
     pub(crate) unsafe fn unlink(&mut self, s: &Sudog<T>) {
-        // SAFETY: alive (the contract).
+        // SAFETY: `s` is a reference, so the entry is alive.
         unsafe { Sudog::touch(s) };
         if !s.linked.replace(false) {
             return;

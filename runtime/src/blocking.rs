@@ -82,7 +82,11 @@ impl Drop for ExitBlocking {
             // has run out (sysmon's rotation request), it yields here, as
             // Go's exitsyscall honours a pending preemption.
             if rotate && !std::thread::panicking() {
-                // SAFETY: `self.0` is the goroutine running on this stack.
+                // SAFETY: `self.0` is `me`, the goroutine that entered
+                // `blocking` on this stack; it has not switched since (a
+                // blocking section never parks as a goroutine), so we are on
+                // its own stack, and `set_blocking(None)` made it current
+                // again for the M that resumes it.
                 unsafe { self.0.coro.suspend(Switch::Yield) };
             }
             return;
@@ -99,7 +103,9 @@ impl Drop for ExitBlocking {
             return;
         }
         // No P free: queue ourselves; the M sleeps until it gets one.
-        // SAFETY: `self.0` is the goroutine running on this stack.
+        // SAFETY: `self.0` is `me`, the goroutine that entered `blocking` on
+        // this stack and has not switched since, so we are on its own
+        // stack.
         unsafe { self.0.coro.suspend(Switch::Requeue) };
     }
 }

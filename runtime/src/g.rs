@@ -558,8 +558,10 @@ impl ResultSlot {
     unsafe fn take<R>(&self) -> R {
         self.0.get_mut().with(|p| {
             let p = p.cast::<u8>();
-            // SAFETY: per the contract, an `R` (or a `Box<R>` pointer) is
-            // there and this is its only reader.
+            // SAFETY: the caller's contract: the slot holds the `R` that
+            // `put` stored (inline if `fits::<R>()`, else a `Box<R>`
+            // pointer: the same test `put` made), the caller owns it and
+            // takes it this once, so the value is moved out exactly once.
             unsafe {
                 if Self::fits::<R>() {
                     ptr::read(p.cast::<R>())

@@ -410,7 +410,10 @@ impl Waiter {
             (w.target, w.state.load(Ordering::Relaxed))
         };
         let kick = wake_target(target);
-        // SAFETY: as above; this store is our last touch of the record.
+        // SAFETY: the record is still alive: its owner cannot leave `wait`
+        // before it sees `DONE`, which this very store writes (and we hold
+        // the only claim, the contract). This store is our last touch of
+        // the record.
         // Release: pairs with the acquire in `wait`, publishing the value
         // the claimer moved.
         unsafe {

@@ -56,7 +56,8 @@ pub fn sleep_until(deadline: Instant) {
         arg: (&raw const w).cast(),
     };
     // SAFETY: `wake_sleeper` runs once, on whichever M fires the timer;
-    // `w` outlives that call because `wait` below returns only after the
+    // nothing but this timer names `w`, so its claim is the only one; `w`
+    // outlives that call because `wait` below returns only after the
     // wake-up stored DONE, its last touch of the record.
     unsafe { timer::add_wake(deadline, wake) };
     w.wait(WaitReason::Sleep, || {});

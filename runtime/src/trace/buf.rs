@@ -78,7 +78,10 @@ pub(super) struct Shared {
 // (a slot is read only below a `len` loaded with acquire, after the writer
 // stored it with release, and never written again).
 unsafe impl Sync for Shared {}
-// SAFETY: as above; nothing here is tied to a thread.
+// SAFETY: a `Shared` holds atomics, a `String` and the chunks it owns
+// (plain `Copy` events); none is tied to the thread that made it, and its
+// drop, on whatever thread, frees the chunks only once both ends are gone
+// (the writer holds an `Arc` to it).
 unsafe impl Send for Shared {}
 
 impl Shared {
@@ -171,7 +174,9 @@ impl Writer {
             // Release: the reader may free `t` once it sees this.
             t.next.store(c, Ordering::Release);
             self.tail = c;
-            // SAFETY: just allocated, and linked: live as above.
+            // SAFETY: `c` was just allocated and is now our tail, with no
+            // successor: the reader frees only chunks that have one, and
+            // `shared` (kept alive by us) frees the rest only in its drop.
             t = unsafe { &*c };
             n = 0;
         }
