@@ -30,7 +30,7 @@
 //! its P; call [`yield_now`] in long loops.
 
 #![warn(missing_docs)]
-// Writes to stderr go through `stdio::report` (clippy.toml says why).
+// Writes to stderr go through `stdio` (clippy.toml says why).
 #![deny(clippy::disallowed_macros, clippy::disallowed_methods)]
 
 mod blocking;
@@ -139,6 +139,6 @@ pub fn current_id() -> Option<GoId> {
 /// aborts the process. For broken invariants, never for user errors.
 #[cold]
 pub(crate) fn throw(msg: &str) -> ! {
-    stdio::report(format_args!("fatal error: {msg}\n"));
+    stdio::write_now(format_args!("fatal error: {msg}\n"));
     std::process::abort()
 }

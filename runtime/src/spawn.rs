@@ -525,7 +525,7 @@ fn install_panic_hook() {
         if sched::runtime().settings.panic_abort {
             if let Some(site) = g.spawn_site() {
                 let id = g.id();
-                crate::stdio::report(format_args!("\ngoroutine {id} created by {site}\n"));
+                crate::stdio::write_now(format_args!("\ngoroutine {id} created by {site}\n"));
             }
         }
     }));
@@ -566,7 +566,7 @@ fn report_goroutine_panic(g: GPtr, info: &panic::PanicHookInfo<'_>) {
     }
     // One string, so a plain thread's panic report cannot come between
     // its lines while the backtrace is symbolised.
-    crate::stdio::report(format_args!("{out}"));
+    crate::stdio::write_now(format_args!("{out}"));
 }
 
 /// Spawns a goroutine, as Go's `go` statement does. Returns its

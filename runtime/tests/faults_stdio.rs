@@ -15,11 +15,17 @@
 //!   the only way to run with them closed); the runtime's first file
 //!   descriptors then take their numbers.
 //!
+//! And a stuck stderr: a pipe whose reader is alive but does not read, full,
+//! so a write to it blocks, and the writer holds std's stderr lock while it
+//! does. The program needs sysmon's retakes to finish; it must, and once the
+//! reader drains the pipe the runtime's reports must arrive (`stuck`).
+//!
 //! Run with no arguments: runs every case under every fault and checks it.
 
+use std::io::{BufRead as _, BufReader, Read as _};
 use std::os::fd::{FromRawFd, OwnedFd};
 use std::process::{Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use weft_runtime as weft;
@@ -38,32 +44,35 @@ const BOUND: Duration = Duration::from_secs(60);
 /// deadlock report, a goroutine dump.
 fn run_case(name: &str) {
     match name {
-        // The issue's reproducer: at maxprocs 1, a goroutine holds a std
-        // Mutex across a sleep while others wait for the lock, blocking the
-        // only P's thread: sysmon reports that as a long run, and only its
-        // retake of the P lets the sleeper run again and unlock.
-        "std_mutex_across_sleep" => {
-            let total = weft::run(|| {
-                let m = Arc::new(Mutex::new(0u32));
-                let hs: Vec<_> = (0..2)
-                    .map(|_| {
-                        let m = m.clone();
-                        weft::spawn(move || {
-                            for _ in 0..3 {
-                                let mut g = m.lock().unwrap();
-                                weft::time::sleep(Duration::from_millis(100));
-                                *g += 1;
-                            }
-                        })
-                    })
-                    .collect();
-                for h in hs {
-                    h.join().unwrap();
-                }
-                let n = *m.lock().unwrap();
-                n
-            });
-            assert_eq!(total, 6);
+        "std_mutex_across_sleep" => std_mutex_across_sleep(),
+        // stderr stuck (`stuck`), held by the program: a plain thread is
+        // blocked in one `eprint!` of more than the pipe holds, so it holds
+        // std's stderr lock; then the program that needs sysmon's retakes
+        // (whose long runs sysmon reports) runs.
+        "stderr_held_by_program" => {
+            let filler = std::thread::spawn(|| eprint!("{}", "x".repeat(FILLER)));
+            wait_until_stderr_full();
+            std_mutex_across_sleep();
+            finished_then_wait_for_eof();
+            filler.join().unwrap();
+        }
+        // stderr stuck as in `stderr_held_by_program`, until after the
+        // exit: the filler is never joined.
+        "stderr_stuck_to_the_end" => {
+            std::thread::spawn(|| eprint!("{}", "x".repeat(FILLER)));
+            wait_until_stderr_full();
+            std_mutex_across_sleep();
+            println!("finished");
+        }
+        // stderr stuck, filled by the runtime itself: schedtrace lines every
+        // millisecond into a one-page pipe; then the same program.
+        "stderr_filled_by_schedtrace" => {
+            // SAFETY: F_SETPIPE_SZ resizes fd 2's pipe, touching no memory.
+            assert!(unsafe { libc::fcntl(2, libc::F_SETPIPE_SZ, 4096) } >= 4096);
+            weft::run(|| ()); // starts the runtime, and schedtrace
+            wait_until_stderr_full();
+            std_mutex_across_sleep();
+            finished_then_wait_for_eof();
         }
         // schedtrace lines every 5 ms for a while.
         "schedtrace" => weft::run(|| {
@@ -121,6 +130,192 @@ fn run_case(name: &str) {
             }
         }
         other => panic!("unknown case {other}"),
+    }
+}
+
+/// The issue's reproducer: at maxprocs 1, a goroutine holds a std Mutex
+/// across a sleep while others wait for the lock, blocking the only P's
+/// thread: sysmon reports that as a long run, and only its retake of the P
+/// lets the sleeper run again and unlock.
+fn std_mutex_across_sleep() {
+    let total = weft::run(|| {
+        let m = Arc::new(Mutex::new(0u32));
+        let hs: Vec<_> = (0..2)
+            .map(|_| {
+                let m = m.clone();
+                weft::spawn(move || {
+                    for _ in 0..3 {
+                        let mut g = m.lock().unwrap();
+                        weft::time::sleep(Duration::from_millis(100));
+                        *g += 1;
+                    }
+                })
+            })
+            .collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+        let n = *m.lock().unwrap();
+        n
+    });
+    assert_eq!(total, 6);
+}
+
+/// Bytes of `x` the `stderr_held_by_program` filler writes in one call.
+const FILLER: usize = 1 << 20;
+
+/// Waits until fd 2, a pipe nobody reads, is full to within a line: its
+/// next write blocks.
+fn wait_until_stderr_full() {
+    // SAFETY: F_GETPIPE_SZ reads fd 2's pipe capacity, touching no memory.
+    let size = unsafe { libc::fcntl(2, libc::F_GETPIPE_SZ) };
+    assert!(size > 0, "stderr is not a pipe");
+    let t = Instant::now();
+    loop {
+        let mut n: libc::c_int = 0;
+        // SAFETY: FIONREAD stores the bytes in fd 2's pipe in `n`, an int.
+        assert_eq!(unsafe { libc::ioctl(2, libc::FIONREAD, &mut n) }, 0);
+        if n >= size - 512 {
+            return;
+        }
+        assert!(t.elapsed() < BOUND, "stderr never filled: {n} of {size}");
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+/// Tells the parent (on stdout) that the program finished, then waits for
+/// it to close stdin.
+fn finished_then_wait_for_eof() {
+    println!("finished");
+    let _ = std::io::stdin().read_to_end(&mut Vec::new());
+}
+
+/// Runs `case` with stderr a pipe this process holds but does not read
+/// until the child says it finished (a liveness bound: a hang is killed),
+/// then drains it (`drain`: before the child exits, else after): the
+/// child's stderr, or why it failed.
+fn stuck(case: &str, env: &[(&str, &str)], drain: bool) -> Result<String, String> {
+    let mut c = Command::new(std::env::current_exe().unwrap())
+        .env(CASE, case)
+        .env("WEFT_MAXPROCS", "1")
+        .envs(env.iter().copied())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let out = BufReader::new(c.stdout.take().unwrap());
+    std::thread::spawn(move || {
+        for line in out.lines() {
+            let _ = tx.send(line.unwrap_or_default());
+        }
+    });
+    let err = c.stderr.take().unwrap();
+    match rx.recv_timeout(BOUND) {
+        Ok(line) if line == "finished" => {}
+        got => {
+            let _ = c.kill();
+            let _ = c.wait();
+            return Err(format!(
+                "the program did not finish with stderr stuck (stdout: {got:?}), killed after \
+                 {BOUND:?}: a hang"
+            ));
+        }
+    }
+    let mut err = Some(err);
+    let mut reader = None;
+    if drain {
+        reader = err.take().map(read_all);
+    }
+    drop(c.stdin.take());
+    let t = Instant::now();
+    let status = loop {
+        if let Some(st) = c.try_wait().unwrap() {
+            break st;
+        }
+        if t.elapsed() > BOUND {
+            let _ = c.kill();
+            let _ = c.wait();
+            return Err(format!(
+                "still running {BOUND:?} after stdin closed, killed"
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let reader = reader.or_else(|| err.take().map(read_all)).unwrap();
+    let err = String::from_utf8_lossy(&reader.join().unwrap()).into_owned();
+    if status.code() != Some(DONE) {
+        return Err(format!(
+            "{status}, expected exit code {DONE}; stderr:\n{err}"
+        ));
+    }
+    Ok(err)
+}
+
+/// Reads `r` to its end on a thread of its own.
+fn read_all(mut r: impl std::io::Read + Send + 'static) -> std::thread::JoinHandle<Vec<u8>> {
+    std::thread::spawn(move || {
+        let mut v = Vec::new();
+        let _ = r.read_to_end(&mut v);
+        v
+    })
+}
+
+/// The `stuck` cases and what their stderr must hold once drained.
+fn check_stuck(failures: &mut Vec<String>) {
+    let reports = |e: &str| e.matches("has held its thread").count();
+    let r = stuck("stderr_held_by_program", &[], true).and_then(|err| {
+        // Every byte of the filler, in one piece; the long-run reports,
+        // none dropped (far fewer than the queue holds).
+        let filler = "x".repeat(FILLER);
+        if !err.contains(&filler) {
+            return Err(format!(
+                "the filler's {FILLER} bytes did not arrive in one piece"
+            ));
+        }
+        let rest = err.replacen(&filler, "", 1);
+        if reports(&rest) == 0 || rest.contains("dropped") {
+            return Err(format!(
+                "expected long-run reports, none dropped; got:\n{rest}"
+            ));
+        }
+        Ok(())
+    });
+    record("stderr_held_by_program", r, failures);
+    let env = [("WEFT_DEBUG", "schedtrace=1")];
+    let r = stuck("stderr_filled_by_schedtrace", &env, true).and_then(|err| {
+        // Lines whole (each SCHED line ends with its schedticks list);
+        // what the full queue dropped, counted in the stream.
+        let sched = err.lines().filter(|l| l.starts_with("SCHED ")).count();
+        let torn = err
+            .lines()
+            .filter(|l| l.contains("SCHED") && !(l.starts_with("SCHED ") && l.ends_with(']')))
+            .count();
+        if sched == 0 || torn > 0 || !err.contains("reports dropped") {
+            return Err(format!(
+                "expected whole SCHED lines and a count of the dropped ones; {sched} lines, \
+                 {torn} torn:\n{err}"
+            ));
+        }
+        Ok(())
+    });
+    record("stderr_filled_by_schedtrace", r, failures);
+    // Nobody reads stderr before the exit: the reports queued behind the
+    // stuck pipe are given up, and the program still exits.
+    let r = stuck("stderr_stuck_to_the_end", &[], false).map(drop);
+    record("stderr_stuck_to_the_end", r, failures);
+}
+
+/// Prints and records the outcome of a `stuck` case.
+fn record(case: &str, r: Result<(), String>, failures: &mut Vec<String>) {
+    match r {
+        Ok(()) => println!("ok: {case}, stderr stuck: the program finished"),
+        Err(e) => {
+            let line = format!("{case}, stderr stuck: {e}");
+            println!("FAILED: {line}");
+            failures.push(line);
+        }
     }
 }
 
@@ -222,6 +417,7 @@ fn main() {
     check("deadlock", &[], 2, f);
     check("sigquit_dump", &[], 2, f);
     check("own_fds_off_stdio", &[], DONE, f);
+    check_stuck(f);
     assert!(
         failures.is_empty(),
         "{} failed:\n{}",

@@ -143,3 +143,28 @@ fn printing_a_panic_backtrace_is_not_a_long_run() {
     assert_eq!(err.matches("stack backtrace:").count(), 3, "{err}");
     assert_eq!(reports(&err), 0, "{err}");
 }
+
+/// sysmon hands its reports to a writer thread (it must never block on
+/// stderr); one still queued when the process exits is written then. Here
+/// a plain thread holds std's stderr lock past the exit, so the writer
+/// cannot write the report before it.
+#[test]
+fn a_report_still_queued_at_exit_is_written() {
+    if is_child() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _held = std::io::stderr().lock();
+            tx.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(600));
+        });
+        rx.recv().unwrap();
+        weft::run(|| {
+            weft::spawn(|| std::thread::sleep(Duration::from_millis(300)))
+                .join()
+                .unwrap()
+        });
+        return;
+    }
+    let err = child("a_report_still_queued_at_exit_is_written", "longrun=50");
+    assert_eq!(reports(&err), 1, "{err}");
+}
