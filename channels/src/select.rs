@@ -26,7 +26,10 @@
 //! `never_sender()`) is disabled: not locked, polled or queued.
 //!
 //! Must never: park holding a lock other than through the commit, lock
-//! channels out of address order, or complete two cases.
+//! channels out of address order, complete two cases, or hold a reference
+//! to a case across the park (claimers write its slot and read its entry
+//! meanwhile: `cases` is a slice of pointers, and each case is reached
+//! afresh after the wake).
 
 // lockrank: the channel lock is std's mutex with a rank (checked in debug builds).
 use smallvec::SmallVec;

@@ -44,7 +44,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use corosensei::{Coroutine, CoroutineResult, Yielder};
 
 use crate::stack::asan::Fiber;
-use crate::stack::GoStack;
+use crate::stack::{tsan, GoStack};
 
 /// A commit closure living on a suspended goroutine's stack.
 pub(crate) struct Commit(*mut (dyn FnMut() + 'static));
@@ -186,6 +186,9 @@ pub(crate) struct CoroCell<Y: 'static> {
     /// What AddressSanitizer is told at each switch (`stack/asan.rs`;
     /// zero-sized without `cfg(weft_asan)`).
     fiber: Fiber,
+    /// What ThreadSanitizer is told at each switch (`stack/tsan.rs`;
+    /// zero-sized without `cfg(weft_tsan)`).
+    tsan: tsan::Fiber,
     /// About where the stack pointer was at the last suspend (the address
     /// of a local in [`CoroCell::suspend`]): a hint for
     /// [`CoroCell::prefetch_stack`], never dereferenced. Written by the
@@ -222,6 +225,7 @@ impl<Y: 'static> CoroCell<Y> {
             coro: UnsafeCell::new(Body::Gone),
             yielder: UnsafeCell::new(ptr::null()),
             fiber: Fiber::default(),
+            tsan: tsan::Fiber::default(),
             sp_hint: AtomicUsize::new(0),
         }
     }
@@ -311,11 +315,13 @@ impl<Y: 'static> CoroCell<Y> {
             crate::throw("resumed a goroutine without a live coroutine");
         };
         let on_m = self.fiber.resuming();
+        self.tsan.resuming();
         let result = coro.resume(());
         Fiber::back_on_m(on_m);
         match result {
             CoroutineResult::Yield(s) => Resumed::Switched(s),
             CoroutineResult::Return(()) => {
+                self.tsan.finished();
                 let Body::Live(coro) = mem::replace(slot, Body::Gone) else {
                     crate::throw("goroutine vanished while running");
                 };
@@ -340,6 +346,7 @@ impl<Y: 'static> CoroCell<Y> {
         self.sp_hint
             .store(ptr::addr_of!(here) as usize, Ordering::Relaxed);
         let suspended = self.fiber.suspending();
+        self.tsan.suspending();
         yielder.suspend(y);
         self.fiber.resumed(suspended);
     }
@@ -390,6 +397,7 @@ fn prefetch(addr: usize) {
 
 impl<Y: 'static> Drop for CoroCell<Y> {
     fn drop(&mut self) {
+        self.tsan.discard();
         if let Body::Live(coro) = mem::replace(self.coro.get_mut(), Body::Gone) {
             if coro.started() && !coro.done() {
                 // A goroutine parked forever whose record is being freed

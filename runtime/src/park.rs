@@ -463,6 +463,16 @@ impl Waiter {
     }
 }
 
+/// Under loom, the record's end is a non-atomic access to its word: loom
+/// then reports any claimer's access that does not happen before the
+/// owner let the record go (its frame returned), as a use after free.
+#[cfg(loom)]
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        self.state.with_mut(|_| ());
+    }
+}
+
 impl Default for Waiter {
     fn default() -> Self {
         Waiter::new()

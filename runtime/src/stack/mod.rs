@@ -19,6 +19,8 @@
 //! - [`signal`]: the overflow report, on an alternate signal stack.
 //! - [`asan`]: what AddressSanitizer is told at each stack switch (only
 //!   with `--cfg weft_asan`).
+//! - [`tsan`]: what ThreadSanitizer is told at each stack switch (only
+//!   with `--cfg weft_tsan`).
 //!
 //! Every stack has a guard page below it (corosensei's `Stack` contract): an
 //! unguarded stack is never handed out; past the map budget a spawn fails
@@ -47,6 +49,7 @@
 pub(crate) mod asan;
 mod signal;
 mod slab;
+pub(crate) mod tsan;
 
 use crate::config::MIN_STACK_SIZE;
 #[cfg(test)]
