@@ -125,14 +125,20 @@ pub fn num_goroutine() -> usize {
 }
 
 /// The id of the goroutine calling this, or `None` on a plain thread.
+/// Inside [`blocking`] the caller is still its goroutine (as in Go, where
+/// a goroutine in a system call keeps its id), and so is a panic hook
+/// running for it.
 ///
 /// ```
 /// assert_eq!(weft::current_id(), None);
-/// let id = weft::spawn(weft::current_id).join().unwrap();
+/// let (id, inside) = weft::spawn(|| (weft::current_id(), weft::blocking(weft::current_id)))
+///     .join()
+///     .unwrap();
 /// assert!(id.is_some());
+/// assert_eq!(inside, id);
 /// ```
 pub fn current_id() -> Option<GoId> {
-    g::current().map(|g| g.id())
+    g::owner().map(|g| g.id())
 }
 
 /// A fatal runtime error (Go's `throw`): prints `fatal error: ...` and
