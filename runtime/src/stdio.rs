@@ -160,6 +160,10 @@ fn start_writer() {
         THREADS.fetch_sub(1, Ordering::SeqCst);
     }
     queue().writer = if ok { Writer::Running } else { Writer::Absent };
+    // A `drain` that found the writer starting waits for a write: if the
+    // thread was refused there will be none, and it must look again (and
+    // write the queue itself).
+    WRITTEN.notify_all();
 }
 
 /// Threads of the runtime this module runs (0 or 1).
