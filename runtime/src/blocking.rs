@@ -18,8 +18,8 @@
 //! less; Go made the same choice.
 //!
 //! Inside `f` the goroutine behaves like a plain thread: parking blocks the
-//! thread, spawning queues the child. (It keeps its goroutine-locals and
-//! its `lock_os_thread` wiring: `g::owner`.)
+//! thread, spawning queues the child. (It keeps its id, its
+//! goroutine-locals and its `lock_os_thread` wiring: `g::owner`.)
 //!
 //! A goroutine a panic is unwinding through never switches (see
 //! `park::park`): if its P was retaken and none is free when its call

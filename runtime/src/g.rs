@@ -967,11 +967,13 @@ thread_local! {
     /// `blocking()`, where the goroutine behaves as a plain thread.
     static CURRENT: Cell<Option<GPtr>> = const { Cell::new(None) };
     /// The goroutine whose `blocking()` call this thread is running, if
-    /// any: what it still is for goroutine-locals and `lock_os_thread`.
+    /// any: what it still is for its id, goroutine-locals and
+    /// `lock_os_thread`.
     static BLOCKED: Cell<Option<GPtr>> = const { Cell::new(None) };
 }
 
-/// The goroutine running on this thread, if any.
+/// The goroutine running on this thread, if any: `None` inside its
+/// `blocking()` calls, where it must not switch (see [`owner`]).
 ///
 /// `#[inline(never)]`: a goroutine may resume on another thread between two
 /// calls, and the compiler must not reuse the first thread's TLS address.
@@ -1004,7 +1006,9 @@ pub(crate) fn set_blocking(g: Option<GPtr>) {
 }
 
 /// The goroutine this thread runs, also inside its `blocking()` calls:
-/// whose goroutine-locals and OS-thread lock apply here.
+/// whose id (`weft::current_id`), goroutine-locals and OS-thread lock
+/// apply here. Whether code runs on a goroutine's stack, free to switch,
+/// is [`current`]'s question.
 #[inline(never)]
 pub(crate) fn owner() -> Option<GPtr> {
     CURRENT

@@ -166,3 +166,54 @@ fn printing_a_panic_backtrace_is_not_a_long_run() {
     assert_eq!(err.matches("stack backtrace:").count(), 3, "{err}");
     assert_eq!(reports(&err), 0, "{err}");
 }
+
+/// The same for a panic hook the program installed before the runtime
+/// started, which symbolises a backtrace itself: the whole hook runs as
+/// a blocking section of its goroutine, which it still is there.
+#[test]
+fn a_program_hook_symbolising_a_backtrace_is_not_a_long_run() {
+    if is_child() {
+        std::panic::set_hook(Box::new(|_| {
+            let bt = std::backtrace::Backtrace::force_capture().to_string();
+            let id = weft::current_id().map(|id| id.as_u64());
+            eprintln!("hook: goroutine {id:?}, {} frames", bt.lines().count());
+        }));
+        weft::run(|| {
+            for _ in 0..3 {
+                assert!(weft::spawn(|| panic!("boom")).join().is_err());
+            }
+        });
+        return;
+    }
+    let err = child(
+        "a_program_hook_symbolising_a_backtrace_is_not_a_long_run",
+        "longrun=5",
+    );
+    assert_eq!(err.matches("hook: goroutine Some(").count(), 3, "{err}");
+    assert_eq!(reports(&err), 0, "{err}");
+}
+
+/// sysmon hands its reports to a writer thread (it must never block on
+/// stderr); one still queued when the process exits is written then. Here
+/// a plain thread holds std's stderr lock past the exit, so the writer
+/// cannot write the report before it.
+#[test]
+fn a_report_still_queued_at_exit_is_written() {
+    if is_child() {
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let _held = std::io::stderr().lock();
+            tx.send(()).unwrap();
+            std::thread::sleep(Duration::from_millis(600));
+        });
+        rx.recv().unwrap();
+        weft::run(|| {
+            weft::spawn(|| std::thread::sleep(Duration::from_millis(300)))
+                .join()
+                .unwrap()
+        });
+        return;
+    }
+    let err = child("a_report_still_queued_at_exit_is_written", "longrun=50");
+    assert_eq!(reports(&err), 1, "{err}");
+}

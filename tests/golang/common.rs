@@ -184,8 +184,8 @@ unsafe impl GlobalAlloc for Counting {
 }
 
 /// Whether this allocation is the code under test's: [`measure`] runs and
-/// this thread runs a counted goroutine (not inside `weft::blocking`, where
-/// it runs as a plain thread). `current_id` reads a const thread-local
+/// this thread runs a counted goroutine (inside `weft::blocking` too, where
+/// it keeps its id). `current_id` reads a const thread-local
 /// without a destructor: no allocation, no lock.
 fn counted_here() -> bool {
     COUNTING.load(Ordering::Relaxed)
