@@ -11,7 +11,8 @@
 //!
 //! What goes through here: the state words modelled under loom
 //! (`g::ParkWord`, `g::Life`, `park::Waiter` and the thread parker,
-//! `sched::idle`'s counters and list lock, the P slot's spin lock). What
+//! `sched::idle`'s counters and list lock, the P slot's spin lock, the
+//! netpoller's hand-off words in `netpoll::handoff`). What
 //! does not: statics and `const fn` constructors (loom's types cannot be
 //! built in a const: they use [`sync::StdMutex`] and `std::sync::atomic`),
 //! and everything the models never run.

@@ -384,3 +384,40 @@ impl<P> Idle<P> {
         self.0.spinning()
     }
 }
+
+/// `netpoll::handoff::Handoff`: who blocks in `epoll_wait`, who wants to,
+/// and whether an eventfd wake-up is pending.
+pub struct PollHandoff(crate::netpoll::handoff::Handoff);
+
+impl PollHandoff {
+    /// Nobody polls.
+    #[allow(clippy::new_without_default)]
+    pub fn new() -> PollHandoff {
+        PollHandoff(crate::netpoll::handoff::Handoff::new())
+    }
+
+    /// `Handoff::claim` (`netpoll::claim_poll`): M `m` may block.
+    pub fn claim(&self, m: usize) -> bool {
+        self.0.claim(m)
+    }
+
+    /// `Handoff::back` (`netpoll::sleep` after `epoll_wait`).
+    pub fn back(&self, broken: bool, drain: impl FnOnce()) {
+        self.0.back(broken, drain)
+    }
+
+    /// `Handoff::take_wanted` (`netpoll::sleep`, last).
+    pub fn take_wanted(&self) -> bool {
+        self.0.take_wanted()
+    }
+
+    /// `Handoff::must_signal` (`netpoll::wake_m`): write the eventfd.
+    pub fn must_signal(&self, m: usize) -> bool {
+        self.0.must_signal(m)
+    }
+
+    /// `wake_sig`: an eventfd write is done or promised, not yet consumed.
+    pub fn break_pending(&self) -> bool {
+        self.0.break_pending()
+    }
+}

@@ -15,14 +15,15 @@
 //! handed a goroutine or a P.
 #![cfg(loom)]
 
+use loom::sync::atomic::AtomicU64;
 use loom::sync::atomic::{AtomicBool, AtomicUsize, Ordering::*};
-use loom::sync::{Arc, Mutex};
+use loom::sync::{Arc, Condvar, Mutex};
 use loom::thread;
 
 use std::collections::VecDeque;
 
 use weft_runtime::loom_api::{
-    Idle, NodePtr, ParkWord, Record, Spin, SpinCell, WaitNode, HANDOFF, WOKEN,
+    Idle, NodePtr, ParkWord, PollHandoff, Record, Spin, SpinCell, WaitNode, HANDOFF, WOKEN,
 };
 use weft_runtime::park::{unparker, Waiter};
 use weft_runtime::WaitReason;
@@ -662,5 +663,258 @@ fn life_join_vs_finish_vs_unparker() {
         unparker.join().unwrap();
         assert_eq!(woke, waited, "a joiner woken without waiting, or never");
         assert_done(&rec, &recycles, &drops);
+    });
+}
+
+// ---------------------------------------------------------------------------
+// netpoll/handoff.rs with sched/idle.rs's sleep: who sleeps in epoll_wait,
+// and the eventfd break
+//
+// The hand-off words and their transitions are the real `Handoff`; the
+// parties' sequences around them are miniatures of the real code, line for
+// line (each line names what it stands for). The kernel (the eventfd, the
+// epoll instance) is a lock and a condvar, as the kernel makes its own
+// steps atomic. Time does not pass: a sleeper whose deadline is early
+// enough for the timer it waits for stops (it would wake in time); any
+// other sleeper blocks until the eventfd breaks it, so a lost break leaves
+// it asleep past the timer.
+//
+// The order fact every model asserts (`Kern::check`): once an adder that
+// found its timer the earliest has returned, an M blocked in `epoll_wait` with a deadline later than that
+// timer has a break pending (the eventfd is readable, or a waker has
+// claimed the write). It is checked by
+// the adder as it returns and by the sleeper each time it blocks or is
+// woken, under the kernel's lock. And at most one M is ever blocked in
+// `epoll_wait`.
+
+/// No timer pending (`timer::NONE`).
+const NEVER: u64 = u64::MAX;
+
+/// What the kernel holds: the eventfd's state and who is blocked in
+/// `epoll_wait`, plus what the assertions compare with.
+struct Kern {
+    /// The eventfd is readable (written, not drained).
+    eventfd: bool,
+    /// The M blocked in `epoll_wait`, with the deadline it blocked for.
+    blocked: Option<(usize, u64)>,
+    /// The earliest timer whose adder found it the earliest and returned.
+    added: u64,
+}
+
+impl Kern {
+    /// The order fact (see above). A break is pending when the eventfd is
+    /// readable, or a waker has claimed the write (`wake_sig`) and is about
+    /// to make it; a claimed write never made leaves the sleeper blocked
+    /// for good, which loom reports.
+    fn check(&self, h: &PollHandoff) {
+        if let Some((m, deadline)) = self.blocked {
+            assert!(
+                deadline <= self.added || self.eventfd || h.break_pending(),
+                "M{m} sleeps in epoll_wait until {deadline}, past a timer at {} \
+                 whose adder has returned, and no break is pending",
+                self.added
+            );
+        }
+    }
+}
+
+/// An M's hand-off slot (`idle::MHandle`: `slot`, `cv`).
+#[derive(Default)]
+struct MSlot {
+    /// Handed a P (`slot: Some(Wake)`).
+    p: Mutex<bool>,
+    cv: Condvar,
+}
+
+/// The world of the netpoll models: the hand-off words, the kernel, the
+/// timer heap's earliest deadline and two Ms' slots (M ids 1 and 2).
+struct Poll {
+    h: PollHandoff,
+    kern: Mutex<Kern>,
+    kern_cv: Condvar,
+    /// The heap's earliest deadline, under the heap lock (`timer::Heap`).
+    heap: Mutex<u64>,
+    /// `Timers::next`: the earliest deadline, readable without the lock.
+    next: AtomicU64,
+    ms: [MSlot; 2],
+}
+
+/// How a timer-role M's sleep ended.
+#[derive(Debug, PartialEq)]
+enum Woke {
+    /// Handed a P (`Slept::Woken`).
+    Handed,
+    /// Its deadline is early enough for the timer it waits for.
+    InTime,
+}
+
+impl Poll {
+    fn new(earliest: u64) -> Arc<Poll> {
+        Arc::new(Poll {
+            h: PollHandoff::new(),
+            kern: Mutex::new(Kern {
+                eventfd: false,
+                blocked: None,
+                added: NEVER,
+            }),
+            kern_cv: Condvar::new(),
+            heap: Mutex::new(earliest),
+            next: AtomicU64::new(earliest),
+            ms: Default::default(),
+        })
+    }
+
+    fn m(&self, m: usize) -> &MSlot {
+        &self.ms[m - 1]
+    }
+
+    /// `EventFd::signal`.
+    fn signal(&self) {
+        let mut k = self.kern.lock().unwrap();
+        k.eventfd = true;
+        self.kern_cv.notify_all();
+    }
+
+    /// `EventFd::drain`.
+    fn drain(&self) {
+        self.kern.lock().unwrap().eventfd = false;
+    }
+
+    /// `Epoll::wait` for M `m` until `deadline`, which never comes: returns
+    /// when the eventfd is readable (`true`: it is among the events).
+    fn epoll_wait(&self, m: usize, deadline: u64) -> bool {
+        let mut k = self.kern.lock().unwrap();
+        assert!(k.blocked.is_none(), "two Ms blocked in epoll_wait");
+        k.blocked = Some((m, deadline));
+        loop {
+            k.check(&self.h);
+            if k.eventfd {
+                break;
+            }
+            k = self.kern_cv.wait(k).unwrap();
+        }
+        k.blocked = None;
+        true
+    }
+
+    /// `netpoll::wake_m`.
+    fn wake_m(&self, m: usize) {
+        if self.h.must_signal(m) {
+            self.signal();
+        }
+    }
+
+    /// `MHandle::notify`: under the slot lock, the condvar, then `wake_m`.
+    fn notify(&self, m: usize) {
+        let me = self.m(m);
+        let _slot = me.p.lock().unwrap();
+        me.cv.notify_one();
+        self.wake_m(m);
+    }
+
+    /// `MHandle::hand`: the slot, unlock, the condvar, then `wake_m`.
+    fn hand(&self, m: usize) {
+        let me = self.m(m);
+        *me.p.lock().unwrap() = true;
+        me.cv.notify_one();
+        self.wake_m(m);
+    }
+
+    /// `Timers::add` then `idle::timers_changed` (which notifies the role
+    /// holder, `holder`), and the order fact as the adder returns.
+    fn add_timer(&self, when: u64, holder: usize) {
+        let earlier = {
+            let mut heap = self.heap.lock().unwrap(); // self.lock()
+            let earlier = when < *heap; // when < heap.earliest()
+            *heap = (*heap).min(when); // heap.push(..)
+            self.next.store(*heap, SeqCst); // self.publish(&heap)
+            earlier
+        };
+        if earlier {
+            self.notify(holder); // timers_changed: holder.notify()
+                                 // An adder whose timer was not the earliest owes no break: the
+                                 // adder of the earlier one does.
+            let mut k = self.kern.lock().unwrap();
+            k.added = k.added.min(when);
+            k.check(&self.h);
+        }
+    }
+
+    /// A timer-role M with a P idle asleep (`idle::sleep`, the
+    /// `role && idle_p` path, with `netpoll::sleep`), until it is handed a
+    /// P or its deadline is at most `in_time`. `holder`: the role holder
+    /// it wakes if the poll was wanted.
+    fn role_sleep(&self, m: usize, in_time: u64, holder: usize) -> Woke {
+        let me = self.m(m);
+        let mut slot = me.p.lock().unwrap(); // handle.slot.lock()
+        loop {
+            if *slot {
+                return Woke::Handed; // slot.take(): Slept::Woken
+            }
+            let deadline = self.next.load(SeqCst); // timer::next_deadline()
+            if deadline <= in_time {
+                return Woke::InTime; // epoll_wait would time out in time
+            }
+            if self.h.claim(m) {
+                // netpoll::claim_poll, then netpoll::sleep:
+                drop(slot); // drop(slot)
+                let broken = self.epoll_wait(m, deadline); // p.epoll.wait(..)
+                self.h.back(broken, || self.drain()); // handoff().back(..)
+                if self.h.take_wanted() {
+                    self.notify(holder); // timers_changed(..)
+                }
+                slot = me.p.lock().unwrap(); // lock.lock()
+            } else {
+                slot = me.cv.wait(slot).unwrap(); // handle.cv.wait(slot)
+            }
+        }
+    }
+}
+
+/// The timer-role M sleeps in `epoll_wait` until the earliest timer (at
+/// 10) while two goroutines add earlier timers (at 5 and 7): each adder
+/// that finds its timer the earliest breaks the sleeper out through the
+/// eventfd — once it has returned, the sleeper is either not blocked, or
+/// blocked with a deadline no later than its timer, or about to be broken
+/// — and the sleeper ends with a deadline no later than 5. With the two
+/// breaks coalesced by `wake_sig`, a break the sleeper consumed never
+/// hides a later one (a lost break fails the order fact, or loom reports
+/// the sleeper blocked for good).
+#[test]
+fn netpoll_break_never_lost_on_earlier_timer() {
+    model(3, || {
+        let w = Poll::new(10);
+        let w2 = w.clone();
+        let sleeper = thread::spawn(move || w2.role_sleep(1, 5, 1));
+        let w2 = w.clone();
+        let adder = thread::spawn(move || w2.add_timer(7, 1));
+        w.add_timer(5, 1);
+        adder.join().unwrap();
+        assert_eq!(sleeper.join().unwrap(), Woke::InTime);
+    });
+}
+
+/// The poll changes hands. M1 sleeps in `epoll_wait` and M2 holds the timer
+/// role (it took it over, or will: it may find M1 still polling, and then
+/// sleeps on its condvar until M1 leaves). A waker hands M1 a P (a break
+/// for M1, `start_m_locked`), notifies M2 (its new role), then a goroutine
+/// adds an earlier timer, which must reach M2. M1 ends handed its P; M2
+/// ends in `epoll_wait` with a deadline in time for the timer, never two
+/// Ms block there, and a break meant for M2 is never drained by M1 on its
+/// way out (`Handoff::back` consumes, then leaves: in the other order, a
+/// timer added between M2's claim and M1's drain was missed).
+#[test]
+fn netpoll_break_for_the_next_poller_is_not_drained() {
+    model(3, || {
+        let w = Poll::new(10);
+        let w2 = w.clone();
+        let m1 = thread::spawn(move || w2.role_sleep(1, 0, 2));
+        let w2 = w.clone();
+        let m2 = thread::spawn(move || w2.role_sleep(2, 5, 2));
+        w.hand(1);
+        w.notify(2);
+        w.add_timer(5, 2);
+        assert_eq!(m1.join().unwrap(), Woke::Handed);
+        assert_eq!(m2.join().unwrap(), Woke::InTime);
     });
 }

@@ -27,11 +27,12 @@
 //! that a non-blocking poll cannot steal it).
 
 mod desc;
+pub(crate) mod handoff;
 mod sys;
 
 use std::io;
 use std::os::fd::RawFd;
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Once, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -41,6 +42,7 @@ pub(crate) use desc::{Mode, PollDesc};
 pub(crate) use sys::poll_fd;
 
 use desc::wake_all;
+use handoff::Handoff;
 use sys::{Epoll, Event, EventFd, BATCH};
 
 use crate::waitq::WOKEN;
@@ -56,19 +58,22 @@ static POLLER: OnceLock<Poller> = OnceLock::new();
 /// deadlock detector quiet and makes running Ms poll.
 pub(crate) static WAITERS: AtomicUsize = AtomicUsize::new(0);
 
-/// The id of the M blocked in `epoll_wait` (or about to be), or 0 (M ids
-/// start at 1). At most one M blocks there at a time, so that the eventfd
-/// wake-up always reaches the M it is meant for.
-static BLOCKED_M: AtomicUsize = AtomicUsize::new(0);
+/// Who blocks in `epoll_wait`, who wants to, and whether a wake-up is
+/// pending (`handoff.rs`).
+#[cfg(not(loom))]
+static HANDOFF: Handoff = Handoff::new();
 
-/// A timer-role M found `BLOCKED_M` taken (its previous holder, which lost
-/// the role, is on its way out) and sleeps on its condvar: the leaving
-/// poller must wake the role holder to take over.
-static POLL_WANTED: AtomicBool = AtomicBool::new(false);
+#[cfg(not(loom))]
+fn handoff() -> &'static Handoff {
+    &HANDOFF
+}
 
-/// A wake-up is written to the eventfd and not yet consumed (Go's
-/// `netpollWakeSig`): further wake-ups need not write again.
-static WAKE_SIG: AtomicBool = AtomicBool::new(false);
+/// Under loom only `Handoff` itself runs (its atomics are loom's, which
+/// cannot live in a static); the netpoller never does.
+#[cfg(loom)]
+fn handoff() -> &'static Handoff {
+    unreachable!("the netpoller does not run under loom")
+}
 
 /// `sched::coarse_now()` at the last poll, for sysmon.
 static LAST_POLL: AtomicU64 = AtomicU64::new(0);
@@ -161,18 +166,13 @@ pub(crate) fn waiters() -> usize {
 }
 
 /// Hands the events to their descriptors and wakes the goroutines parked on
-/// them. With `blocking`, also consumes the eventfd. Returns how many woke.
-fn dispatch(p: &Poller, events: &[Event], blocking: bool) -> usize {
+/// them (the eventfd's is left to the blocked poller: [`sleep`]). Returns
+/// how many woke.
+fn dispatch(events: &[Event]) -> usize {
     LAST_POLL.store(crate::clock::coarse_now(), Ordering::Relaxed);
     let mut woken = Vec::new();
     for ev in events {
         if ev.token == 0 {
-            if blocking {
-                p.wake.drain();
-                // Before the caller re-checks why it might have been woken:
-                // a waker that comes after that re-check writes again.
-                WAKE_SIG.store(false, Ordering::SeqCst);
-            }
             continue;
         }
         let Some(d) = PollDesc::from_token(ev.token) else {
@@ -195,7 +195,7 @@ fn dispatch(p: &Poller, events: &[Event], blocking: bool) -> usize {
 fn poll_now(p: &Poller) -> usize {
     let mut evs = [Event { token: 0, bits: 0 }; BATCH];
     let n = p.epoll.wait(&mut evs, Some(Duration::ZERO));
-    dispatch(p, &evs[..n], false)
+    dispatch(&evs[..n])
 }
 
 /// Polls without blocking, for an M holding a P that ran out of local work;
@@ -207,7 +207,7 @@ fn poll_now(p: &Poller) -> usize {
 /// echo, 84k `epoll_pwait2` calls and 17k futex calls against 16k and 6k
 /// with the rule (Go: 13k and 4k), and round trips rose 10-15%.
 pub(crate) fn poll_ready() -> bool {
-    if WAITERS.load(Ordering::Relaxed) == 0 || BLOCKED_M.load(Ordering::Relaxed) != 0 {
+    if WAITERS.load(Ordering::Relaxed) == 0 || handoff().anyone_polling(Ordering::Relaxed) {
         return false;
     }
     match POLLER.get() {
@@ -219,7 +219,7 @@ pub(crate) fn poll_ready() -> bool {
 /// sysmon's poll: when goroutines wait for I/O, no M is blocked in
 /// `epoll_wait` and nobody has polled for 10 ms. `true` if it readied any.
 pub(crate) fn sysmon_poll() -> bool {
-    if WAITERS.load(Ordering::Relaxed) == 0 || BLOCKED_M.load(Ordering::SeqCst) != 0 {
+    if WAITERS.load(Ordering::Relaxed) == 0 || handoff().anyone_polling(Ordering::SeqCst) {
         return false;
     }
     let Some(p) = POLLER.get() else { return false };
@@ -231,27 +231,10 @@ pub(crate) fn sysmon_poll() -> bool {
 }
 
 /// Whether timer-role M `m` may block in `epoll_wait` ([`sleep`]): the
-/// netpoller exists and no other M is blocked there. If one is, it has
-/// lost the role and is leaving; it wakes the role holder when it has
-/// left, so `m` sleeps on its condvar until then.
-///
-/// No lost hand-over: we store `POLL_WANTED` then try `BLOCKED_M` again;
-/// the leaver clears `BLOCKED_M` then reads `POLL_WANTED` (all `SeqCst`), so
-/// either our retry succeeds or the leaver sees the flag.
+/// netpoller exists and no other M is blocked there ([`Handoff::claim`]:
+/// if one is, it wakes the role holder when it has left).
 pub(crate) fn claim_poll(m: usize) -> bool {
-    if !inited() {
-        return false;
-    }
-    let claim = || {
-        BLOCKED_M
-            .compare_exchange(0, m, Ordering::SeqCst, Ordering::SeqCst)
-            .is_ok()
-    };
-    if claim() {
-        return true;
-    }
-    POLL_WANTED.store(true, Ordering::SeqCst);
-    claim()
+    inited() && handoff().claim(m)
 }
 
 /// The timer-role M's sleep (Go's `netpoll(delay)`): blocks in `epoll_wait`
@@ -262,8 +245,8 @@ pub(crate) fn claim_poll(m: usize) -> bool {
 ///
 /// The caller has claimed the poll ([`claim_poll`]).
 ///
-/// No lost wake-up: `BLOCKED_M` is published before `slot` is unlocked, and
-/// a waker changes the slot (or the deadline) before reading `BLOCKED_M`
+/// No lost wake-up: `blocked_m` is published before `slot` is unlocked, and
+/// a waker changes the slot (or the deadline) before reading `blocked_m`
 /// under or after the same lock; either the waker sees us blocked and
 /// writes the eventfd, or we see its change when the caller re-checks.
 pub(crate) fn sleep<'a, T, const RANK: u8>(
@@ -275,16 +258,17 @@ pub(crate) fn sleep<'a, T, const RANK: u8>(
     let Some(p) = POLLER.get() else {
         crate::throw("netpoll::sleep before the netpoller exists");
     };
-    debug_assert_eq!(BLOCKED_M.load(Ordering::SeqCst), m);
+    debug_assert!(handoff().polling(m));
     drop(slot);
     let timeout = deadline.map(|d| d.saturating_duration_since(Instant::now()));
     let mut evs = [Event { token: 0, bits: 0 }; BATCH];
     let n = p.epoll.wait(&mut evs, timeout);
-    // Before readying anyone: a wakep that hands us a P need not write the
-    // eventfd.
-    BLOCKED_M.store(0, Ordering::SeqCst);
-    dispatch(p, &evs[..n], true);
-    if POLL_WANTED.swap(false, Ordering::SeqCst) {
+    // Consume a wake-up, then leave, then ready what became ready
+    // (`Handoff::back` says why in this order).
+    let evs = &evs[..n];
+    handoff().back(evs.iter().any(|e| e.token == 0), || p.wake.drain());
+    dispatch(evs);
+    if handoff().take_wanted() {
         // The role moved to an M that found us still blocked: wake it.
         crate::sched::idle::timers_changed(crate::sched::runtime());
     }
@@ -295,7 +279,7 @@ pub(crate) fn sleep<'a, T, const RANK: u8>(
 
 /// Whether M `m` is blocked in `epoll_wait` (or about to be).
 pub(crate) fn polling(m: usize) -> bool {
-    BLOCKED_M.load(Ordering::SeqCst) == m
+    handoff().polling(m)
 }
 
 /// The first goroutine to wait for I/O (the count went 0 → 1): if a P is
@@ -305,7 +289,7 @@ pub(crate) fn polling(m: usize) -> bool {
 /// than at sysmon's next poll.
 fn first_waiter() {
     let rt = crate::sched::runtime();
-    if BLOCKED_M.load(Ordering::SeqCst) == 0 && rt.idle.idle_ps() > 0 {
+    if !handoff().anyone_polling(Ordering::SeqCst) && rt.idle.idle_ps() > 0 {
         crate::sched::idle::timers_changed(rt);
     }
 }
@@ -313,7 +297,7 @@ fn first_waiter() {
 /// Breaks M `m` out of `epoll_wait` if it is blocked there (Go's
 /// `netpollBreak`). Called after handing it a P or changing its deadline.
 pub(crate) fn wake_m(m: usize) {
-    if BLOCKED_M.load(Ordering::SeqCst) != m || WAKE_SIG.swap(true, Ordering::SeqCst) {
+    if !handoff().must_signal(m) {
         return;
     }
     if let Some(p) = POLLER.get() {

@@ -580,7 +580,15 @@ pub(crate) fn stopm(handle: &Arc<MHandle>) -> Option<Wake> {
         // A timer is due and we left the idle list: fire it, with a P if one
         // is free (then the woken goroutines run here).
         match rt.idle.take_idle_p() {
-            Some(p) => return Some(Wake { p, spinning: None }),
+            Some(p) => {
+                // A P leaves the idle list outside `start_m_locked`: wake
+                // sysmon as it does. It may be in its deep sleep, begun
+                // while every P was idle, and with no other M asleep nobody
+                // else would wake it: it alone polls the netpoller while
+                // this M runs a goroutine that never runs out of work.
+                super::sysmon::wake(rt);
+                return Some(Wake { p, spinning: None });
+            }
             None => super::worker::fire_timers(),
         }
     }
