@@ -13,8 +13,11 @@
 #
 # `scripts/tsan.sh build` only builds; `scripts/tsan.sh` builds, then runs
 # the scheduler matrix under both spawn policies at maxprocs 1 and 2, then
-# the runtime's unit tests, sync, timers, channels and Go's tests once. Any
-# TSan report fails the run (its exit code is 66).
+# the runtime's unit tests, sync, timers, channels and Go's tests once.
+# `scripts/tsan.sh ci` runs two cells of the matrix (continuation at
+# maxprocs 2, child at 1: each policy, one and several Ps) and then the
+# same once-only tests, sized for CI. Any TSan report fails the run (its
+# exit code is 66).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 target=${CARGO_TARGET_DIR:-target}
@@ -67,7 +70,7 @@ export WEFT_STRESS_CYCLES="${WEFT_STRESS_CYCLES:-100000}"
 tsan=("${cargo[@]}" test --release -Zbuild-std --target $triple)
 
 rt_matrix=(--test matrix --test sync_matrix --test sync_starvation --test blocking
-  --test recycle --test net --test net_wakeups --test thread_bound --test unwind_and_timers)
+  --test recycle --test net --test net_wakeups --test thread_bound --test unwind_and_timers --test life)
 # blocking.rs's round_trips_go_on_while_one_goroutine_blocks asserts that
 # 10,000 round trips finish within a 300 ms blocking call; under TSan on a
 # loaded machine they took longer.
@@ -91,14 +94,14 @@ if [ "${1:-}" = build ]; then
   exit 0
 fi
 
-for spawn in continuation child; do
-  for procs in 1 2; do
-    echo "== TSan: WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs"
-    export WEFT_SPAWN=$spawn WEFT_MAXPROCS=$procs
-    "${tsan[@]}" -q -p weft-runtime "${rt_matrix[@]}" -- "${rt_matrix_skip[@]}"
-    "${tsan[@]}" -q -p weft-channels "${ch_matrix[@]}"
-    "${tsan[@]}" -q -p weft "${lib_matrix[@]}"
-  done
+cells=(continuation:1 continuation:2 child:1 child:2)
+[ "${1:-}" = ci ] && cells=(continuation:2 child:1)
+for cell in "${cells[@]}"; do
+  echo "== TSan: WEFT_SPAWN=${cell%:*} WEFT_MAXPROCS=${cell#*:}"
+  export WEFT_SPAWN=${cell%:*} WEFT_MAXPROCS=${cell#*:}
+  "${tsan[@]}" -q -p weft-runtime "${rt_matrix[@]}" -- "${rt_matrix_skip[@]}"
+  "${tsan[@]}" -q -p weft-channels "${ch_matrix[@]}"
+  "${tsan[@]}" -q -p weft "${lib_matrix[@]}"
 done
 unset WEFT_SPAWN WEFT_MAXPROCS
 echo "== TSan: the runtime's unit tests, sync, timers, channels and Go's tests, once"

@@ -238,10 +238,10 @@ impl Limiter {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let lim = weft::rate::Limiter::new(10.0, 1);
+    /// let lim = weft::rate::Limiter::new(1.0, 1);
     /// assert!(lim.reserve().ok());
-    /// let r = lim.reserve(); // the bucket is empty: this one waits ~100 ms
-    /// assert!(r.delay() > Duration::from_millis(50));
+    /// let r = lim.reserve(); // the bucket is empty: this one waits ~1 s
+    /// assert!(r.delay() > Duration::from_millis(500));
     /// r.cancel(); // never mind: the token goes back
     /// ```
     pub fn reserve(&self) -> Reservation {

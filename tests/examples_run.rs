@@ -455,7 +455,18 @@ fn read_all(mut from: impl Read + Send + 'static) -> JoinHandle<String> {
 
 fn run(bin: &Path, policy: &str) -> Result<Run, String> {
     let start = Instant::now();
-    let mut child = Command::new(bin)
+    let mut cmd = Command::new(bin);
+    // The long-run report's default 50 ms is wall-clock time: with every
+    // run at once beside other work, a thread can spend that long in a
+    // page fault or behind a descheduled lock holder (seen: a `println!`
+    // after a CPU-bound loop, "held its thread (M3) for 52 ms ... blocked
+    // in the kernel"). A second is beyond what load does and still
+    // catches an example that blocks its thread. (`WEFT_DEBUG` from the
+    // environment wins: scripts/asan.sh turns the report off.)
+    if std::env::var_os("WEFT_DEBUG").is_none() {
+        cmd.env("WEFT_DEBUG", "longrun=1000");
+    }
+    let mut child = cmd
         .env("WEFT_SPAWN", policy)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())

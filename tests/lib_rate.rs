@@ -132,14 +132,17 @@ fn wait_returns_when_the_context_is_cancelled_and_gives_the_token_back() {
 fn wait_fails_at_once_when_the_deadline_comes_first() {
     let _s = serial();
     weft::run(|| {
-        let lim = Limiter::new(1.0, 1);
+        // The token is 10 s away, the deadline 5 s: a wait that waited for
+        // the deadline takes 5 s, one that did not takes no time (4 s of
+        // slack for a loaded machine).
+        let lim = Limiter::new(0.1, 1);
         assert!(lim.allow());
-        let (ctx, _c) = context::with_timeout(&bg(), Duration::from_millis(50));
+        let (ctx, _c) = context::with_timeout(&bg(), Duration::from_secs(5));
         let start = Instant::now();
         assert_eq!(lim.wait(&ctx), Err(Error::DeadlineExceeded));
-        assert!(start.elapsed() < Duration::from_millis(40), "it waited");
-        // Nothing was taken: the token is still a second away, not two.
-        assert!(lim.reserve().delay() <= Duration::from_secs(1));
+        assert!(start.elapsed() < Duration::from_secs(4), "it waited");
+        // Nothing was taken: the token is still 10 s away, not 20.
+        assert!(lim.reserve().delay() <= Duration::from_secs(10));
     });
 }
 
@@ -179,22 +182,24 @@ fn a_wait_that_can_never_end_panics() {
 #[test]
 fn reservations_delay_and_cancel() {
     let _s = serial();
-    let lim = Limiter::new(10.0, 2);
+    // One token every 10 s: each bound below has 5 s of slack for a
+    // thread a loaded machine deschedules between the calls.
+    let lim = Limiter::new(0.1, 2);
     let r1 = lim.reserve();
     let r2 = lim.reserve();
     assert!(r1.ok() && r2.ok());
     assert_eq!(r1.delay(), Duration::ZERO);
     assert_eq!(r2.delay(), Duration::ZERO);
     let r3 = lim.reserve();
-    assert!(r3.delay() > Duration::from_millis(50));
-    assert!(r3.delay() <= Duration::from_millis(100));
+    assert!(r3.delay() > Duration::from_secs(5));
+    assert!(r3.delay() <= Duration::from_secs(10));
     let r4 = lim.reserve();
-    assert!(r4.delay() > Duration::from_millis(150));
+    assert!(r4.delay() > Duration::from_secs(15));
     // Cancelling r4 (the latest) gives its token back; r3's stays taken.
     r4.cancel();
     let r5 = lim.reserve();
-    assert!(r5.delay() <= Duration::from_millis(200));
-    assert!(r5.delay() > Duration::from_millis(150));
+    assert!(r5.delay() <= Duration::from_secs(20));
+    assert!(r5.delay() > Duration::from_secs(15));
     assert!(!lim.reserve_n(3).ok(), "more than the burst is never ok");
     assert_eq!(lim.reserve_n(3).delay(), Duration::MAX);
 }

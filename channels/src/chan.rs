@@ -28,6 +28,11 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::mem;
 use std::sync::atomic::{AtomicUsize, Ordering};
+// loom's under loom: a timed wait's record is shared with its timer, and
+// the record's drop must be seen to follow the timer's last touch.
+#[cfg(loom)]
+use loom::sync::Arc;
+#[cfg(not(loom))]
 use std::sync::Arc;
 // lockrank: the channel lock is std's mutex with a rank (checked in debug builds).
 use weft_runtime::lockrank::{ChanMutex as Mutex, MutexGuard};
@@ -35,6 +40,11 @@ use weft_runtime::lockrank::{ChanMutex as Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use weft_runtime::park::{park, Waiter};
+// Under loom, a stand-in the models fire by hand (the runtime's timers
+// start the scheduler).
+#[cfg(loom)]
+use crate::loom_api::timer;
+#[cfg(not(loom))]
 use weft_runtime::timer;
 use weft_runtime::WaitReason;
 
@@ -72,7 +82,9 @@ pub(crate) struct Chan<T> {
 // SAFETY: those accessors require the lock, so one thread at a time touches
 // `state`; the values it holds move between threads, hence `T: Send`.
 unsafe impl<T: Send> Sync for Chan<T> {}
-// SAFETY: as above; owning a `Chan<T>` owns `T`s, which are `Send`.
+// SAFETY: a `Chan<T>` owns the buffered `T`s, which are `Send`; its queues'
+// raw pointers are followed only under `lock` (through `state_mut`'s
+// contract), whatever thread holds the `Chan`.
 unsafe impl<T: Send> Send for Chan<T> {}
 
 pub(crate) struct State<T> {
@@ -215,7 +227,10 @@ impl<T> Chan<T> {
     ///
     /// # Safety
     /// The caller holds this channel's lock for the whole life of the
-    /// returned reference, and holds no other reference to the state.
+    /// returned reference, and holds no other reference to the state. So
+    /// the reference must die before the lock is released — in particular
+    /// before a park, whose commit releases it: a blocked operation's
+    /// claimer makes its own `&mut State` while the blocked side sleeps.
     #[allow(clippy::mut_from_ref)]
     pub(crate) unsafe fn state_mut(&self) -> &mut State<T> {
         // SAFETY: the caller holds `lock` (the only way to reach `state`)
@@ -241,10 +256,10 @@ impl<T> Chan<T> {
     /// Go's `chansend`, blocking until done or until `deadline`.
     fn send_until(&self, v: T, deadline: Option<Instant>) -> Result<(), SendTimeoutError<T>> {
         let g = self.lock();
-        // SAFETY: `g` holds the lock; the reference is not used after `g`
-        // is handed to the park commit in `block`.
-        let st = unsafe { self.state_mut() };
-        match st.try_send(self.cap, v) {
+        // SAFETY: `g` holds the lock; the reference is a temporary that
+        // dies with this statement, so none is alive when `block` parks.
+        let sent = unsafe { self.state_mut() }.try_send(self.cap, v);
+        match sent {
             Sent::Handed(c) => {
                 drop(g);
                 c.wake();
@@ -257,8 +272,7 @@ impl<T> Chan<T> {
                 let mut slot = Some(v);
                 let timed_out = self.block(
                     |st| &mut st.sendq,
-                    st,
-                    &mut slot,
+                    &raw mut slot,
                     deadline,
                     g,
                     WaitReason::ChanSend,
@@ -276,17 +290,25 @@ impl<T> Chan<T> {
     }
 
     /// Queues the caller on `which` queue with its value slot, parks
-    /// (releasing `g` once off its stack), and returns whether the
-    /// deadline's timer woke it (then its entry has been unlinked).
+    /// (releasing `g`, this channel's lock, once off its stack), and
+    /// returns whether the deadline's timer woke it (then its entry has
+    /// been unlinked).
     ///
     /// Without a deadline the wait record lives on this stack; with one it
     /// is shared with the timer's callback, which may still run after we
     /// return (it then finds the record claimed and does nothing).
+    ///
+    /// While we are parked, the claimer makes its own `&mut State` (under
+    /// the lock) and writes `*slot`. So no reference to the state or to the
+    /// slot may live across the park: a reference argument is protected
+    /// for the whole call, and the claimer's access would then be UB
+    /// (aliasing rules; Miri flags it). Hence a raw `slot` and no state
+    /// parameter: the state is reached only through temporaries made under
+    /// `g` that die before the park.
     fn block(
         &self,
         which: Which<T>,
-        st: &mut State<T>,
-        slot: &mut Option<T>,
+        slot: *mut Option<T>,
         deadline: Option<Instant>,
         g: MutexGuard<'_, ()>,
         reason: WaitReason,
@@ -296,28 +318,39 @@ impl<T> Chan<T> {
             // SAFETY: `w` is local and only `s` names it: nothing but this
             // queue can claim it (nothing else wakes an untimed wait).
             let s = unsafe { Sudog::exclusive(&w, slot) };
-            // SAFETY: we hold the lock (`g`); `s` stays on this frame until
-            // a claimer unlinks it.
-            unsafe { which(st).push_back(&s) };
+            // SAFETY: `g` holds this channel's lock, and the state
+            // reference is a temporary gone before the park; `s` stays on
+            // this frame, linked, until a claimer unlinks it, which it must
+            // do before waking us (the only way out of `wait`).
+            unsafe { which(self.state_mut()).push_back(&s) };
             w.wait(reason, move || drop(g));
             return false;
         };
         let w = Arc::new(Waiter::new());
         let s = Sudog::new(&w, slot, 0);
-        // SAFETY: as above; on a timeout we unlink `s` ourselves below.
-        unsafe { which(st).push_back(&s) };
+        // SAFETY: `g` holds this channel's lock, and the state reference is
+        // a temporary gone before the park. `s` stays on this frame until
+        // we return: a claimer unlinks it before it claims `w` (and wakes
+        // us), and on a timeout, where the timer claimed `w` and nobody
+        // unlinked `s`, we unlink it ourselves below, under the lock, before
+        // returning.
+        unsafe { which(self.state_mut()).push_back(&s) };
         // Under the channel lock: `timer::add` only touches the timer heap
         // and may wake an idle M; it never parks or takes a channel lock.
         let claimer = w.clone();
         let timer = timer::add(at, move || {
             if claimer.try_claim(TIMEOUT) {
-                // SAFETY: claimed just now; the record is kept alive by
-                // `claimer` whatever its owner does.
+                // SAFETY: claimed just now, by this one call; `claimer`
+                // keeps the record alive whatever its owner does, and the
+                // owner, which queued `s` before this timer existed, is in
+                // `w.wait` or about to call it, and cannot leave it before
+                // `wake` stores `DONE`.
                 unsafe { Waiter::wake(&*claimer) };
             }
         });
         if w.wait(reason, move || drop(g)) == TIMEOUT {
-            // SAFETY: we hold the lock inside `locked`; `s` is alive.
+            // SAFETY: `locked` holds this channel's lock; `s` is on this
+            // frame, and linked, if at all, in this channel's `which` queue.
             self.locked(|st| unsafe { which(st).unlink(&s) });
             return true;
         }
@@ -327,7 +360,8 @@ impl<T> Chan<T> {
 
     fn try_send(&self, v: T) -> Result<(), TrySendError<T>> {
         let g = self.lock();
-        // SAFETY: `g` holds the lock while `st` is used.
+        // SAFETY: `g` holds the lock until after `st`'s last use, and `st`
+        // is the only reference to the state here.
         let st = unsafe { self.state_mut() };
         match st.try_send(self.cap, v) {
             Sent::Handed(c) => {
@@ -351,10 +385,10 @@ impl<T> Chan<T> {
     /// Go's `chanrecv`, blocking until done or until `deadline`.
     fn recv_until(&self, deadline: Option<Instant>) -> Result<T, RecvTimeoutError> {
         let g = self.lock();
-        // SAFETY: `g` holds the lock; the reference is not used after `g`
-        // is handed to the park commit in `block`.
-        let st = unsafe { self.state_mut() };
-        match st.try_recv() {
+        // SAFETY: `g` holds the lock; the reference is a temporary that
+        // dies with this statement, so none is alive when `block` parks.
+        let got = unsafe { self.state_mut() }.try_recv();
+        match got {
             Recvd::Value(v, c) => {
                 drop(g);
                 if let Some(c) = c {
@@ -368,8 +402,7 @@ impl<T> Chan<T> {
                 let mut slot = None;
                 let timed_out = self.block(
                     |st| &mut st.recvq,
-                    st,
-                    &mut slot,
+                    &raw mut slot,
                     deadline,
                     g,
                     WaitReason::ChanReceive,
@@ -384,7 +417,8 @@ impl<T> Chan<T> {
 
     fn try_recv(&self) -> Result<T, TryRecvError> {
         let g = self.lock();
-        // SAFETY: `g` holds the lock while `st` is used.
+        // SAFETY: `g` holds the lock until after `st`'s last use, and `st`
+        // is the only reference to the state here.
         let st = unsafe { self.state_mut() };
         match st.try_recv() {
             Recvd::Value(v, c) => {
@@ -402,7 +436,9 @@ impl<T> Chan<T> {
     fn close(&self) -> Result<(), CloseError> {
         let woken = {
             let _g = self.lock();
-            // SAFETY: `_g` holds the lock while `st` is used.
+            // SAFETY: `_g` holds the lock until after `st`'s last use (the
+            // end of this block), and `st` is the only reference to the
+            // state here.
             let st = unsafe { self.state_mut() };
             if st.closed {
                 return Err(CloseError);
@@ -416,12 +452,15 @@ impl<T> Chan<T> {
         Ok(())
     }
 
-    /// The last `Receiver` is gone: fail every blocked and future send, and
-    /// drop what is buffered (outside the lock).
-    fn receivers_gone(&self) {
+    /// The last `Receiver` is gone: fail every blocked and future send.
+    /// Returns what was buffered, for the caller to drop last, outside the
+    /// lock: a value's `Drop` is user code, which may park or panic.
+    fn receivers_gone(&self) -> VecDeque<T> {
         let (woken, buf) = {
             let _g = self.lock();
-            // SAFETY: `_g` holds the lock while `st` is used.
+            // SAFETY: `_g` holds the lock until after `st`'s last use (the
+            // end of this block), and `st` is the only reference to the
+            // state here.
             let st = unsafe { self.state_mut() };
             st.rx_gone = true;
             (st.claim_all(), mem::take(&mut st.buf))
@@ -429,7 +468,7 @@ impl<T> Chan<T> {
         for c in woken {
             c.wake();
         }
-        drop(buf);
+        buf
     }
 
     fn len(&self) -> usize {
@@ -781,12 +820,14 @@ impl<T> Drop for Receiver<T> {
             if c.receivers.fetch_sub(1, Ordering::AcqRel) == 1 {
                 // With no sender left, no send is blocked or can come: the
                 // buffer goes with the channel (this was its last handle).
-                if c.senders.load(Ordering::Acquire) > 0 {
-                    c.receivers_gone();
-                }
+                let buf = (c.senders.load(Ordering::Acquire) > 0).then(|| c.receivers_gone());
                 if let Some(t) = &c.time {
                     t.receivers_gone(); // timer hook: the timer leaves the heap
                 }
+                // Last: a value's `Drop` may panic (the channel is already
+                // consistent, and every other value is still dropped once)
+                // or park (no lock is held).
+                drop(buf);
             }
         }
     }

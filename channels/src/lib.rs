@@ -47,6 +47,9 @@
 mod chan;
 mod dyn_select;
 mod error;
+#[cfg(loom)]
+#[doc(hidden)]
+pub mod loom_api;
 mod rand;
 mod select;
 pub mod time;

@@ -26,7 +26,11 @@
 //! `never_sender()`) is disabled: not locked, polled or queued.
 //!
 //! Must never: park holding a lock other than through the commit, lock
-//! channels out of address order, or complete two cases.
+//! channels out of address order, complete two cases, or use a reference
+//! to a case across the park, or pass one as an argument to a call that
+//! parks (claimers write its slot and read its entry meanwhile, through
+//! raw pointers: `cases`' `&mut`s lie unused in the slice while we are
+//! parked, and each case is reached afresh through them after the wake).
 
 // lockrank: the channel lock is std's mutex with a rank (checked in debug builds).
 use smallvec::SmallVec;
@@ -185,14 +189,19 @@ impl<'a, T> Case<'a> for RecvCase<'a, T> {
         let Some(c) = self.chan else { return };
         let slot: *mut Option<T> = &mut self.slot;
         let s = self.sudog.insert(Sudog::new(&waiter.0, slot, case));
-        // SAFETY: the caller holds this channel's lock; the case (and so
-        // `s`) stays put until it is dequeued or wins (our contract).
+        // SAFETY: the caller holds this channel's lock, and the state
+        // reference is a temporary; `s` was made just now, so it is in no
+        // queue, and the case (and so `s`) stays put until it is dequeued
+        // or wins (our contract).
         unsafe { c.state_mut().recvq.push_back(s) };
     }
 
     unsafe fn dequeue(&mut self) {
         if let (Some(c), Some(s)) = (self.chan, &self.sudog) {
-            // SAFETY: the caller holds this channel's lock; `s` is alive.
+            // SAFETY: the caller holds this channel's lock, and the state
+            // reference is a temporary; `s` is a reference, so alive, and
+            // `enqueue` linked it, if it is linked at all, in this
+            // channel's `recvq`.
             unsafe { c.state_mut().recvq.unlink(s) };
         }
     }
@@ -274,14 +283,19 @@ impl<'a, T> Case<'a> for SendCase<'a, T> {
         let Some(c) = self.chan else { return };
         let slot: *mut Option<T> = &mut self.value;
         let s = self.sudog.insert(Sudog::new(&waiter.0, slot, case));
-        // SAFETY: the caller holds this channel's lock; the case (and so
-        // `s`) stays put until it is dequeued or wins (our contract).
+        // SAFETY: the caller holds this channel's lock, and the state
+        // reference is a temporary; `s` was made just now, so it is in no
+        // queue, and the case (and so `s`) stays put until it is dequeued
+        // or wins (our contract).
         unsafe { c.state_mut().sendq.push_back(s) };
     }
 
     unsafe fn dequeue(&mut self) {
         if let (Some(c), Some(s)) = (self.chan, &self.sudog) {
-            // SAFETY: the caller holds this channel's lock; `s` is alive.
+            // SAFETY: the caller holds this channel's lock, and the state
+            // reference is a temporary; `s` is a reference, so alive, and
+            // `enqueue` linked it, if it is linked at all, in this
+            // channel's `sendq`.
             unsafe { c.state_mut().sendq.unlink(s) };
         }
     }

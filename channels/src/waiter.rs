@@ -25,6 +25,12 @@
 //! Must never: be claimed twice (the waiter's CAS, or for an exclusive
 //! entry the queue's lock), be touched after its
 //! owner returned, or be linked into two queues.
+//!
+//! Under loom, each entry carries a cell standing for its owner's stack
+//! frame: every touch by a party other than the owner reads it, and the
+//! entry's drop (the owner's frame going away) writes it, so loom reports
+//! a touch that does not happen before the owner returned
+//! (`channels/tests/loom.rs`).
 
 use std::cell::Cell;
 use std::ptr;
@@ -45,12 +51,20 @@ pub(crate) struct Sudog<T> {
     /// deadline): the dequeuer claims it with a store, not a CAS, as Go
     /// skips `selectDone` for a sudog that is not a select's.
     exclusive: bool,
+    /// The owner's frame, as loom sees it (see the module comment).
+    #[cfg(loom)]
+    frame: loom::cell::UnsafeCell<()>,
 }
 
 impl<T> Sudog<T> {
     /// An entry for `waiter`, moving values through `slot`; `waiter` may
     /// be claimed elsewhere too (a select's other cases, a deadline).
     pub(crate) fn new(waiter: &Waiter, slot: *mut Option<T>, tag: usize) -> Sudog<T> {
+        Sudog::with(waiter, slot, tag, false)
+    }
+
+    #[inline(always)]
+    fn with(waiter: &Waiter, slot: *mut Option<T>, tag: usize, exclusive: bool) -> Sudog<T> {
         Sudog {
             waiter,
             slot,
@@ -58,7 +72,9 @@ impl<T> Sudog<T> {
             prev: Cell::new(ptr::null()),
             next: Cell::new(ptr::null()),
             linked: Cell::new(false),
-            exclusive: false,
+            exclusive,
+            #[cfg(loom)]
+            frame: loom::cell::UnsafeCell::new(()),
         }
     }
 
@@ -69,10 +85,36 @@ impl<T> Sudog<T> {
     /// Nothing else may ever claim `waiter`: no other entry, timer or
     /// handle names it.
     pub(crate) unsafe fn exclusive(waiter: &Waiter, slot: *mut Option<T>) -> Sudog<T> {
-        Sudog {
-            exclusive: true,
-            ..Sudog::new(waiter, slot, 0)
-        }
+        Sudog::with(waiter, slot, 0, true)
+    }
+
+    /// A touch of a linked or claimed entry by whoever holds it: under
+    /// loom a read of the owner's frame (see the module comment).
+    ///
+    /// # Safety
+    /// `s` is alive.
+    #[cfg(loom)]
+    unsafe fn touch(s: *const Sudog<T>) {
+        // SAFETY: the caller guarantees `s` points at a live entry (its
+        // owner's frame has not returned); `frame` is only ever reached
+        // through shared references, so this read aliases no `&mut`.
+        unsafe { (*s).frame.with(|_| ()) }
+    }
+
+    /// Nothing outside loom.
+    ///
+    /// # Safety
+    /// As under loom (`s` is alive), so both builds check the same calls.
+    #[cfg(not(loom))]
+    #[inline(always)]
+    unsafe fn touch(_s: *const Sudog<T>) {}
+}
+
+/// Under loom: the owner's frame goes away (see the module comment).
+#[cfg(loom)]
+impl<T> Drop for Sudog<T> {
+    fn drop(&mut self) {
+        self.frame.with_mut(|_| ());
     }
 }
 
@@ -90,9 +132,15 @@ impl<T> Claimed<T> {
     /// # Safety
     /// Called before [`Claimed::wake`] (the owner is still waiting).
     pub(crate) unsafe fn put(&self, v: T) {
-        // SAFETY: we claimed the entry, so its owner waits and its slot is
-        // ours to write until we wake it.
-        unsafe { *(*self.0).slot = Some(v) }
+        // SAFETY: a `Claimed` comes only from `WaitQueue::dequeue`, so we
+        // hold the entry's claim: its owner stays parked in `wait` (its
+        // frame, with the entry and its slot, alive) until our `wake`, and
+        // nobody else reads or writes the slot meanwhile (the owner made it
+        // a raw pointer and holds no reference to it).
+        unsafe {
+            Sudog::touch(self.0);
+            *(*self.0).slot = Some(v)
+        }
     }
 
     /// Takes the value a blocked sender offered.
@@ -100,8 +148,15 @@ impl<T> Claimed<T> {
     /// # Safety
     /// As for [`Claimed::put`].
     pub(crate) unsafe fn take(&self) -> Option<T> {
-        // SAFETY: as for `put`.
-        unsafe { (*(*self.0).slot).take() }
+        // SAFETY: a `Claimed` comes only from `WaitQueue::dequeue`, so we
+        // hold the entry's claim: its owner stays parked in `wait` (its
+        // frame, with the entry and its `Some(v)` slot, alive) until our
+        // `wake`, and nobody else reads or writes the slot meanwhile (the
+        // owner made it a raw pointer and holds no reference to it).
+        unsafe {
+            Sudog::touch(self.0);
+            (*(*self.0).slot).take()
+        }
     }
 
     /// Wakes the owner. Call after releasing the channel lock (Go readies
@@ -109,7 +164,11 @@ impl<T> Claimed<T> {
     pub(crate) fn wake(self) {
         // SAFETY: we claimed its waiter (`WaitQueue::dequeue`), the owner
         // waits for this wake, and this is the only wake for the claim.
-        unsafe { Waiter::wake((*self.0).waiter) }
+        // The entry is read before the wake: its owner may return at once.
+        unsafe {
+            Sudog::touch(self.0);
+            Waiter::wake((*self.0).waiter)
+        }
     }
 }
 
@@ -143,7 +202,10 @@ impl<T> WaitQueue<T> {
             self.head = s;
         } else {
             // SAFETY: linked entries are alive (module rules).
-            unsafe { (*self.tail).next.set(s) };
+            unsafe {
+                Sudog::touch(self.tail);
+                (*self.tail).next.set(s)
+            };
         }
         self.tail = s;
     }
@@ -154,6 +216,8 @@ impl<T> WaitQueue<T> {
     /// The caller holds the queue's channel lock, and `s` is alive and, if
     /// linked, linked in this queue.
     pub(crate) unsafe fn unlink(&mut self, s: &Sudog<T>) {
+        // SAFETY: `s` is a reference, so the entry is alive.
+        unsafe { Sudog::touch(s) };
         if !s.linked.replace(false) {
             return;
         }
@@ -163,11 +227,13 @@ impl<T> WaitQueue<T> {
             if prev.is_null() {
                 self.head = next;
             } else {
+                Sudog::touch(prev);
                 (*prev).next.set(next);
             }
             if next.is_null() {
                 self.tail = prev;
             } else {
+                Sudog::touch(next);
                 (*next).prev.set(prev);
             }
         }

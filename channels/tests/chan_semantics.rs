@@ -784,11 +784,16 @@ mod timeouts {
         assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(true));
         let (tx, rx) = chan::<u8>(1);
         let t = after_func(Duration::from_millis(50), move || tx.send(1).unwrap());
-        assert!(t.stop());
-        assert_eq!(
-            rx.recv_timeout(Duration::from_millis(150)),
-            Err(RecvTimeoutError::Timeout)
-        );
+        if t.stop() {
+            // Stopped before its time: it never runs.
+            assert_eq!(
+                rx.recv_timeout(Duration::from_millis(150)),
+                Err(RecvTimeoutError::Timeout)
+            );
+        } else {
+            // A loaded machine let 50 ms pass before the stop: it ran.
+            assert_eq!(rx.recv_timeout(Duration::from_secs(30)), Ok(1));
+        }
     }
 
     #[test]
@@ -856,9 +861,9 @@ mod timeouts {
     #[test]
     fn time_channels_look_unbuffered_and_unreachable_timers_leave_the_heap() {
         let t = Timer::new(Duration::ZERO);
-        thread::sleep(SHORT);
+        thread::sleep(SHORT); // it has fired (unless the machine is loaded)
         assert_eq!((t.c.len(), t.c.cap()), (0, 0));
-        assert!(t.c.try_recv().is_ok());
+        assert!(t.c.recv_timeout(Duration::from_secs(30)).is_ok());
         let tk = Ticker::new(Duration::from_millis(1));
         assert_eq!((tk.c.len(), tk.c.cap()), (0, 0));
         // Pending-timer count: other tests of this binary run beside this

@@ -18,8 +18,8 @@
 //! less; Go made the same choice.
 //!
 //! Inside `f` the goroutine behaves like a plain thread: parking blocks the
-//! thread, spawning queues the child. (It keeps its goroutine-locals and
-//! its `lock_os_thread` wiring: `g::owner`.)
+//! thread, spawning queues the child. (It keeps its id, its
+//! goroutine-locals and its `lock_os_thread` wiring: `g::owner`.)
 //!
 //! A goroutine a panic is unwinding through never switches (see
 //! `park::park`): if its P was retaken and none is free when its call
@@ -82,7 +82,11 @@ impl Drop for ExitBlocking {
             // has run out (sysmon's rotation request), it yields here, as
             // Go's exitsyscall honours a pending preemption.
             if rotate && !std::thread::panicking() {
-                // SAFETY: `self.0` is the goroutine running on this stack.
+                // SAFETY: `self.0` is `me`, the goroutine that entered
+                // `blocking` on this stack; it has not switched since (a
+                // blocking section never parks as a goroutine), so we are on
+                // its own stack, and `set_blocking(None)` made it current
+                // again for the M that resumes it.
                 unsafe { self.0.coro.suspend(Switch::Yield) };
             }
             return;
@@ -99,7 +103,9 @@ impl Drop for ExitBlocking {
             return;
         }
         // No P free: queue ourselves; the M sleeps until it gets one.
-        // SAFETY: `self.0` is the goroutine running on this stack.
+        // SAFETY: `self.0` is `me`, the goroutine that entered `blocking` on
+        // this stack and has not switched since, so we are on its own
+        // stack.
         unsafe { self.0.coro.suspend(Switch::Requeue) };
     }
 }

@@ -7,8 +7,9 @@
 //! - every P is idle and no goroutine is queued anywhere;
 //! - no timer is pending, no `blocking()` call is in flight;
 //! - at least one goroutine is alive (all of them parked);
-//! - every thread of the process is accounted for: each is an M, sysmon, or
-//!   a plain thread parked inside weft (`join`, a channel, a lock) — a plain
+//! - every thread of the process is accounted for: each is an M, one of the
+//!   runtime's own (sysmon, `weft-report`, ...), or a plain thread parked
+//!   inside weft (`join`, a channel, a lock) — a plain
 //!   thread doing anything else (sleeping, reading a pipe, running a test
 //!   harness) might still wake a goroutine, so then nothing is reported.
 //!   The count comes from `/proc/self/status`.
@@ -44,11 +45,13 @@ fn suspect(rt: &Runtime) -> Option<(u64, u64, u64, u64, u64)> {
         return None;
     }
     // Count threads: Ms alive + the runtime's own helpers (sysmon, the
-    // SIGQUIT reader, schedtrace) + plain threads parked in weft.
+    // SIGQUIT reader, schedtrace, the report writer) + plain threads
+    // parked in weft.
     let ms = rt.idle.threads();
     let (parked, _, thread_parks) = crate::park::threads_parked();
     let threads = process_threads()?;
-    if threads != ms + crate::sched::AUX_THREADS.load(Ordering::SeqCst) + parked {
+    let aux = crate::sched::AUX_THREADS.load(Ordering::SeqCst) + crate::stdio::threads();
+    if threads != ms + aux + parked {
         return None;
     }
     let spawned = rt.count(|c| &c.spawned);

@@ -17,6 +17,11 @@
 //! goroutine, receiving from a channel) is listed after the goroutines,
 //! with the kernel's id of the thread.
 //!
+//! schedtrace lines are handed to the report writer (`stdio::report`: a
+//! stuck stderr drops them, counted, and never stops the printer); the
+//! deadlock report and the SIGQUIT dump, after which the process exits,
+//! are written whole (`stdio::report_final`).
+//!
 //! Must never: hold a registry lock while printing, or run from a signal
 //! handler (SIGQUIT only writes a byte to a pipe; a thread does the dump).
 
@@ -121,7 +126,7 @@ pub fn dump_goroutines() -> String {
 /// Go's deadlock report: the message, every goroutine, exit status 2.
 pub(crate) fn deadlock_report(_rt: &Runtime) -> ! {
     let dump = dump_goroutines();
-    stdio::report(format_args!(
+    stdio::report_final(format_args!(
         "fatal error: all goroutines are asleep - deadlock!\n\n{dump}"
     ));
     std::process::exit(2)
@@ -239,7 +244,7 @@ pub(crate) fn install_sigquit() {
             }
         }
         let dump = dump_goroutines();
-        stdio::report(format_args!("SIGQUIT: quit\n\n{dump}"));
+        stdio::report_final(format_args!("SIGQUIT: quit\n\n{dump}"));
         std::process::exit(2);
     });
     if res.is_err() {

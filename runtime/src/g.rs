@@ -558,8 +558,10 @@ impl ResultSlot {
     unsafe fn take<R>(&self) -> R {
         self.0.get_mut().with(|p| {
             let p = p.cast::<u8>();
-            // SAFETY: per the contract, an `R` (or a `Box<R>` pointer) is
-            // there and this is its only reader.
+            // SAFETY: the caller's contract: the slot holds the `R` that
+            // `put` stored (inline if `fits::<R>()`, else a `Box<R>`
+            // pointer: the same test `put` made), the caller owns it and
+            // takes it this once, so the value is moved out exactly once.
             unsafe {
                 if Self::fits::<R>() {
                     ptr::read(p.cast::<R>())
@@ -965,11 +967,13 @@ thread_local! {
     /// `blocking()`, where the goroutine behaves as a plain thread.
     static CURRENT: Cell<Option<GPtr>> = const { Cell::new(None) };
     /// The goroutine whose `blocking()` call this thread is running, if
-    /// any: what it still is for goroutine-locals and `lock_os_thread`.
+    /// any: what it still is for its id, goroutine-locals and
+    /// `lock_os_thread`.
     static BLOCKED: Cell<Option<GPtr>> = const { Cell::new(None) };
 }
 
-/// The goroutine running on this thread, if any.
+/// The goroutine running on this thread, if any: `None` inside its
+/// `blocking()` calls, where it must not switch (see [`owner`]).
 ///
 /// `#[inline(never)]`: a goroutine may resume on another thread between two
 /// calls, and the compiler must not reuse the first thread's TLS address.
@@ -1002,7 +1006,9 @@ pub(crate) fn set_blocking(g: Option<GPtr>) {
 }
 
 /// The goroutine this thread runs, also inside its `blocking()` calls:
-/// whose goroutine-locals and OS-thread lock apply here.
+/// whose id (`weft::current_id`), goroutine-locals and OS-thread lock
+/// apply here. Whether code runs on a goroutine's stack, free to switch,
+/// is [`current`]'s question.
 #[inline(never)]
 pub(crate) fn owner() -> Option<GPtr> {
     CURRENT

@@ -30,7 +30,7 @@
 //! its P; call [`yield_now`] in long loops.
 
 #![warn(missing_docs)]
-// Writes to stderr go through `stdio::report` (clippy.toml says why).
+// Writes to stderr go through `stdio` (clippy.toml says why).
 #![deny(clippy::disallowed_macros, clippy::disallowed_methods)]
 
 mod blocking;
@@ -125,20 +125,26 @@ pub fn num_goroutine() -> usize {
 }
 
 /// The id of the goroutine calling this, or `None` on a plain thread.
+/// Inside [`blocking`] the caller is still its goroutine (as in Go, where
+/// a goroutine in a system call keeps its id), and so is a panic hook
+/// running for it.
 ///
 /// ```
 /// assert_eq!(weft::current_id(), None);
-/// let id = weft::spawn(weft::current_id).join().unwrap();
+/// let (id, inside) = weft::spawn(|| (weft::current_id(), weft::blocking(weft::current_id)))
+///     .join()
+///     .unwrap();
 /// assert!(id.is_some());
+/// assert_eq!(inside, id);
 /// ```
 pub fn current_id() -> Option<GoId> {
-    g::current().map(|g| g.id())
+    g::owner().map(|g| g.id())
 }
 
 /// A fatal runtime error (Go's `throw`): prints `fatal error: ...` and
 /// aborts the process. For broken invariants, never for user errors.
 #[cold]
 pub(crate) fn throw(msg: &str) -> ! {
-    stdio::report(format_args!("fatal error: {msg}\n"));
+    stdio::write_now(format_args!("fatal error: {msg}\n"));
     std::process::abort()
 }

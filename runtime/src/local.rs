@@ -142,7 +142,10 @@ impl<T: 'static> LocalKey<T> {
                 // other keys (and even this one; then its value is replaced,
                 // as std's thread_local does).
                 let v = (self.init)();
-                // SAFETY: as above.
+                // SAFETY: `map` is still this goroutine's (or thread's) live
+                // map, which only it touches and which outlives this call;
+                // no reference into its `slots` is held (`get`'s borrow
+                // ended as it returned, and `init` has returned).
                 unsafe { Map::put(map, index, v) }
             }
         };
@@ -294,7 +297,8 @@ struct Slot {
 /// # Safety
 /// `p` came from `Box::<T>::into_raw` and is dropped once.
 unsafe fn drop_box<T>(p: *mut u8) {
-    // SAFETY: per the contract.
+    // SAFETY: the caller passes a pointer `Box::<T>::into_raw` made, for
+    // this same `T`, and drops it only this once.
     drop(unsafe { Box::from_raw(p.cast::<T>()) })
 }
 
@@ -315,7 +319,10 @@ impl Map {
     /// `map` is live and only the caller's goroutine (or thread) uses it;
     /// no reference into `slots` is held.
     unsafe fn get(map: *const Map, index: usize) -> Option<*const u8> {
-        // SAFETY: per the contract; the borrow ends before we return.
+        // SAFETY: `map` is live and only our goroutine (or thread) uses it,
+        // and no other reference into `slots` is held (the caller's
+        // contract), so this shared borrow aliases no `&mut`; it ends
+        // before we return.
         let slots = unsafe { &*(*map).slots.get() };
         slots.get(index)?.as_ref().map(|s| s.value.cast_const())
     }
@@ -328,8 +335,11 @@ impl Map {
     unsafe fn put<T>(map: *const Map, index: usize, v: T) -> *const u8 {
         let value = Box::into_raw(Box::new(v)).cast::<u8>();
         let old = {
-            // SAFETY: per the contract; this borrow ends before the old
-            // value's `Drop` (user code) runs.
+            // SAFETY: `map` is live and only our goroutine (or thread) uses
+            // it, and no other reference into `slots` is held (the caller's
+            // contract), so this `&mut` is the only one; it ends before the
+            // old value's `Drop` (user code, which may re-enter `try_with`)
+            // runs.
             let slots = unsafe { &mut *(*map).slots.get() };
             if slots.len() <= index {
                 slots.resize_with(index + 1, || None);
@@ -355,7 +365,9 @@ impl Map {
     /// `map` came from `Box::into_raw` and has been detached from its
     /// owner (no `try_with` can reach it any more).
     unsafe fn destroy(map: *mut Map) -> Option<Box<dyn std::any::Any + Send>> {
-        // SAFETY: per the contract we own it now.
+        // SAFETY: `map` came from `Box::into_raw` and is detached from its
+        // owner (the caller's contract): nothing else can reach it, so this
+        // box is its only owner.
         let map = unsafe { Box::from_raw(map) };
         let mut first = None;
         for slot in map.slots.into_inner().into_iter().flatten() {
@@ -412,7 +424,8 @@ fn goroutine_map(g: GPtr) -> Result<*const Map, AccessError> {
         return Ok(map.cast::<Map>());
     }
     let map = Box::into_raw(Box::<Map>::default());
-    // SAFETY: as above.
+    // SAFETY: `g` is the goroutine running this code (`g::owner`), the only
+    // one that touches its `locals`.
     unsafe { g.set_locals(map.cast()) };
     Ok(map)
 }
@@ -454,7 +467,9 @@ fn drop_locals(g: GPtr) -> Option<Box<dyn std::any::Any + Send>> {
     let map = unsafe { g.set_locals(DESTROYING) };
     // SAFETY: `map` was made by `goroutine_map` and is now detached.
     let panicked = unsafe { Map::destroy(map.cast()) };
-    // SAFETY: as above. The record is clean for its next goroutine.
+    // SAFETY: `g` is still the goroutine running this code, on its own
+    // stack as its body ends, the only one that touches its `locals`. The
+    // record is clean for its next goroutine.
     unsafe { g.set_locals(ptr::null_mut()) };
     panicked
 }

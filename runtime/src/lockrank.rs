@@ -354,9 +354,10 @@ impl<'a, T> MutexGuard<'a, T> {
         impl FnOnce(shim::MutexGuard<'a, T>) -> MutexGuard<'a, T>,
     ) {
         let this = std::mem::ManuallyDrop::new(self);
-        // SAFETY: `this` is never used or dropped again: its only field
-        // with a destructor (`inner`) is moved out exactly once here, and
-        // the rank it held is released below by hand, as its `Drop` would.
+        // SAFETY: `this` is never dropped (`ManuallyDrop`) and `inner` is
+        // read out of it only here, so the std guard has one owner again;
+        // the rest of `this` is `Copy` data (read below), and the rank it
+        // held is released below by hand, as its `Drop` would.
         let inner = unsafe { std::ptr::read(&this.inner) };
         #[cfg(all(debug_assertions, not(loom)))]
         let (rank, addr) = (this.rank, this.addr);

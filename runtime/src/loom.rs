@@ -194,7 +194,9 @@ pub(crate) mod cell {
         #[inline]
         #[allow(clippy::mut_from_ref)]
         pub(crate) unsafe fn deref(&self) -> &mut T {
-            // SAFETY: per the contract.
+            // SAFETY: `self.0` came from `UnsafeCell::get`, so it is non-null
+            // and aligned; the caller guarantees the cell is alive and this
+            // access exclusive for the reference's life.
             unsafe { &mut *self.0 }
         }
     }

@@ -81,8 +81,9 @@ impl Record {
     /// against [`Record::recycle`]'s write.
     #[track_caller]
     fn live(&self, what: &str) {
-        // SAFETY: a tracked read of the flag; loom reports a write to it
-        // that this read is not ordered with.
+        // SAFETY: `p` points into `self.recycled`, alive with `self`; loom's
+        // `with` checks, before this read runs, that every write to the
+        // flag happens before it, and fails the model instead of racing.
         let recycled = self.recycled.with(|p| unsafe { *p });
         assert!(!recycled, "{what} touched the record after it was recycled");
     }
@@ -200,8 +201,10 @@ impl Record {
     /// nobody from the old incarnation may touch it. Panics if it was
     /// recycled already.
     pub fn recycle(&self) {
-        // SAFETY: a tracked write; loom reports any access to the flag it
-        // is not ordered with.
+        // SAFETY: `p` points into `self.recycled`, alive with `self`; loom's
+        // `with_mut` checks, before this write runs, that every other
+        // access to the flag happens before it, and fails the model instead
+        // of racing.
         self.recycled.with_mut(|p| unsafe {
             assert!(!*p, "the record was recycled twice");
             *p = true;
@@ -259,7 +262,9 @@ impl NodePtr {
     /// # Safety
     /// The node is still queued, or popped and not yet woken.
     pub unsafe fn weight(self) -> usize {
-        // SAFETY: per the contract.
+        // SAFETY: the node is still queued, or popped and not yet woken (our
+        // caller's contract, the same as `WaiterPtr::weight`'s), so its
+        // owner is parked and its frame alive.
         unsafe { self.0.weight() }
     }
 
@@ -268,7 +273,9 @@ impl NodePtr {
     /// # Safety
     /// Popped from its queue under the queue's lock; once.
     pub unsafe fn wake(self, how: u8) {
-        // SAFETY: per the contract.
+        // SAFETY: the caller popped this pointer from its queue under the
+        // queue's lock and wakes it once (our contract, the same as
+        // `WaiterPtr::wake`'s), so it holds the node's only claim.
         unsafe { self.0.wake(how) }
     }
 }

@@ -410,7 +410,10 @@ impl Waiter {
             (w.target, w.state.load(Ordering::Relaxed))
         };
         let kick = wake_target(target);
-        // SAFETY: as above; this store is our last touch of the record.
+        // SAFETY: the record is still alive: its owner cannot leave `wait`
+        // before it sees `DONE`, which this very store writes (and we hold
+        // the only claim, the contract). This store is our last touch of
+        // the record.
         // Release: pairs with the acquire in `wait`, publishing the value
         // the claimer moved.
         unsafe {
@@ -460,6 +463,16 @@ impl Waiter {
     pub fn done_tag(&self) -> Option<usize> {
         let s = self.state.load(Ordering::Acquire);
         (s & DONE != 0).then_some(s >> STATE_BITS)
+    }
+}
+
+/// Under loom, the record's end is a non-atomic access to its word: loom
+/// then reports any claimer's access that does not happen before the
+/// owner let the record go (its frame returned), as a use after free.
+#[cfg(loom)]
+impl Drop for Waiter {
+    fn drop(&mut self) {
+        self.state.with_mut(|_| ());
     }
 }
 

@@ -163,16 +163,23 @@ impl<'scope, 'env> Scope<'scope, 'env> {
         let theirs = packet.clone();
         let body = move || {
             let r = panic::catch_unwind(AssertUnwindSafe(f));
-            // SAFETY: only this goroutine writes the result, before it lets
-            // go of the packet; the handle reads it after `join` (module
-            // comment).
+            // SAFETY: no other access to `result` can overlap this write:
+            // the handle and the packet's drop reach it only through
+            // `Arc::get_mut` or as the last owner, which needs our `theirs`
+            // gone, and dropping it right after (a release decrement)
+            // publishes the write to them.
             unsafe { *theirs.result.get() = Some(r) };
             drop(theirs);
         };
         // `scope` does not return or unwind before `running` is 0, which
         // needs this goroutine's packet gone: after `body` ran and its result
         // was dropped or taken. `body` returns `()`: its result borrows nothing.
-        // SAFETY: so the goroutine cannot outlive 'scope.
+        // SAFETY: `scope` does not return or unwind before `running` is 0,
+        // which needs this goroutine's packet dropped; `body` drops `theirs`
+        // as its last act, after `f` is consumed and its result is in the
+        // packet, and returns `()`. So nothing the goroutine runs after
+        // 'scope ends can reach 'scope data (this is the contract's
+        // "finished or its result dropped", met at the end of `body`).
         let handle = match unsafe { Builder::new().spawn_unchecked_at(body, site) } {
             Ok(h) => h,
             // `body` is dropped: our `packet` is the last one, and dropping

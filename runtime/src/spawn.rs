@@ -548,7 +548,8 @@ fn startup(rt: &'static sched::Runtime) {
 /// A hook the program installed before the runtime started is kept and
 /// called instead for goroutine panics (it can name the goroutine with
 /// `weft::current_id()`); panics on plain threads go to it, or to std's
-/// default hook, unchanged. (One installed after the runtime started
+/// default hook, unchanged. Either hook runs as a `weft::blocking` call of
+/// the goroutine that panicked. (One installed after the runtime started
 /// replaces this one, as `std::panic::set_hook` always does.)
 ///
 /// Whether the previous hook is std's default cannot be asked directly:
@@ -569,23 +570,25 @@ fn install_panic_hook() {
             prev(info);
             return;
         };
-        if prev_is_default {
-            // Symbolising a backtrace reads the binary's debug info for
-            // tens of milliseconds: a blocking call, not the goroutine
-            // holding its thread. It never switches (a panicking goroutine
-            // stays put).
-            crate::blocking(|| report_goroutine_panic(g, info));
-        } else {
-            // The program's hook runs as the goroutine: inside `blocking()`
-            // `weft::current_id()` would be `None` (a plain thread's).
-            prev(info);
-        }
-        if sched::runtime().settings.panic_abort {
-            if let Some(site) = g.spawn_site() {
-                let id = g.id();
-                crate::stdio::report(format_args!("\ngoroutine {id} created by {site}\n"));
+        // The whole report is a blocking call, whichever hook writes it:
+        // symbolising a backtrace reads the binary's debug info for tens of
+        // milliseconds, and stderr may block; neither is the goroutine
+        // holding its thread, and its P moves on meanwhile. It never
+        // switches (a panicking goroutine stays put), and the program's
+        // hook still sees the goroutine's id (`weft::current_id()`).
+        crate::blocking(|| {
+            if prev_is_default {
+                report_goroutine_panic(g, info);
+            } else {
+                prev(info);
             }
-        }
+            if sched::runtime().settings.panic_abort {
+                if let Some(site) = g.spawn_site() {
+                    let id = g.id();
+                    crate::stdio::write_now(format_args!("\ngoroutine {id} created by {site}\n"));
+                }
+            }
+        });
     }));
 }
 
@@ -624,7 +627,7 @@ fn report_goroutine_panic(g: GPtr, info: &panic::PanicHookInfo<'_>) {
     }
     // One string, so a plain thread's panic report cannot come between
     // its lines while the backtrace is symbolised.
-    crate::stdio::report(format_args!("{out}"));
+    crate::stdio::write_now(format_args!("{out}"));
 }
 
 /// Spawns a goroutine, as Go's `go` statement does. Returns its

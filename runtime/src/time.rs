@@ -12,8 +12,9 @@ use crate::{timer, WaitReason};
 
 /// Pauses the current goroutine for at least `d` (Go's `time.Sleep`). The
 /// goroutine parks with wait reason "sleep" and its M runs others; on a
-/// plain thread, sleeps the thread. A zero duration returns at once; one
-/// too large to represent (`Duration::MAX`) sleeps for a century.
+/// plain thread or inside `weft::blocking`, sleeps the thread. A zero
+/// duration returns at once; one too large to represent (`Duration::MAX`)
+/// sleeps for a century.
 ///
 /// ```
 /// use std::time::{Duration, Instant};
@@ -25,7 +26,7 @@ pub fn sleep(d: Duration) {
     if d.is_zero() {
         return;
     }
-    if crate::current_id().is_none() {
+    if crate::g::current().is_none() {
         std::thread::sleep(d);
         return;
     }
@@ -44,7 +45,7 @@ pub fn sleep_until(deadline: Instant) {
     if Instant::now() >= deadline {
         return;
     }
-    if crate::current_id().is_none() {
+    if crate::g::current().is_none() {
         std::thread::sleep(deadline.saturating_duration_since(Instant::now()));
         return;
     }
@@ -56,7 +57,8 @@ pub fn sleep_until(deadline: Instant) {
         arg: (&raw const w).cast(),
     };
     // SAFETY: `wake_sleeper` runs once, on whichever M fires the timer;
-    // `w` outlives that call because `wait` below returns only after the
+    // nothing but this timer names `w`, so its claim is the only one; `w`
+    // outlives that call because `wait` below returns only after the
     // wake-up stored DONE, its last touch of the record.
     unsafe { timer::add_wake(deadline, wake) };
     w.wait(WaitReason::Sleep, || {});

@@ -81,8 +81,11 @@ impl WaiterPtr {
     /// # Safety
     /// The node must still be queued (or popped and not yet woken).
     pub(crate) unsafe fn weight(self) -> usize {
-        // SAFETY: the caller guarantees the node is alive (see above); the
-        // field is never written after construction.
+        // SAFETY: the node is queued or popped and not yet woken (the
+        // caller's contract), so its owner is parked in `Waiter::wait`,
+        // which it leaves only after the wake stores `DONE`: the node's
+        // frame is alive. `weight` is never written after construction, so
+        // this read races with nothing.
         unsafe { self.0.as_ref().weight }
     }
 

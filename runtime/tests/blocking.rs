@@ -55,8 +55,12 @@ fn round_trips_go_on_while_one_goroutine_blocks() {
     weft::run(|| {
         let in_call = Arc::new(AtomicBool::new(true));
         let ic = in_call.clone();
+        // The call blocks its M until the round trips are done (30 s: a
+        // liveness bound), so how slowly a loaded machine runs them does
+        // not matter.
+        let (release, released) = std::sync::mpsc::channel::<()>();
         let blocker = weft::spawn(move || {
-            weft::blocking(|| std::thread::sleep(Duration::from_millis(300)));
+            let _ = weft::blocking(|| released.recv_timeout(Duration::from_secs(30)));
             ic.store(false, Ordering::SeqCst);
         });
         let (a, b) = (Arc::new(Slot::default()), Arc::new(Slot::default()));
@@ -74,8 +78,9 @@ fn round_trips_go_on_while_one_goroutine_blocks() {
         echo.join().unwrap();
         assert!(
             in_call.load(Ordering::SeqCst),
-            "10,000 round trips should finish while the 300 ms call is still blocked"
+            "10,000 round trips should finish while the blocking call is still blocked"
         );
+        release.send(()).unwrap();
         blocker.join().unwrap();
     });
 }
@@ -87,9 +92,12 @@ fn a_goroutine_that_never_yields_does_not_starve_the_queue() {
         let done = Arc::new(AtomicUsize::new(0));
         let spinning = Arc::new(AtomicBool::new(true));
         let (d, s) = (done.clone(), spinning.clone());
+        // Spins until the short tasks have all run (30 s: a liveness
+        // bound), however slowly a loaded machine runs them.
+        let ran = done.clone();
         let hog = weft::spawn(move || {
             let t = Instant::now();
-            while t.elapsed() < Duration::from_millis(300) {
+            while ran.load(Ordering::SeqCst) < 100 && t.elapsed() < Duration::from_secs(30) {
                 std::hint::spin_loop();
             }
             s.store(false, Ordering::SeqCst);

@@ -456,10 +456,12 @@ fn socket_waiters_wake_while_every_p_is_busy() {
         });
         let (mut s, _) = l.accept().unwrap();
         let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let started = Arc::new(AtomicUsize::new(0));
         let busy: Vec<_> = (0..weft::maxprocs())
             .map(|_| {
-                let done = done.clone();
+                let (done, started) = (done.clone(), started.clone());
                 weft::go!(move || {
+                    started.fetch_add(1, Ordering::SeqCst);
                     let mut spins = 0u64;
                     let start = Instant::now();
                     // Capped: a lost wake-up fails the test below instead
@@ -472,6 +474,12 @@ fn socket_waiters_wake_while_every_p_is_busy() {
                 })
             })
             .collect();
+        // Every busy goroutine is in its loop before the first read: on a
+        // loaded machine each read may find its data already there, and
+        // this goroutine may never park to let them start.
+        while started.load(Ordering::SeqCst) < weft::maxprocs() {
+            weft::yield_now();
+        }
         let start = Instant::now();
         let mut n = [0u8; 4];
         for _ in 0..ROUNDS {

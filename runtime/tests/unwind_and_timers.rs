@@ -111,7 +111,9 @@ fn a_blocking_timer_callback_does_not_hold_the_p() {
         weft::timer::add(Instant::now(), move || {
             in_call.store(true, Ordering::SeqCst);
             let t = Instant::now();
-            while !released.load(Ordering::SeqCst) && t.elapsed() < Duration::from_secs(2) {
+            // Until released (30 s: a liveness bound; the goroutines below
+            // may run slowly on a loaded machine, and must run meanwhile).
+            while !released.load(Ordering::SeqCst) && t.elapsed() < Duration::from_secs(30) {
                 std::thread::sleep(Duration::from_millis(1));
             }
             in_call.store(false, Ordering::SeqCst);

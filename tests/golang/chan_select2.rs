@@ -1,7 +1,8 @@
 //! Port of Go's `test/chan/select2.go`: 100,000 selects must not grow the
 //! heap. After a warm-up round, a second round of 100,000 receives by a
 //! two-case select may leave at most 110,000 bytes live (Go: `MemStats.Alloc`
-//! after a GC; here the test binary's counting allocator).
+//! after a GC; here the test binary's counting allocator, which counts the
+//! blocks the two goroutines allocate and nothing else the process does).
 
 use weft::{chan, select, Receiver, Sender};
 
@@ -34,7 +35,7 @@ fn select2() {
         // second time shouldn't increase footprint by much
         common::measure(|| {
             let tx = c_tx.clone();
-            weft::go!(move || sender(tx, 100_000));
+            weft::go!(move || common::counted(|| sender(tx, 100_000)));
             receiver(&c, &dummy, 100_000);
         })
     });

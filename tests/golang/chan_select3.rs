@@ -6,8 +6,9 @@
 //! *panics* (a send on a closed channel), weft returns `Err` with the value
 //! (API.md), so `test_panic(ALWAYS, ..)` becomes "always fails". "Blocks" is
 //! judged as in Go: `f` has not finished when a timer fires (Go: 100 ms;
-//! here 50 ms: a trivial `f` that does not block finishes long before). The
-//! goroutines of blocking cases stay parked forever, as in Go.
+//! here 50 ms where `f` must block, and 10 s where it must not, so that a
+//! loaded machine starting `f` late is no failure). The goroutines of
+//! blocking cases stay parked forever, as in Go.
 
 use weft::{chan, never, never_sender, select};
 
@@ -24,8 +25,11 @@ fn test_block(signal: &'static str, f: impl FnOnce() + Send + 'static) {
         f();
         let _ = tx.send(NEVER); // f didn't block
     });
+    // Where `f` must not block, its goroutine gets seconds to finish (a
+    // liveness bound): a loaded machine may start it late.
+    let wait = if signal == NEVER { ms(10_000) } else { ms(50) };
     weft::go!(move || {
-        weft::time::sleep(ms(50));
+        weft::time::sleep(wait);
         let _ = c_tx.send(ALWAYS); // f blocked always
     });
     assert_eq!(c.recv().unwrap(), signal, "{signal} block");

@@ -337,9 +337,40 @@ fn num_goroutine() {
 /// Issue 20 measured 1,006 here; at dc2bec5 this port saw 70–1,036. Since
 /// main's 7c10505 and 0859293 (a slice that runs out rotates the P's queue;
 /// runnext hand-offs) it passes: 0.66–2.8 under both spawn policies.
+///
+/// The slice is wall-clock time that sysmon watches: on a machine loaded
+/// far past two CPU hogs (load average 66) sysmon once did not get to end
+/// a slice inside the 100 ms (54,000,000/1,000). So, as Go's timing tests
+/// do, a failed measurement is taken again, up to three times: a scheduler
+/// that lets a pair keep the P fails every one.
 #[test]
 fn ping_pong_hog() {
-    let (hog, light) = common::run_alone(|| {
+    const FACTOR: u64 = 20;
+    const ATTEMPTS: usize = 3;
+    let mut got = Vec::new();
+    for _ in 0..ATTEMPTS {
+        let (hog, light) = ping_pong_hog_once();
+        eprintln!(
+            "ping_pong_hog: hogCount/lightCount = {hog}/{light} = {:.3}",
+            hog as f64 / light.max(1) as f64
+        );
+        // Within a factor of 20: both pairs handed off the P within a
+        // time slice to their buddy.
+        if hog / FACTOR <= light && light / FACTOR <= hog {
+            return;
+        }
+        got.push(format!("{hog}/{light}"));
+    }
+    panic!(
+        "want hogCount/lightCount in [{}, {FACTOR}] in one of {ATTEMPTS} tries; got {got:?}",
+        1.0 / FACTOR as f64
+    );
+}
+
+/// One measurement of [`ping_pong_hog`]: the two pairs' counts after
+/// 100 ms.
+fn ping_pong_hog_once() -> (u64, u64) {
+    common::run_alone(|| {
         let _procs = MaxProcs::set(1);
         let (done_tx, done) = chan::<bool>(0);
         let hog_count = Arc::new(AtomicU64::new(0));
@@ -390,21 +421,7 @@ fn ping_pong_hog() {
             hog_count.load(Ordering::Relaxed),
             light_count.load(Ordering::Relaxed),
         )
-    });
-    // Check that hogCount and lightCount are within a factor of 20, which
-    // indicates that both pairs of goroutines handed off the P within a
-    // time-slice to their buddy.
-    const FACTOR: u64 = 20;
-    eprintln!(
-        "ping_pong_hog: hogCount/lightCount = {hog}/{light} = {:.3}",
-        hog as f64 / light.max(1) as f64
-    );
-    assert!(
-        hog / FACTOR <= light && light / FACTOR <= hog,
-        "want hogCount/lightCount in [{}, {FACTOR}]; got {hog}/{light} = {}",
-        1.0 / FACTOR as f64,
-        hog as f64 / light.max(1) as f64
-    );
+    })
 }
 
 /// Go's `fakeSyscall`: a system call of `duration` (here a spin inside

@@ -48,9 +48,18 @@ pub(crate) enum Connect {
     InProgress,
 }
 
-fn connect_raw(fd: RawFd, sa: *const libc::sockaddr, len: libc::socklen_t) -> io::Result<Connect> {
-    // SAFETY: the caller passes a pointer to a sockaddr of `len` bytes that
-    // lives for the call.
+/// `connect(2)` on a raw address.
+///
+/// # Safety
+/// `sa` points to an initialised socket address of at least `len` bytes,
+/// alive for the call.
+unsafe fn connect_raw(
+    fd: RawFd,
+    sa: *const libc::sockaddr,
+    len: libc::socklen_t,
+) -> io::Result<Connect> {
+    // SAFETY: `sa` points to `len` initialised bytes of a socket address,
+    // alive for the call (our contract); the kernel only reads them.
     match cvt(unsafe { libc::connect(fd, sa, len) }) {
         Ok(_) => Ok(Connect::Done),
         Err(e) => match e.raw_os_error() {
@@ -73,7 +82,9 @@ pub(crate) fn connect(fd: RawFd, addr: &SocketAddr) -> io::Result<Connect> {
                 s_addr: u32::from_ne_bytes(a.ip().octets()),
             };
             let len = size_of::<libc::sockaddr_in>() as libc::socklen_t;
-            connect_raw(fd, (&sin as *const libc::sockaddr_in).cast(), len)
+            // SAFETY: `sin` is an initialised `sockaddr_in` of `len` bytes on
+            // this frame, alive for the call.
+            unsafe { connect_raw(fd, (&sin as *const libc::sockaddr_in).cast(), len) }
         }
         SocketAddr::V6(a) => {
             // SAFETY: an all-zero sockaddr_in6 is valid; we set every field we use.
@@ -86,7 +97,9 @@ pub(crate) fn connect(fd: RawFd, addr: &SocketAddr) -> io::Result<Connect> {
             };
             sin6.sin6_scope_id = a.scope_id();
             let len = size_of::<libc::sockaddr_in6>() as libc::socklen_t;
-            connect_raw(fd, (&sin6 as *const libc::sockaddr_in6).cast(), len)
+            // SAFETY: `sin6` is an initialised `sockaddr_in6` of `len` bytes on
+            // this frame, alive for the call.
+            unsafe { connect_raw(fd, (&sin6 as *const libc::sockaddr_in6).cast(), len) }
         }
     }
 }
@@ -119,7 +132,10 @@ pub(crate) fn connect_unix(fd: RawFd, path: &OsStr) -> io::Result<Connect> {
     }
     let base = std::mem::offset_of!(libc::sockaddr_un, sun_path);
     let len = (base + bytes.len() + 1) as libc::socklen_t;
-    connect_raw(fd, (&sun as *const libc::sockaddr_un).cast(), len)
+    // SAFETY: `sun` is an initialised `sockaddr_un` on this frame, alive for
+    // the call, and `len` (the path, its NUL and the header) is at most its
+    // size: the path is shorter than `sun_path` (checked above).
+    unsafe { connect_raw(fd, (&sun as *const libc::sockaddr_un).cast(), len) }
 }
 
 /// Sets the backlog of listening socket `fd` to the kernel's maximum

@@ -118,7 +118,9 @@ impl PollDesc {
             // last handle goes); wake any all the same rather than strand it.
             woken.append(&mut st.waiters);
         }
-        wake_all(&mut woken, WOKEN);
+        // SAFETY: every pointer in `woken` was taken out of its queue just
+        // above, under that queue's lock, and is in no other list.
+        unsafe { wake_all(&mut woken, WOKEN) };
         lock(&FREE).push(self);
     }
 
@@ -198,16 +200,25 @@ impl PollDesc {
         };
         st.waiters.swap_remove(i);
         drop(st);
-        wake_all(&mut vec![p], TIMED_OUT);
+        // SAFETY: `p` was removed from its queue just above, under the
+        // queue's lock; an edge that took it first would have left it out
+        // of the queue, and we would have returned.
+        unsafe { wake_all(&mut vec![p], TIMED_OUT) };
     }
 }
 
 /// Wakes every waiter in `ws` (dequeued by the caller) with `how`.
-pub(crate) fn wake_all(ws: &mut Vec<WaiterPtr>, how: u8) {
+///
+/// # Safety
+/// Each pointer in `ws` was removed from its direction's queue under that
+/// queue's lock by the caller, and appears in no other list given to a
+/// wake: this call holds its only claim.
+pub(crate) unsafe fn wake_all(ws: &mut Vec<WaiterPtr>, how: u8) {
     for p in ws.drain(..) {
-        // SAFETY: each pointer was removed from its direction's queue under
-        // that queue's lock by our caller, exactly once; its waiter is still
-        // in `Waiter::wait` (it returns only after this store).
+        // SAFETY: the caller removed each pointer from its direction's queue
+        // under that queue's lock, exactly once (our contract), so we hold
+        // its only claim; its waiter is still in `Waiter::wait`, which it
+        // leaves only after this wake stores `DONE`.
         unsafe { p.wake(how) };
     }
 }

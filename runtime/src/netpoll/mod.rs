@@ -186,7 +186,9 @@ fn dispatch(p: &Poller, events: &[Event], blocking: bool) -> usize {
         }
     }
     let n = woken.len();
-    wake_all(&mut woken, WOKEN);
+    // SAFETY: every pointer in `woken` was moved out of its queue by
+    // `PollDesc::ready`, under that queue's lock, and is in no other list.
+    unsafe { wake_all(&mut woken, WOKEN) };
     n
 }
 

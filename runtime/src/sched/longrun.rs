@@ -19,7 +19,8 @@
 //!
 //! Must never: dereference a goroutine record it has not found in the
 //! registry under its lock (the goroutine may have exited and its record
-//! been freed), or run on an M.
+//! been freed), run on an M, or write to stderr other than through
+//! `stdio::report` (sysmon calls it, and must not block on stderr).
 
 use std::sync::atomic::{AtomicU32, Ordering};
 

@@ -548,7 +548,9 @@ mod barrier {
                 libc::sigaction(SIGNAL, &new, ptr::null_mut());
             }
         });
-        // SAFETY: as above: reads the current disposition only.
+        // SAFETY: an all-zero sigaction is a valid out-parameter; with a
+        // null new action, sigaction only writes the current disposition
+        // into `cur`.
         let cur = unsafe {
             let mut cur: libc::sigaction = std::mem::zeroed();
             libc::sigaction(SIGNAL, ptr::null(), &mut cur);

@@ -21,7 +21,12 @@
 //! nothing does; when every P is idle and no `blocking()` call is in flight
 //! it sleeps until an M starts, so an idle runtime stays idle.
 //!
-//! Must never: touch a goroutine's stack, or hold a P itself.
+//! Must never: touch a goroutine's stack, hold a P itself, or write to
+//! stderr itself: a write can block (a full pipe nobody reads, std's
+//! stderr lock held by a thread blocked so), and a blocked sysmon retakes
+//! nothing. Its reports go through `stdio::report`, which hands them to
+//! another thread; the deadlock report, which ends the process, is the
+//! one it writes (`stdio::report_final`).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
