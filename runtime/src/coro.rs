@@ -302,6 +302,22 @@ impl<Y: 'static> CoroCell<Y> {
         *slot = Body::Live(self.coroutine(stack, move || body.run()));
     }
 
+    /// Runs an unbound goroutine's body on the caller's own stack, to its
+    /// end, for a goroutine that cannot get a stack: its body, seeing no
+    /// current goroutine, does not run its user code (`spawn.rs`) and never
+    /// suspends. The cell is empty afterwards.
+    ///
+    /// # Safety
+    /// As for [`CoroCell::bind`].
+    pub unsafe fn run_unbound_here(&self) {
+        // SAFETY: exclusive access by the caller's contract.
+        let slot = unsafe { &mut *self.coro.get() };
+        let Body::Unbound(body) = mem::replace(slot, Body::Gone) else {
+            crate::throw("ran a goroutine that has a stack on its M's stack");
+        };
+        body.run();
+    }
+
     /// Runs the goroutine until it suspends or finishes.
     ///
     /// # Safety

@@ -20,7 +20,7 @@ use std::sync::Once;
 
 use crate::g::{self, GPtr, GoId, Joiner, Release, Switch, WaitReason};
 use crate::park::Waiter;
-use crate::sched;
+use crate::sched::{self, NoStack};
 
 /// Runs `f` in a new goroutine and returns a handle to join it.
 ///
@@ -35,6 +35,13 @@ use crate::sched;
 /// `weft` crate root and docs/soundness.md (which also says why this
 /// function is safe although the compiler cannot check that rule).
 ///
+/// # Panics
+/// If no stack can be had for the goroutine under a finite `RLIMIT_AS`
+/// (`ulimit -v`), with the error [`Builder::spawn`] returns, which names
+/// the limit. Without such a limit, a goroutine waiting in a queue has no
+/// stack yet; if it finds none when it first runs, its `join` returns the
+/// error as a panic.
+///
 /// ```
 /// let h = weft::spawn(|| 6 * 7);
 /// assert_eq!(h.join().unwrap(), 42);
@@ -45,7 +52,10 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    spawn_at(f, Location::caller())
+    match Builder::new().launch(body::<F, T>(f), Location::caller(), NoStack::Fail) {
+        Ok(h) => h,
+        Err(e) => panic!("weft: failed to spawn a goroutine: {e}"),
+    }
 }
 
 /// [`spawn`], with `site` as where the goroutine was created: for a
@@ -53,6 +63,12 @@ where
 /// `weft::context::after_func`), which records its caller's
 /// `Location::caller()` when called. An internal surface of the workspace,
 /// not an API.
+///
+/// Never fails for want of a stack (such a spawn has nobody to fail to: a
+/// timer callback, a cancel walking a context tree): a goroutine that
+/// cannot have one now is queued without it, and if it still cannot when
+/// it would first run, it finishes as if it had panicked, reported as a
+/// goroutine panic is.
 #[doc(hidden)]
 #[track_caller]
 pub fn spawn_at<F, T>(f: F, site: &'static Location<'static>) -> JoinHandle<T>
@@ -60,7 +76,7 @@ where
     F: FnOnce() -> T + Send + 'static,
     T: Send + 'static,
 {
-    match Builder::new().spawn_at(f, site) {
+    match Builder::new().launch(body::<F, T>(f), site, NoStack::Defer) {
         Ok(h) => h,
         Err(e) => panic!("weft: failed to spawn a goroutine: {e}"),
     }
@@ -126,7 +142,7 @@ impl Builder {
         F: FnOnce() -> T + Send + 'static,
         T: Send + 'static,
     {
-        self.launch(body::<F, T>(f), site)
+        self.launch(body::<F, T>(f), site, NoStack::Fail)
     }
 
     /// Spawns a goroutine that may borrow from the caller's stack (`'a`).
@@ -151,7 +167,7 @@ impl Builder {
         // everything `body` borrows alive until it has run and its result
         // is gone.
         let body: Box<dyn FnOnce() + Send + 'static> = unsafe { mem::transmute(body) };
-        self.launch(body, site)
+        self.launch(body, site, NoStack::Fail)
     }
 
     /// Starts `body` (made by [`body`] for a `T`) as a goroutine.
@@ -160,6 +176,7 @@ impl Builder {
         self,
         body: impl FnOnce() + Send + 'static,
         site: &'static Location<'static>,
+        no_stack: NoStack,
     ) -> io::Result<JoinHandle<T>> {
         if let Some(size) = self.stack_size {
             crate::config::check_stack_size(size).map_err(|why| {
@@ -169,7 +186,7 @@ impl Builder {
         let rt = sched::runtime();
         startup(rt);
         let name = self.name.map(String::into_boxed_str);
-        let g = sched::new_g(rt, name, site, self.stack_size, body)?;
+        let g = sched::new_g(rt, name, site, self.stack_size, no_stack, body)?;
         crate::trace::go_create(g); // trace: a spawn arrow
         let id = g.id();
         sched::start_g(rt, g);
@@ -184,29 +201,70 @@ impl Builder {
 /// A goroutine's whole body around `f`: catch its panic at the goroutine
 /// boundary, drop its goroutine-locals, hand the result to `join` — or, if
 /// the handle is gone, drop it here, as the goroutine.
+///
+/// Run with no current goroutine, it is the body of one that could not get
+/// a stack, run on its M's own stack (`sched::worker`, `refuse_start`):
+/// then `f` never runs ([`refused`]).
 fn body<F, T>(f: F) -> impl FnOnce() + Send
 where
     F: FnOnce() -> T + Send,
     T: Send,
 {
     move || {
-        let mut result = panic::catch_unwind(AssertUnwindSafe(f));
-        let me = g::current().unwrap_or_else(|| crate::throw("goroutine body off its M"));
-        // Before the result is published: `join` returns after the
-        // locals' destructors ran, and the record is clean for reuse.
-        if let Some(p) = crate::local::on_exit(me) {
-            if result.is_ok() {
-                result = Err(p);
-            }
+        // The record is this goroutine's wherever it runs (it may change M
+        // inside `f`, not record).
+        let Some(me) = g::current() else {
+            return refused(f);
+        };
+        let result = panic::catch_unwind(AssertUnwindSafe(f));
+        finish(me, result);
+    }
+}
+
+/// The body of a goroutine that could not start: as if `f` had panicked
+/// before its first line, with the message its M set
+/// (`sched::take_start_refusal`). The panic hook reports the panic as this
+/// goroutine's; `f`'s captures are dropped after, as an unwind would have.
+/// It all runs on the M's own stack, as a blocking section of the
+/// goroutine, so a capture's `Drop` may park (the thread parks).
+#[cold]
+#[inline(never)]
+fn refused<F, T>(f: F)
+where
+    F: FnOnce() -> T + Send,
+    T: Send,
+{
+    let me = g::owner().unwrap_or_else(|| crate::throw("goroutine body off its M"));
+    let why =
+        sched::take_start_refusal().unwrap_or_else(|| crate::throw("goroutine body off its M"));
+    let result: std::thread::Result<T> = match panic::catch_unwind(move || panic::panic_any(why)) {
+        Err(payload) => Err(payload),
+        Ok(()) => unreachable!("panic_any returned"),
+    };
+    // A panic here has been reported by the hook; it ends here.
+    if let Err(p) = panic::catch_unwind(AssertUnwindSafe(move || drop(f))) {
+        drop_payload(p);
+    }
+    finish(me, result);
+}
+
+/// The end of a goroutine's body, `f`'s result in hand.
+#[inline(always)]
+fn finish<T>(me: GPtr, mut result: std::thread::Result<T>) {
+    // Before the result is published: `join` returns after the locals'
+    // destructors ran, and the record is clean for reuse.
+    if let Some(p) = crate::local::on_exit(me) {
+        if result.is_ok() {
+            result = Err(p);
         }
-        if result.is_err() && sched::runtime().settings.panic_abort {
-            std::process::exit(2);
-        }
-        // SAFETY: once per incarnation, by the goroutine itself, with the
-        // type its `JoinHandle<T>` takes.
-        if let Some(orphan) = unsafe { me.end_body::<std::thread::Result<T>>(result) } {
-            drop_orphan(me, orphan);
-        }
+    }
+    if result.is_err() && sched::runtime().settings.panic_abort {
+        std::process::exit(2);
+    }
+    // SAFETY: once per incarnation, by the goroutine itself, with the type
+    // its `JoinHandle<T>` takes.
+    if let Some(orphan) = unsafe { me.end_body::<std::thread::Result<T>>(result) } {
+        drop_orphan(me, orphan);
     }
 }
 

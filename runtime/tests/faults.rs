@@ -219,11 +219,22 @@ fn stack_refused_child() {
         let p = std::panic::catch_unwind(|| weft::go!(move || ())).unwrap_err();
         println!("go! panicked: {}", panic_message(&*p));
 
-        // Freed stacks are reused without new address space.
+        // Freed stacks are reused without new address space. (A goroutine
+        // admitted at its spawn may have found no stack when it first ran:
+        // it never started, and says so.)
         gate.done();
-        let n = hs.len();
+        let mut n = 0;
         for h in hs {
-            h.join().unwrap();
+            match h.join() {
+                Ok(()) => n += 1,
+                Err(e) => {
+                    let msg = panic_message(&*e.into_panic());
+                    assert!(
+                        msg.contains("could not start") && msg.contains("RLIMIT_AS"),
+                        "{msg}"
+                    );
+                }
+            }
         }
         let gate2 = Arc::new(WaitGroup::new());
         gate2.add(1);
@@ -298,6 +309,233 @@ fn stack_refused_is_a_spawn_error_child_stealing() {
         return;
     }
     check_stack_refused("child");
+}
+
+/// The process's `VmSize` in bytes (`/proc/self/status`).
+fn vm_size() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmSize:")).unwrap();
+    let kb: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kb << 10
+}
+
+/// A goroutine waiting in a queue costs no address space: its stack is
+/// taken when it first runs. The child queues 1M goroutines at maxprocs 1
+/// with child stealing (the spawning loop never yields) and prints its
+/// `VmSize` with all of them spawned, then runs them.
+///
+/// So that they stay queued while the loop runs (sysmon hands the P of a
+/// goroutine that runs long to another thread, which would run the queue
+/// down), the first [`HOLDERS`] goroutines to start hold their thread (a
+/// plain sleep, which weft does not see) until the loop is done: each
+/// holds the P until sysmon retakes it, about 10 ms.
+#[test]
+fn queued_goroutines_child() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+    if !is_child() {
+        return;
+    }
+    const N: usize = 1_000_000;
+    const HOLDERS: usize = 300;
+    static SPAWNED: AtomicBool = AtomicBool::new(false);
+    let ran = Arc::new(AtomicUsize::new(0));
+    let ran2 = ran.clone();
+    weft::run(move || {
+        let mut hs = Vec::with_capacity(N);
+        for _ in 0..N {
+            let r = ran2.clone();
+            hs.push(weft::spawn(move || {
+                if r.fetch_add(1, Relaxed) < HOLDERS {
+                    while !SPAWNED.load(Relaxed) {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+            }));
+        }
+        let started = ran2.load(Relaxed);
+        println!("vmsize with {N} spawned: {}", vm_size());
+        println!("started then: {started}");
+        SPAWNED.store(true, Relaxed);
+        for h in hs {
+            h.join().unwrap();
+        }
+    });
+    assert_eq!(ran.load(Relaxed), N);
+    println!("done");
+}
+
+#[test]
+fn queued_goroutines_cost_no_address_space() {
+    if is_child() {
+        return;
+    }
+    let run = child(
+        "queued_goroutines_child",
+        &[("WEFT_SPAWN", "child"), ("WEFT_MAXPROCS", "1")],
+        false,
+    );
+    let show = run.show();
+    run.assert_ok();
+    let field = |what: &str| -> u64 {
+        let line = run
+            .stdout
+            .lines()
+            .find_map(|l| l.find(what).map(|i| &l[i + what.len()..]));
+        line.unwrap_or_else(|| panic!("no line {what:?}:\n{show}"))
+            .trim()
+            .parse()
+            .unwrap()
+    };
+    let vm = field("vmsize with 1000000 spawned: ");
+    let started = field("started then: ");
+    println!(
+        "VmSize with 1M goroutines spawned, {started} started: {} MiB",
+        vm >> 20
+    );
+    assert!(
+        vm < 16 << 30,
+        "1M queued goroutines map {vm} bytes:\n{show}"
+    );
+    assert!(run.stdout.contains("done"), "{show}");
+}
+
+/// Under a finite `RLIMIT_AS` (4 GiB above what is mapped: room for about
+/// 14k default stacks), 100k goroutines are spawned at maxprocs 1 with
+/// child stealing, one in 100 of which sleeps a millisecond, then joined:
+/// all of them run, since only those started and not finished hold a
+/// stack. They stay queued while the loop spawns them, as in
+/// [`queued_goroutines_child`] (the first [`HOLDERS`] to start hold their
+/// thread until then).
+#[test]
+fn sleepers_under_a_limit_child() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering::Relaxed};
+    if !is_child() {
+        return;
+    }
+    const N: usize = 100_000;
+    const HOLDERS: usize = 300;
+    static SPAWNED: AtomicBool = AtomicBool::new(false);
+    weft::run(|| {
+        setrlimit(libc::RLIMIT_AS, mapped_bytes() + (4 << 30), None);
+        let ran = Arc::new(AtomicUsize::new(0));
+        let mut hs = Vec::with_capacity(N);
+        for i in 0..N {
+            let r = ran.clone();
+            hs.push(weft::spawn(move || {
+                if r.fetch_add(1, Relaxed) < HOLDERS {
+                    while !SPAWNED.load(Relaxed) {
+                        std::thread::sleep(Duration::from_millis(1));
+                    }
+                }
+                if i % 100 == 0 {
+                    weft::time::sleep(Duration::from_millis(1));
+                }
+            }));
+        }
+        println!("spawned {N}; vmsize {} MiB", vm_size() >> 20);
+        SPAWNED.store(true, Relaxed);
+        for h in hs {
+            h.join().unwrap();
+        }
+        assert_eq!(ran.load(Relaxed), N);
+        lift(libc::RLIMIT_AS);
+    });
+    println!("done");
+}
+
+#[test]
+fn sleepers_under_a_limit_all_run() {
+    if is_child() {
+        return;
+    }
+    let run = child(
+        "sleepers_under_a_limit_child",
+        &[("WEFT_SPAWN", "child"), ("WEFT_MAXPROCS", "1")],
+        false,
+    );
+    let show = run.show();
+    run.assert_ok();
+    assert!(run.stdout.contains("done"), "{show}");
+}
+
+/// A goroutine admitted at its spawn that finds no stack when it first
+/// runs (others took the room meanwhile) never starts: its `join` returns
+/// the error as a panic, and the runtime goes on. The child queues 64
+/// goroutines of 64 MiB at maxprocs 1 with child stealing (the spawning
+/// loop never yields, so every spawn sees the same room), under a limit
+/// with room for a few of them.
+#[test]
+fn refused_start_child() {
+    if !is_child() {
+        return;
+    }
+    weft::run(|| {
+        let gate = Arc::new(WaitGroup::new());
+        gate.add(1);
+        setrlimit(libc::RLIMIT_AS, mapped_bytes() + AS_HEADROOM, None);
+        let mut hs = Vec::new();
+        for _ in 0..64 {
+            let g = gate.clone();
+            match weft::Builder::new().spawn(move || g.wait()) {
+                Ok(h) => hs.push(h),
+                Err(e) => {
+                    println!("spawn refused: {e}");
+                    break;
+                }
+            }
+        }
+        // Let them all run (or fail to start) before the gate opens.
+        weft::time::sleep(Duration::from_millis(200));
+        gate.done();
+        let (mut ok, mut refused) = (0, 0);
+        for h in hs {
+            match h.join() {
+                Ok(()) => ok += 1,
+                Err(e) => {
+                    let msg = panic_message(&*e.into_panic());
+                    assert!(
+                        msg.contains("could not start") && msg.contains("RLIMIT_AS"),
+                        "{msg}"
+                    );
+                    if refused == 0 {
+                        println!("refused: {msg}");
+                    }
+                    refused += 1;
+                }
+            }
+        }
+        println!("started {ok}, refused {refused}");
+        assert!(ok > 0 && refused > 0);
+        assert_eq!(weft::num_goroutine(), 1);
+        lift(libc::RLIMIT_AS);
+        let hs: Vec<_> = (0..64).map(|_| weft::spawn(|| ())).collect();
+        for h in hs {
+            h.join().unwrap();
+        }
+        println!("after lifting the limit: 64 goroutines ran");
+    });
+    println!("done");
+}
+
+#[test]
+fn refused_start_is_a_join_error() {
+    if is_child() {
+        return;
+    }
+    let run = child(
+        "refused_start_child",
+        &[
+            ("WEFT_SPAWN", "child"),
+            ("WEFT_STACK_SIZE", BIG_STACK),
+            ("WEFT_MAXPROCS", "1"),
+        ],
+        false,
+    );
+    let show = run.show();
+    run.assert_ok();
+    assert!(run.stdout.contains("refused: weft: goroutine "), "{show}");
+    assert!(run.stdout.contains("after lifting the limit"), "{show}");
+    assert!(run.stdout.contains("done"), "{show}");
 }
 
 // ---------------------------------------------------------------------------

@@ -27,9 +27,8 @@ pub(crate) mod pcell;
 pub(crate) mod sysmon;
 pub(crate) mod worker;
 
-use std::cell::Cell;
 use std::panic::Location;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use crossbeam_deque::Injector;
@@ -290,59 +289,82 @@ pub(crate) fn on_thread_parked() {
     }
 }
 
+/// What a spawn does when no stack can be had for its goroutine.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum NoStack {
+    /// The spawn fails with the error (`Builder::spawn`; `spawn` and `go!`
+    /// panic with it).
+    Fail,
+    /// The goroutine is queued without a stack all the same: if it still
+    /// finds none when it first runs, it finishes as if it had panicked
+    /// (`worker::refuse_start`). For a spawn made on a caller's behalf with
+    /// nobody to fail to (`spawn_at`: `time::after_func`,
+    /// `context::after_func`, whose callers are long gone or a cancel that
+    /// must finish its walk).
+    Defer,
+}
+
 /// A goroutine record and its stack for a new goroutine, from this P's
 /// caches when it has them. Runs `body` there once the goroutine is queued
-/// with [`start_g`].
+/// with [`start_g`]. A refused spawn has changed nothing: the record it
+/// took goes back.
 pub(crate) fn new_g(
     rt: &'static Runtime,
     name: Option<Box<str>>,
     site: &'static Location<'static>,
     stack_size: Option<usize>,
+    no_stack: NoStack,
     body: impl FnOnce() + Send + 'static,
 ) -> std::io::Result<GPtr> {
     let size = stack_size.filter(|&s| s != rt.stacks.default_size());
     let plain = name.is_none() && size.is_none();
     // A child that runs at once (continuation stealing inside a goroutine)
     // takes its stack now; one that will wait in a queue takes it when it
-    // first runs (`worker::bind_stack`) and holds a reservation until then
-    // (`stack/mod.rs`), so that a spawn the address space cannot back fails
-    // here, where the spawner hears of it. Deferred only for default-size
-    // stacks, and only where a carve cannot fail later for a reason of its
-    // own (guard pages by madvise: no map-count budget).
-    let eager = !crate::stack::can_defer()
-        || size.is_some()
+    // first runs (`worker::bind_stack`), so that a queued goroutine costs
+    // no address space. Deferred only for the default size (the one
+    // `admit_unbound` knows, and the one P caches hold), and only where a
+    // carve cannot fail later for a reason of its own (guard pages by
+    // madvise: no map-count budget).
+    let eager = size.is_some()
+        || !crate::stack::can_defer()
         || (rt.settings.spawn_policy == SpawnPolicy::ContinuationStealing
             && g::current().is_some());
+    // Under a finite RLIMIT_AS an unbound spawn is admitted if a stack
+    // could be had now; without one, nothing is asked.
+    let admit = !eager && rt.stacks.limited();
 
     // The fast path, under this P's slot lock: pops from its caches only.
     let mut rec: Option<GPtr> = None;
     let mut stack: Option<GoStack> = None;
-    let mut reserved = false;
+    let mut cached = false;
     let mut id = None;
     if let Some(m) = current_m() {
         if let Some(p) = m.shared.p.lock().as_mut() {
             if plain {
                 rec = p.gfree.pop();
             }
-            if !eager {
-                reserved = p.stacks.take_token();
-            } else if size.is_none() {
-                stack = p.stacks.pop();
+            if eager {
+                if size.is_none() {
+                    stack = p.stacks.pop();
+                }
+            } else if admit {
+                cached = p.stacks.has_free();
             }
             id = Some(p.next_goid(&rt.next_goid));
         }
     }
-    if !eager && id.is_none() {
-        // No P (a plain thread, or a goroutine whose P sysmon retook).
-        reserved = THREAD_TOKENS.try_with(ThreadTokens::take).unwrap_or(false);
-    }
-    // The slow paths, with no spin lock held. A stack or reservation first:
-    // a spawn refused here has changed nothing.
-    if eager && stack.is_none() {
-        stack = Some(alloc_stack_or_reclaim(rt, size)?);
-    }
-    if !eager && !reserved {
-        reserve_unbound(rt)?;
+    // The slow paths, with no spin lock held.
+    if eager {
+        if stack.is_none() {
+            match alloc_stack_or_reclaim(rt, size) {
+                Ok(s) => stack = Some(s),
+                Err(e) => no_stack_for(rec, e, no_stack)?,
+            }
+        }
+    } else if admit && !cached {
+        if let Err(e) = admit_unbound(rt) {
+            no_stack_for(rec, e, no_stack)?;
+        }
     }
     let id = id.unwrap_or_else(|| rt.next_goid.fetch_add(1, Ordering::Relaxed));
     let g = match rec.or_else(|| plain.then(|| pop_global_gfree(rt)).flatten()) {
@@ -366,6 +388,22 @@ pub(crate) fn new_g(
     Ok(g)
 }
 
+/// A spawn found no stack (`e`): with [`NoStack::Fail`] it fails, giving
+/// back the record it took from a free list; with [`NoStack::Defer`] it
+/// goes on without one.
+#[cold]
+fn no_stack_for(rec: Option<GPtr>, e: std::io::Error, no_stack: NoStack) -> std::io::Result<()> {
+    match no_stack {
+        NoStack::Defer => Ok(()),
+        NoStack::Fail => {
+            if let Some(g) = rec {
+                free_g(g); // dead, as every record on a free list is
+            }
+            Err(e)
+        }
+    }
+}
+
 /// A stack of `size` bytes (`None`: the default), refilling this P's cache
 /// from the global pool on the way. Never holds the P slot's lock while
 /// the pool may carve (a system call).
@@ -382,118 +420,162 @@ pub(crate) fn alloc_stack(rt: &Runtime, size: Option<usize>) -> std::io::Result<
     Ok(stack)
 }
 
-/// [`alloc_stack`], and if the pool is out of address space, once more
-/// after [`reclaim_stacks`].
-#[inline]
-fn alloc_stack_or_reclaim(rt: &Runtime, size: Option<usize>) -> std::io::Result<GoStack> {
-    alloc_stack(rt, size).or_else(|e| {
-        if size.is_some() {
-            return Err(e); // other sizes are not cached per P
-        }
-        reclaim_stacks(rt);
-        alloc_stack(rt, None)
-    })
-}
-
-/// The stack for an unbound goroutine's first run (`worker::bind_stack`):
-/// from this P's cache, handing the goroutine's reservation to the P, else
-/// from the pool, paid for by the reservation (no address space is mapped:
-/// only a guard page the kernel cannot install fails).
-pub(crate) fn stack_for_unbound(rt: &Runtime) -> std::io::Result<GoStack> {
-    if let Some(m) = current_m() {
-        let mut pg = m.shared.p.lock();
-        if let Some(p) = pg.as_mut() {
-            if let Some(s) = p.stacks.pop() {
-                let spill = p.stacks.put_token();
-                drop(pg);
-                if let Some(n) = spill {
-                    rt.stacks.unreserve(n);
-                }
-                return Ok(s);
-            }
+/// [`alloc_stack`]; if the pool cannot map one, once more after every P's
+/// cached stacks went back to the pool ([`reclaim_stacks`]). A refusal of
+/// a default-size stack repeats at once while nothing could have changed
+/// it ([`Refusal`]); other sizes are asked of the pool every time.
+pub(crate) fn alloc_stack_or_reclaim(
+    rt: &Runtime,
+    size: Option<usize>,
+) -> std::io::Result<GoStack> {
+    if size.is_none() {
+        if let Some(e) = refused_lately(rt) {
+            return Err(e);
         }
     }
-    let mut batch = Vec::new();
-    let stack = rt.stacks.alloc_reserved(&mut batch)?;
-    refill_cache(rt, batch);
-    Ok(stack)
+    alloc_stack(rt, size).or_else(|e| alloc_after_reclaim(rt, size, e))
 }
 
-/// Reservations held by a thread that spawns without a P — a plain thread,
-/// or an M whose goroutine runs on after sysmon retook its P (a loop that
-/// spawns a million goroutines does, at maxprocs 1) — taken in batches as
-/// a P's are, and given back when the thread exits.
-struct ThreadTokens(Cell<usize>);
-
-impl ThreadTokens {
-    fn take(&self) -> bool {
-        let n = self.0.get();
-        self.0.set(n.saturating_sub(1));
-        n > 0
-    }
-}
-
-impl Drop for ThreadTokens {
-    fn drop(&mut self) {
-        if let Some(rt) = RUNTIME.get() {
-            rt.stacks.unreserve(self.0.get());
-        }
-    }
-}
-
-thread_local! {
-    static THREAD_TOKENS: ThreadTokens = const { ThreadTokens(Cell::new(0)) };
-}
-
-/// A reservation for an unbound spawn whose P (or thread, without a P) has
-/// none: a batch, the rest kept for the next spawns, else one, else one
-/// after [`reclaim_stacks`]. The error names the limit that refused the
-/// address space.
 #[cold]
-fn reserve_unbound(rt: &Runtime) -> std::io::Result<()> {
-    if rt.stacks.reserve(crate::stack::TOKEN_BATCH).is_ok() {
-        let mut rest = crate::stack::TOKEN_BATCH - 1;
-        if let Some(m) = current_m() {
-            if let Some(p) = m.shared.p.lock().as_mut() {
-                p.stacks.add_tokens(rest);
-                rest = 0;
-            }
-        }
-        if rest > 0 {
-            let kept = THREAD_TOKENS.try_with(|t| t.0.set(t.0.get() + rest));
-            if kept.is_ok() {
-                rest = 0;
-            }
-        }
-        rt.stacks.unreserve(rest);
+fn alloc_after_reclaim(
+    rt: &Runtime,
+    size: Option<usize>,
+    e: std::io::Error,
+) -> std::io::Result<GoStack> {
+    if size.is_some() {
+        return Err(e); // other sizes are not cached per P
+    }
+    let exits = stacks_freed(rt);
+    reclaim_stacks(rt);
+    alloc_stack(rt, None).map_err(|e| remember_refusal(exits, e))
+}
+
+/// Under a finite RLIMIT_AS, whether an unbound spawn whose P has no
+/// cached stack could have a stack now: if the pool has a spare one, or the
+/// limit leaves room to map one (`StackPool::admit`), or a P's cache holds
+/// one ([`reclaim_stacks`]). Nothing is taken or mapped: the
+/// goroutine takes its stack when it first runs.
+fn admit_unbound(rt: &Runtime) -> std::io::Result<()> {
+    if rt.stacks.has_spare() {
         return Ok(());
     }
-    rt.stacks.reserve(1).or_else(|_| {
-        reclaim_stacks(rt);
-        rt.stacks.reserve(1)
-    })
+    if let Some(e) = refused_lately(rt) {
+        return Err(e);
+    }
+    let exits = stacks_freed(rt);
+    rt.stacks
+        .admit()
+        .or_else(|_| {
+            reclaim_stacks(rt);
+            rt.stacks.admit()
+        })
+        .map_err(|e| remember_refusal(exits, e))
 }
 
-/// Moves every P's cached stacks and reservations back to the pool: a spawn
-/// is about to fail for lack of address space, and free stacks may sit in
-/// other Ps' caches (a goroutine's stack goes to the cache of the P it
-/// finished on). Rare, and slow: it takes each M's P slot from outside, and
-/// waits (a little) for a P in flight between two Ms, handed to one that
-/// has not woken yet, to land where it can be seen.
+/// The last time no default-size stack could be had anywhere (every P's
+/// cache reclaimed, no slab mappable): the spawns and first runs that
+/// follow fail at once with its error, without reclaiming or mapping
+/// again, for as long as it stands: [`REFUSAL_FRESH_NS`] at most, and only while no goroutine has
+/// finished (which frees a stack) and the address-space limit is what it
+/// was (a program may raise it with `setrlimit` at any time).
+struct Refusal {
+    at: u64,
+    /// Goroutines finished before the attempt that failed.
+    exits: u64,
+    limit: Option<usize>,
+    kind: std::io::ErrorKind,
+    msg: String,
+}
+
+/// How long a [`Refusal`] stands at most: the heap may shrink, and its
+/// address space go to stacks, without any goroutine finishing.
+const REFUSAL_FRESH_NS: u64 = 10_000_000;
+
+static REFUSAL: StdMutex<Option<Refusal>> = StdMutex::new(None);
+
+/// Whether [`REFUSAL`] holds one (read without its lock on the paths that
+/// look for a stack).
+static REFUSED: AtomicBool = AtomicBool::new(false);
+
+/// The error of a [`Refusal`] that still stands.
+#[inline]
+fn refused_lately(rt: &Runtime) -> Option<std::io::Error> {
+    // Relaxed: a hint; the record itself is read under its lock.
+    if !REFUSED.load(Ordering::Relaxed) {
+        return None;
+    }
+    refusal_standing(rt)
+}
+
+#[cold]
+fn refusal_standing(rt: &Runtime) -> Option<std::io::Error> {
+    let mut r = REFUSAL.lock();
+    let standing = r.as_ref().is_some_and(|r| {
+        crate::clock::nanotime().saturating_sub(r.at) < REFUSAL_FRESH_NS
+            && stacks_freed(rt) == r.exits
+            && crate::stack::as_limit() == r.limit
+    });
+    if !standing {
+        *r = None;
+        REFUSED.store(false, Ordering::Relaxed);
+        return None;
+    }
+    r.as_ref()
+        .map(|r| std::io::Error::new(r.kind, r.msg.clone()))
+}
+
+/// Goroutines that never started because no stack could be had
+/// (`worker::refuse_start`): counted as finished, they freed no stack.
+pub(crate) static REFUSED_STARTS: AtomicU64 = AtomicU64::new(0);
+
+/// How many goroutines have finished and freed their stack: what a
+/// [`Refusal`] watches. A refused start is counted in [`REFUSED_STARTS`]
+/// before it is counted as finished, and read after, so this does not
+/// count it (a miscount only makes a refusal stand one attempt more or
+/// less).
+fn stacks_freed(rt: &Runtime) -> u64 {
+    let exited = rt.count(|c| &c.exited);
+    exited.saturating_sub(REFUSED_STARTS.load(Ordering::Relaxed))
+}
+
+/// Records `e` as a [`Refusal`] (the attempt began after `exits`
+/// goroutines had finished) and returns it.
+#[cold]
+fn remember_refusal(exits: u64, e: std::io::Error) -> std::io::Error {
+    *REFUSAL.lock() = Some(Refusal {
+        at: crate::clock::nanotime(),
+        exits,
+        limit: crate::stack::as_limit(),
+        kind: e.kind(),
+        msg: e.to_string(),
+    });
+    REFUSED.store(true, Ordering::Relaxed);
+    e
+}
+
+/// Moves every P's cached stacks back to the pool: a stack is about to be
+/// refused for lack of address space, and free ones may sit in other Ps'
+/// caches (a goroutine's stack goes to the cache of the P it finished on).
+/// Rare, and slow: it takes each M's P slot from outside, and waits (a
+/// little) for a P in flight between two Ms, handed to one that has not
+/// woken yet, to land where it can be seen.
 #[cold]
 fn reclaim_stacks(rt: &Runtime) {
-    let (mut stacks, mut tokens) = (Vec::new(), 0);
+    let mut stacks = Vec::new();
     let mut seen = [false; MAX_PROCS];
     let mut take = |p: &mut POwned, seen: &mut [bool; MAX_PROCS]| {
-        let (s, t) = p.stacks.take_all();
-        stacks.extend(s);
-        tokens += t;
+        stacks.extend(p.stacks.take_all());
         seen[p.p.id] = true;
     };
+    let me = current_m().map(|m| m.shared);
     for _ in 0..RECLAIM_ROUNDS {
         let ms: Vec<&'static MShared> = rt.all_ms.lock().clone();
         for m in ms {
-            if let Some(p) = m.p.lock_remote().as_mut() {
+            let mut slot = match me {
+                Some(me) if std::ptr::eq(me, m) => m.p.lock(),
+                _ => m.p.lock_remote(),
+            };
+            if let Some(p) = slot.as_mut() {
                 take(p, &mut seen);
             }
         }
@@ -504,7 +586,6 @@ fn reclaim_stacks(rt: &Runtime) {
         std::thread::sleep(std::time::Duration::from_micros(100));
     }
     rt.stacks.give_back(stacks);
-    rt.stacks.unreserve(tokens);
 }
 
 /// How many times [`reclaim_stacks`] looks for a P it has not seen (at
@@ -525,6 +606,25 @@ fn refill_cache(rt: &Runtime, batch: Vec<GoStack>) {
     if let Some(rest) = rest {
         rt.stacks.give_back(rest);
     }
+}
+
+thread_local! {
+    /// The message of a goroutine that could not start
+    /// (`worker::refuse_start`), for its body to panic with
+    /// ([`take_start_refusal`]): the body runs on the M's own stack, right
+    /// after this is set on the same thread.
+    static START_REFUSAL: std::cell::Cell<Option<String>> = const { std::cell::Cell::new(None) };
+}
+
+/// Sets the message of the goroutine this M is refusing.
+pub(crate) fn set_start_refusal(msg: String) {
+    START_REFUSAL.with(|r| r.set(Some(msg)));
+}
+
+/// The message of the goroutine this M is refusing (its body asks, on the
+/// M's own stack).
+pub(crate) fn take_start_refusal() -> Option<String> {
+    START_REFUSAL.with(|r| r.take())
 }
 
 fn pop_global_gfree(rt: &Runtime) -> Option<GPtr> {

@@ -66,21 +66,43 @@ static TEMPLATE: std::sync::OnceLock<std::sync::mpsc::Sender<(usize, Wake)>> =
 /// Starts the template thread if it is not running. `lock_os_thread` calls
 /// it before wiring a goroutine to its thread, so the template is created
 /// from a thread nobody has changed yet (Go's `startTemplateThread`).
+///
+/// # Panics
+/// If the system refuses the thread: in the caller of `lock_os_thread`,
+/// which has changed nothing yet (the goroutine is not wired). The next
+/// call tries again.
+#[track_caller]
 pub(crate) fn start_template_thread() {
-    TEMPLATE.get_or_init(|| {
-        let (tx, rx) = std::sync::mpsc::channel::<(usize, Wake)>();
-        let res = std::thread::Builder::new()
-            .name("weft-template".into())
-            .spawn(move || {
-                for (id, wake) in rx {
-                    spawn_m_here(id, wake);
-                }
-            });
-        if let Err(e) = res {
-            crate::throw(&format!("cannot create the template thread: {e}"));
+    if TEMPLATE.get().is_some() {
+        return;
+    }
+    if let Err(e) = try_start_template_thread() {
+        panic!(
+            "weft::lock_os_thread: cannot create the template thread (it starts \
+             the threads of new Ms while a goroutine is locked to its own): {e} \
+             (the limits that apply: RLIMIT_NPROC (ulimit -u), a pids cgroup \
+             (pids.max), kernel.threads-max, RLIMIT_AS); the goroutine is not locked"
+        );
+    }
+}
+
+#[cold]
+fn try_start_template_thread() -> std::io::Result<()> {
+    static STARTING: crate::loom::sync::StdMutex<()> = crate::loom::sync::StdMutex::new(());
+    let _one = STARTING.lock();
+    if TEMPLATE.get().is_some() {
+        return Ok(());
+    }
+    let (tx, rx) = std::sync::mpsc::channel::<(usize, Wake)>();
+    // Counted with the runtime's other threads (the deadlock check
+    // accounts for every thread of the process).
+    super::spawn_aux("weft-template", move || {
+        for (id, wake) in rx {
+            spawn_m_here(id, wake);
         }
-        tx
-    });
+    })?;
+    let _ = TEMPLATE.set(tx);
+    Ok(())
 }
 
 fn spawn_m_here(id: usize, wake: Wake) {
@@ -178,7 +200,10 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GPtr) -> Option<GPtr> {
     // SAFETY: this M owns `g` (taken from a run queue or handed over by the
     // previous step of this loop: coro.rs invariant 1).
     if unsafe { g.coro.is_unbound() } {
-        bind_stack(rt, g);
+        if let Err(e) = bind_stack(rt, g) {
+            refuse_start(m, g, e);
+            return None;
+        }
     }
     g::set_current(Some(g));
     m.shared
@@ -269,7 +294,6 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GPtr) -> Option<GPtr> {
 /// it on its own stack (`g::Life`): no user code runs here.
 fn exit_g(rt: &'static Runtime, m: &'static MLocal, g: GPtr, stack: GoStack) {
     g.set_status(GStatus::Dead);
-    bump(&m.shared.counters.exited, 1);
     match g.stack_size() {
         None => {
             let spill = match m.shared.p.lock().as_mut() {
@@ -282,7 +306,18 @@ fn exit_g(rt: &'static Runtime, m: &'static MLocal, g: GPtr, stack: GoStack) {
         }
         Some(size) => rt.stacks.free(stack, size, None),
     }
-    // Everything above touched the record: from here, only what `exit`
+    // Counted once its stack is free: a refused spawn that saw no exit
+    // since its refusal would find no stack either (`sched::Refusal`).
+    bump(&m.shared.counters.exited, 1);
+    release(g);
+}
+
+/// The end of [`exit_g`], also for a goroutine that never started
+/// (`refuse_start`): its joiner (if any) is woken, and its record recycled
+/// once nobody refers to it.
+#[inline(always)]
+fn release(g: GPtr) {
+    // Everything before touched the record: from here, only what `exit`
     // allows.
     let exit = g.life.exit();
     if exit.joiner {
@@ -296,21 +331,60 @@ fn exit_g(rt: &'static Runtime, m: &'static MLocal, g: GPtr, stack: GoStack) {
 }
 
 /// Gives a goroutine spawned without a stack (`CoroCell::start_unbound`)
-/// its stack as it first runs: its spawn reserved one (`sched::new_g`), so
-/// only a kernel out of memory for the guard page can fail here.
-fn bind_stack(rt: &'static Runtime, g: GPtr) {
-    debug_assert!(
-        g.stack_size().is_none(),
-        "only default-size stacks are deferred"
-    );
-    match super::stack_for_unbound(rt) {
-        // SAFETY: this M owns `g` (see `execute`), which is unbound.
-        Ok(stack) => unsafe { g.coro.bind(stack) },
-        Err(e) => crate::throw(&format!(
-            "goroutine {} cannot get a stack to start on: {e}",
-            g.id()
-        )),
-    }
+/// its stack as it first runs: from this P's cache, else from the pool. The
+/// error (no stack anywhere, `sched::alloc_stack_or_reclaim`) names the
+/// limit that refused it.
+#[inline(never)]
+fn bind_stack(rt: &'static Runtime, g: GPtr) -> std::io::Result<()> {
+    let size = g.stack_size();
+    let cached = match size {
+        None => super::current_m().and_then(|m| m.shared.p.lock().as_mut()?.stacks.pop()),
+        Some(_) => None,
+    };
+    let stack = match cached {
+        Some(s) => s,
+        None => super::alloc_stack_or_reclaim(rt, size)?,
+    };
+    // SAFETY: this M owns `g` (see `execute`), which is unbound.
+    unsafe { g.coro.bind(stack) };
+    Ok(())
+}
+
+/// A goroutine that cannot get a stack to start on (`e`) never starts: it
+/// finishes as if it had panicked before its first line. Its body runs
+/// here, on the M's own stack (`CoroCell::run_unbound_here`), and sees that
+/// it has no goroutine stack (`spawn.rs`, `refused`): it panics with the
+/// message set here (the panic hook reports it as this goroutine's, and
+/// `join` returns it), then drops its closure unrun.
+///
+/// That closure's captures are user code: they run as a blocking section
+/// (as timer callbacks do, `callback_section`), so one that parks parks
+/// the thread and one that takes long loses the P to sysmon.
+#[cold]
+#[inline(never)]
+fn refuse_start(m: &'static MLocal, g: GPtr, e: std::io::Error) {
+    let site = g
+        .spawn_site()
+        .map_or_else(String::new, |s| format!(", created by {s}"));
+    super::set_start_refusal(format!(
+        "weft: goroutine {} could not start{site}: {e}",
+        g.id()
+    ));
+    m.in_blocking.set(true);
+    g::set_blocking(Some(g));
+    m.shared.bump_blocking_seq();
+    super::sysmon::poke();
+    // SAFETY: this M owns `g` (see `execute`), which is unbound; its body
+    // never unwinds (`spawn.rs`, `body`).
+    unsafe { g.coro.run_unbound_here() };
+    m.shared.bump_blocking_seq();
+    m.in_blocking.set(false);
+    g::set_blocking(None);
+    g::set_current(None);
+    g.set_status(GStatus::Dead);
+    super::REFUSED_STARTS.fetch_add(1, Ordering::Relaxed);
+    bump(&m.shared.counters.exited, 1);
+    release(g);
 }
 
 /// Queues `g` on the global queue (this M has no P) and wakes an M for it.

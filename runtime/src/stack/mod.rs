@@ -27,23 +27,20 @@
 //! with an `io::Error` that names `vm.max_map_count`, and a slab the kernel
 //! refuses (`RLIMIT_AS`, strict overcommit) with one that names the limit.
 //!
-//! **Reservations.** A goroutine spawned *unbound* (it takes its stack when
-//! it first runs: `sched::new_g`) holds a reservation instead: a claim on
-//! one slot the default class can hand out without mapping anything — a
-//! free stack of the global pool or an uncarved slot of a mapped slab. The
-//! class keeps `reserved <= free + uncarved`, mapping slabs ahead of need to
-//! keep it, so a spawn that cannot be backed fails *at the spawn*, where
-//! the spawner hears of it, and a first run never needs new address space.
-//! Reservations come to a P in batches ([`LocalStacks::take_token`]); an
-//! unbound goroutine that finds a stack in its P's cache hands its
-//! reservation back to that P ([`LocalStacks::put_token`]), so churn on one
-//! P never touches the class. Stacks taken for any other purpose leave the
-//! reserved ones alone ([`Class::spare`]).
+//! **Address space.** A goroutine spawned *unbound* (it takes its stack
+//! when it first runs: `sched::new_g`) costs no address space while it
+//! waits. Under a finite `RLIMIT_AS` its spawn asks [`StackPool::admit`]
+//! whether a stack could be had now — a spare one in the pool, or room
+//! under the limit to map one — and fails if not; nothing is taken or
+//! mapped for it. Without a limit nothing is asked. One that finds no
+//! stack when it first runs (another consumer took the room meanwhile)
+//! never starts: the scheduler finishes it as if it had panicked
+//! (`sched::worker`, `refuse_start`).
 //!
 //! Must never: be called with a lock held that a goroutine could also take,
 //! run on a goroutine's own stack while freeing that stack, hold the pool
 //! lock across a system call other than mapping a slab (once per thousands
-//! of stacks, [`slab::Carver::grow`]), or unmap memory a stack may still
+//! of stacks, [`slab::Carver::reserve`]), or unmap memory a stack may still
 //! live in.
 
 pub(crate) mod asan;
@@ -58,6 +55,8 @@ use crate::config::{check_stack_size as check_size, DEFAULT_STACK_SIZE, MAX_STAC
 use std::io;
 use std::mem;
 use std::num::NonZeroUsize;
+use std::ops::{Deref, DerefMut};
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::lockrank::{rank, MutexGuard}; // lockrank: ranked std locks
 
@@ -79,14 +78,14 @@ pub(crate) fn can_defer() -> bool {
     slab::guard_mode() == slab::GuardMode::Madvise
 }
 
+/// The soft `RLIMIT_AS`, if finite (a system call: for refusals, not for
+/// the spawn path, which asks [`StackPool::limited`]).
+pub(crate) fn as_limit() -> Option<usize> {
+    slab::as_limit()
+}
+
 /// How many stacks a processor keeps for reuse before spilling half to the pool.
 const LOCAL_CACHE: usize = 64;
-
-/// How many reservations a processor holds before giving half back.
-const LOCAL_TOKENS: usize = 64;
-
-/// How many reservations a processor takes from the pool at a time.
-pub(crate) const TOKEN_BATCH: usize = LOCAL_TOKENS / 2;
 
 /// Resident stacks the global pool keeps per size before it returns the
 /// pages of the oldest to the OS. At one or two touched pages a stack, a few
@@ -160,16 +159,12 @@ unsafe impl Stack for GoStack {
     }
 }
 
-/// A processor's private stack cache (default-size stacks only), and the
-/// reservations it holds for unbound goroutines (module comment). Its
+/// A processor's private stack cache (default-size stacks only). Its
 /// methods never lock or make a system call: the P slot's spin lock is held
 /// around them.
 #[derive(Default)]
 pub(crate) struct LocalStacks {
     free: Vec<GoStack>,
-    /// Reservations of the default class held by this P, each for one
-    /// future unbound spawn.
-    tokens: usize,
 }
 
 impl LocalStacks {
@@ -179,37 +174,15 @@ impl LocalStacks {
         self.free.pop()
     }
 
-    /// Takes one of this P's reservations for an unbound spawn, if it has one.
+    /// Whether a stack is cached.
     #[inline]
-    pub(crate) fn take_token(&mut self) -> bool {
-        if self.tokens == 0 {
-            return false;
-        }
-        self.tokens -= 1;
-        true
+    pub(crate) fn has_free(&self) -> bool {
+        !self.free.is_empty()
     }
 
-    /// Takes back the reservation of an unbound goroutine that found its
-    /// stack in this cache. Returns how many to [`StackPool::unreserve`]
-    /// (once the P's lock is dropped) when the P holds too many.
-    #[inline]
-    pub(crate) fn put_token(&mut self) -> Option<usize> {
-        self.tokens += 1;
-        (self.tokens > LOCAL_TOKENS).then(|| {
-            self.tokens -= LOCAL_TOKENS / 2;
-            LOCAL_TOKENS / 2
-        })
-    }
-
-    /// Adds `n` reservations taken with [`StackPool::reserve`].
-    pub(crate) fn add_tokens(&mut self, n: usize) {
-        self.tokens += n;
-    }
-
-    /// Empties the cache and the reservations, for
-    /// [`StackPool::give_back`] and [`StackPool::unreserve`].
-    pub(crate) fn take_all(&mut self) -> (Vec<GoStack>, usize) {
-        (mem::take(&mut self.free), mem::take(&mut self.tokens))
+    /// Empties the cache, for [`StackPool::give_back`].
+    pub(crate) fn take_all(&mut self) -> Vec<GoStack> {
+        mem::take(&mut self.free)
     }
 
     /// Caches a finished goroutine's stack. Returns half the cache when it
@@ -243,9 +216,6 @@ struct Class {
     /// The fewest stacks `hot` held since the last [`StackPool::scavenge`]:
     /// the oldest that many sat unused the whole time.
     low_water: usize,
-    /// Reservations given out (module comment); never more than free plus
-    /// uncarved stacks.
-    reserved: usize,
 }
 
 impl Class {
@@ -257,41 +227,12 @@ impl Class {
             ncold: 0,
             compact_at: COMPACT_MIN,
             low_water: 0,
-            reserved: 0,
         }
     }
 
-    /// Stacks this class can hand out without mapping anything, beyond
-    /// those reserved.
-    fn spare(&self) -> usize {
-        (self.hot.len() + self.ncold + self.carver.uncarved()).saturating_sub(self.reserved)
-    }
-
-    /// Maps slabs until `n` stacks are spare.
-    fn ensure_spare(&mut self, n: usize) -> io::Result<()> {
-        while self.spare() < n {
-            self.carver.grow()?;
-        }
-        Ok(())
-    }
-
-    /// One stack, or a slot to guard and make one of (outside the lock):
-    /// a reserved one (`reserved`: the caller gives up a reservation for it,
-    /// and no system call is needed), else a spare one, mapping a slab if
-    /// none is.
-    fn take_one(&mut self, reserved: bool) -> io::Result<Result<GoStack, usize>> {
-        if reserved {
-            debug_assert!(self.reserved > 0);
-            self.reserved -= 1;
-        } else {
-            self.ensure_spare(1)?;
-        }
-        match self.pop() {
-            Some(s) => Ok(Ok(s)),
-            // Free stacks ran out, so uncarved slots back what is reserved:
-            // no slab is mapped here.
-            None => Ok(Err(self.carver.reserve()?)),
-        }
+    /// Whether this class can hand out a stack without mapping anything.
+    fn has_spare(&self) -> bool {
+        !self.hot.is_empty() || self.ncold > 0 || self.carver.has_uncarved()
     }
 
     fn stride(&self) -> usize {
@@ -352,10 +293,8 @@ impl Class {
         self.compact_at = (self.cold.len() * 2).max(COMPACT_MIN);
     }
 
-    /// Moves up to `n` free stacks into `out`, resident ones first, leaving
-    /// the reserved ones.
+    /// Moves up to `n` free stacks into `out`, resident ones first.
     fn take_into(&mut self, out: &mut Vec<GoStack>, n: usize) {
-        let n = n.min(self.spare());
         let from_hot = n.min(self.hot.len());
         out.extend(self.hot.drain(self.hot.len() - from_hot..));
         self.low_water = self.low_water.min(self.hot.len());
@@ -367,11 +306,13 @@ impl Class {
         }
     }
 
-    /// The oldest resident stacks beyond `keep` (and beyond the reserved
-    /// ones: while the caller releases their pages they are in neither
-    /// list), to be released by the caller and filed as cold.
+    /// The oldest resident stacks beyond `keep`, to be released by the
+    /// caller and filed as cold.
     fn excess(&mut self, keep: usize) -> Vec<GoStack> {
-        let n = self.hot.len().saturating_sub(keep).min(self.spare());
+        if self.hot.len() <= keep {
+            return Vec::new();
+        }
+        let n = self.hot.len() - keep;
         self.hot.drain(..n).collect()
     }
 }
@@ -384,16 +325,63 @@ pub(crate) struct StackPool {
     default: Mutex<Class>,
     /// Other sizes, from `Builder::stack_size`; few, searched linearly.
     others: Mutex<Vec<Class>>,
+    /// Whether the default class has a spare stack ([`Class::has_spare`]),
+    /// as of the last time its lock was released ([`DefaultGuard`]): what
+    /// [`StackPool::admit`] reads without the lock.
+    spare: AtomicBool,
 }
 
 impl StackPool {
     pub(crate) fn new(default_size: usize) -> Self {
         signal::install();
+        // The address-space limit, read once here (`limited`); again at
+        // every slab mapped and at every refused spawn.
+        let _ = slab::as_limit();
         StackPool {
             default_size,
             default: Mutex::new(Class::new(round_size(default_size))),
             others: Mutex::new(Vec::new()),
+            spare: AtomicBool::new(false),
         }
+    }
+
+    /// The default class, locked.
+    fn default_class(&self) -> DefaultGuard<'_> {
+        DefaultGuard {
+            class: lock(&self.default),
+            spare: &self.spare,
+        }
+    }
+
+    /// Whether the soft `RLIMIT_AS` was finite when last read (when this
+    /// pool was made, at every slab mapped, at every scavenge, at every
+    /// refused spawn): only then does an unbound spawn ask
+    /// [`StackPool::admit`].
+    #[inline]
+    pub(crate) fn limited(&self) -> bool {
+        slab::limited()
+    }
+
+    /// Whether the pool had a spare default-size stack when its lock was
+    /// last released (a hint, read without the lock).
+    #[inline]
+    pub(crate) fn has_spare(&self) -> bool {
+        // Relaxed: a hint (see `admit`).
+        self.spare.load(Ordering::Relaxed)
+    }
+
+    /// Under a finite `RLIMIT_AS`, whether a default-size stack could be had
+    /// now: the pool has a spare one, or the limit leaves room to map one.
+    /// Takes and maps nothing (an unbound goroutine takes its stack when it
+    /// first runs); stacks in P caches are the caller's to look at. The
+    /// error names the limit, the mapped size and what is left.
+    pub(crate) fn admit(&self) -> io::Result<()> {
+        // Relaxed: hints (module comment); a wrong one moves a refusal
+        // between the spawn and the first run, nothing more.
+        if self.spare.load(Ordering::Relaxed) {
+            return Ok(());
+        }
+        slab::admit_room(round_size(self.default_size))
     }
 
     pub(crate) fn default_size(&self) -> usize {
@@ -414,67 +402,37 @@ impl StackPool {
         if !self.is_default(size) {
             return self.alloc_other(size);
         }
-        if let Some(local) = local {
-            if let Some(s) = local.free.pop() {
-                return Ok(s);
+        match local {
+            Some(local) => {
+                if let Some(s) = local.free.pop() {
+                    return Ok(s);
+                }
+                self.default_class()
+                    .take_into(&mut local.free, LOCAL_CACHE / 2);
+                if let Some(s) = local.free.pop() {
+                    return Ok(s);
+                }
             }
-            lock(&self.default).take_into(&mut local.free, LOCAL_CACHE / 2);
-            if let Some(s) = local.free.pop() {
-                return Ok(s);
+            None => {
+                if let Some(s) = self.default_class().pop() {
+                    return Ok(s);
+                }
             }
         }
-        self.take_default(false, None)
+        self.carve()
     }
 
-    /// A default-size stack for an unbound goroutine's first run, paid for
-    /// by its reservation, and up to half a P cache's worth more into
-    /// `batch` (unreserved ones, for the P whose cache ran dry). No slab is
-    /// mapped, so only the guard (a kernel out of memory) can fail.
-    pub(crate) fn alloc_reserved(&self, batch: &mut Vec<GoStack>) -> io::Result<GoStack> {
-        self.take_default(true, Some(batch))
-    }
-
-    fn take_default(
-        &self,
-        reserved: bool,
-        batch: Option<&mut Vec<GoStack>>,
-    ) -> io::Result<GoStack> {
-        let (one, size) = {
-            let mut c = lock(&self.default);
-            let one = c.take_one(reserved)?;
-            if let Some(batch) = batch {
-                c.take_into(batch, LOCAL_CACHE / 2);
-            }
-            (one, c.carver.size())
+    /// Carves a new default-size stack: the slot under the lock (mapping a
+    /// slab when the current one is used up), the guard outside it.
+    fn carve(&self) -> io::Result<GoStack> {
+        let (slot, size) = {
+            let mut c = self.default_class();
+            (c.carver.reserve()?, c.carver.size())
         };
-        match one {
-            Ok(s) => Ok(s),
-            Err(slot) => {
-                // A failure leaks the slot's address space only: it never
-                // reaches a coroutine without its guard.
-                slab::install_guard(slot)?;
-                Ok(GoStack::at(slot, size))
-            }
-        }
-    }
-
-    /// Reserves `n` default-size stacks for unbound goroutines, mapping
-    /// slabs if the free and uncarved ones do not cover them. All or none:
-    /// the error names the limit that refused the address space.
-    pub(crate) fn reserve(&self, n: usize) -> io::Result<()> {
-        let mut c = lock(&self.default);
-        c.ensure_spare(n)?;
-        c.reserved += n;
-        Ok(())
-    }
-
-    /// Gives back `n` reservations nobody will use.
-    pub(crate) fn unreserve(&self, n: usize) {
-        if n > 0 {
-            let mut c = lock(&self.default);
-            debug_assert!(c.reserved >= n);
-            c.reserved -= n;
-        }
+        // A failure leaks the slot's address space only: it never reaches a
+        // coroutine without its guard.
+        slab::install_guard(slot)?;
+        Ok(GoStack::at(slot, size))
     }
 
     fn alloc_other(&self, size: usize) -> io::Result<GoStack> {
@@ -532,7 +490,7 @@ impl StackPool {
     /// pool (none carved), for a P whose cache ran dry.
     pub(crate) fn take_batch(&self) -> Vec<GoStack> {
         let mut out = Vec::with_capacity(LOCAL_CACHE / 2);
-        lock(&self.default).take_into(&mut out, LOCAL_CACHE / 2);
+        self.default_class().take_into(&mut out, LOCAL_CACHE / 2);
         out
     }
 
@@ -546,7 +504,7 @@ impl StackPool {
     /// goroutine churn — a timer storm — `madvise` away pages the next
     /// spawns faulted back in); only past [`HOT_HARD_MAX`] does it trim here.
     fn spill(&self, stacks: Vec<GoStack>) {
-        let mut class = lock(&self.default);
+        let mut class = self.default_class();
         class.hot.extend(stacks);
         if class.hot.len() <= HOT_HARD_MAX {
             return;
@@ -555,7 +513,7 @@ impl StackPool {
         class.low_water = class.low_water.min(class.hot.len());
         drop(class);
         let excess = release_all(excess);
-        lock(&self.default).push_cold(excess);
+        self.default_class().push_cold(excess);
     }
 
     /// The scavenger (sysmon calls it every few milliseconds, and once
@@ -564,13 +522,17 @@ impl StackPool {
     /// the last call, keeping [`HOT_LOW`] resident. A stack taken since then
     /// is in demand and stays; the unused ones are the oldest (the pool hands
     /// out the newest first), so they are the ones released.
+    ///
+    /// It also reads `RLIMIT_AS` again ([`StackPool::limited`]): a limit a
+    /// program sets with `setrlimit` after start-up is seen by the spawns
+    /// within a scavenger period.
     pub(crate) fn scavenge(&self) {
-        let mut class = lock(&self.default);
+        let _ = slab::as_limit();
+        let mut class = self.default_class();
         let unused = class.low_water.min(class.hot.len());
         let excess = if unused > HOT_LOW && class.hot.len() > HOT_MAX {
             let n = (unused - HOT_LOW).min(class.hot.len() - HOT_LOW);
-            let keep = class.hot.len() - n;
-            class.excess(keep)
+            class.hot.drain(..n).collect()
         } else {
             Vec::new()
         };
@@ -578,7 +540,7 @@ impl StackPool {
         drop(class);
         if !excess.is_empty() {
             let excess = release_all(excess);
-            lock(&self.default).push_cold(excess);
+            self.default_class().push_cold(excess);
         }
     }
 
@@ -593,10 +555,10 @@ impl StackPool {
     /// scheduler with nothing to run; stacks in P caches are left alone.
     #[allow(dead_code)] // the scheduler's idle path may call it; see docs/stacks.md
     pub(crate) fn trim(&self) {
-        let excess = lock(&self.default).excess(0);
+        let excess = self.default_class().excess(0);
         if !excess.is_empty() {
             let excess = release_all(excess);
-            lock(&self.default).push_cold(excess);
+            self.default_class().push_cold(excess);
         }
         let mut others = lock(&self.others);
         let batches: Vec<(usize, Vec<GoStack>)> = others
@@ -611,17 +573,39 @@ impl StackPool {
         }
     }
 
-    /// Reservations of the default class given out.
-    #[cfg(test)]
-    fn reserved(&self) -> usize {
-        lock(&self.default).reserved
-    }
-
     /// Free stacks in the global pool: (resident, released), default size.
     #[cfg(test)]
     fn counts(&self) -> (usize, usize) {
-        let c = lock(&self.default);
+        let c = self.default_class();
         (c.hot.len(), c.ncold)
+    }
+}
+
+/// The default class, locked. Releasing it publishes whether the class has
+/// a spare stack ([`StackPool::admit`] reads that without the lock).
+struct DefaultGuard<'a> {
+    class: MutexGuard<'a, Class>,
+    spare: &'a AtomicBool,
+}
+
+impl Deref for DefaultGuard<'_> {
+    type Target = Class;
+    fn deref(&self) -> &Class {
+        &self.class
+    }
+}
+
+impl DerefMut for DefaultGuard<'_> {
+    fn deref_mut(&mut self) -> &mut Class {
+        &mut self.class
+    }
+}
+
+impl Drop for DefaultGuard<'_> {
+    fn drop(&mut self) {
+        // Relaxed: a hint, written under the class lock (this runs before
+        // the guard's field unlocks it).
+        self.spare.store(self.class.has_spare(), Ordering::Relaxed);
     }
 }
 

@@ -24,7 +24,7 @@
 
 use std::io;
 use std::ptr;
-use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicU64, AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use crate::loom::sync::StdMutex;
@@ -189,18 +189,16 @@ fn system_budget() -> &'static MapBudget {
     BUDGET.get_or_init(MapBudget::from_system)
 }
 
-/// Where new stacks of one size come from: the uncarved tails of the slabs
-/// mapped so far (usually one; more when the pool asked for room ahead of
-/// need, [`Carver::grow`]). Protected by its size class's lock.
+/// Where new stacks of one size come from: the uncarved tail of the current
+/// slab. Protected by its size class's lock.
 pub(super) struct Carver {
     /// Usable bytes per stack (a multiple of the page size).
     size: usize,
     /// Guard page plus stack.
     stride: usize,
-    /// Uncarved ranges `(next slot, end)`, carved from the last.
-    ranges: Vec<(usize, usize)>,
-    /// Slots in `ranges`.
-    uncarved: usize,
+    /// Next uncarved slot, and the end of the current slab.
+    next: usize,
+    end: usize,
 }
 
 impl Carver {
@@ -210,8 +208,8 @@ impl Carver {
         Carver {
             size,
             stride: size + page_size(),
-            ranges: Vec::new(),
-            uncarved: 0,
+            next: 0,
+            end: 0,
         }
     }
 
@@ -220,43 +218,28 @@ impl Carver {
         self.size
     }
 
-    /// Slots mapped and not carved yet: what [`Carver::reserve`] hands out
-    /// without a system call.
-    pub(super) fn uncarved(&self) -> usize {
-        self.uncarved
+    /// Whether a slot is left in the current slab: the next
+    /// [`Carver::reserve`] maps nothing.
+    pub(super) fn has_uncarved(&self) -> bool {
+        self.next + self.stride <= self.end
     }
 
-    /// Reserves the address of one slot (mapping a new slab when every one
-    /// is used up). The slot has no guard yet: see [`install_guard`].
+    /// Reserves the address of one slot (mapping a new slab when the current
+    /// one is used up). The slot has no guard yet: see [`install_guard`].
     pub(super) fn reserve(&mut self) -> io::Result<usize> {
-        if self.uncarved == 0 {
-            self.grow()?;
+        if !self.has_uncarved() {
+            let (start, len) = self.map_slab()?;
+            self.next = start;
+            self.end = start + len;
         }
-        let Some(range) = self.ranges.last_mut() else {
-            unreachable!("grow added a range");
-        };
-        let slot = range.0;
-        range.0 += self.stride;
-        if range.0 + self.stride > range.1 {
-            self.ranges.pop();
-        }
-        self.uncarved -= 1;
+        let slot = self.next;
+        self.next += self.stride;
         Ok(slot)
-    }
-
-    /// Maps one more slab (of at least one slot). The error names the
-    /// limit that refused it.
-    pub(super) fn grow(&mut self) -> io::Result<()> {
-        let (start, len) = self.map_slab()?;
-        self.ranges.push((start, start + len));
-        self.uncarved += len / self.stride;
-        Ok(())
     }
 
     fn map_slab(&self) -> io::Result<(usize, usize)> {
         let mut per_slab = (SLAB_BYTES / self.stride).max(1);
-        let room = as_room();
-        if let Some(room) = room {
+        if let Some(room) = as_room() {
             if room < self.stride {
                 return Err(no_room(self.size, room));
             }
@@ -276,6 +259,8 @@ impl Carver {
                         unsafe { libc::munmap(start as *mut libc::c_void, len) };
                         return Err(e);
                     }
+                    // The room seen before this slab took some of it.
+                    ROOM_SEEN.store(0, Ordering::Relaxed);
                     return Ok((start, len));
                 }
                 Err(e) if per_slab > MIN_SLAB_STACKS => {
@@ -306,15 +291,60 @@ fn as_room() -> Option<usize> {
     )
 }
 
-/// The soft `RLIMIT_AS`, if finite.
-fn as_limit() -> Option<usize> {
+/// When [`admit_room`] last saw room under `RLIMIT_AS` for a stack
+/// (`clock::nanotime() + 1`; 0: never, or a slab was mapped since).
+static ROOM_SEEN: AtomicU64 = AtomicU64::new(0);
+
+/// How long [`admit_room`] trusts room it saw before it reads
+/// `/proc/self/statm` again (unless a slab was mapped meanwhile): a spawn
+/// is admitted on what it could have now, not promised a stack, so a
+/// stale answer only moves a refusal from the spawn to the goroutine's
+/// first run.
+const ROOM_FRESH_NS: u64 = 1_000_000;
+
+/// Whether `RLIMIT_AS` (if finite) leaves room to map a stack of `size`
+/// bytes now. The error names the limit, the mapped size and what is left.
+pub(super) fn admit_room(size: usize) -> io::Result<()> {
+    let now = crate::clock::nanotime();
+    // Relaxed: a hint (see ROOM_FRESH_NS).
+    let seen = ROOM_SEEN.load(Ordering::Relaxed);
+    if seen != 0 && now.saturating_sub(seen - 1) < ROOM_FRESH_NS {
+        return Ok(());
+    }
+    match as_room() {
+        Some(room) if room < size + page_size() => Err(no_room(size, room)),
+        _ => {
+            ROOM_SEEN.store(now + 1, Ordering::Relaxed);
+            Ok(())
+        }
+    }
+}
+
+/// Whether the soft `RLIMIT_AS` was finite when last read ([`as_limit`]:
+/// when the pool is made, at every slab it maps, at every scavenge, and
+/// when a spawn is refused). Read on the spawn path: without a limit, a
+/// spawn checks nothing about address space.
+static LIMITED: AtomicBool = AtomicBool::new(false);
+
+/// [`LIMITED`]: whether the address space has a limit, as last seen.
+#[inline]
+pub(super) fn limited() -> bool {
+    // Relaxed: a hint; the limit itself is the kernel's, read again
+    // before any decision that maps.
+    LIMITED.load(Ordering::Relaxed)
+}
+
+/// The soft `RLIMIT_AS`, if finite (and [`LIMITED`] brought up to date).
+pub(super) fn as_limit() -> Option<usize> {
     let mut lim = libc::rlimit {
         rlim_cur: 0,
         rlim_max: 0,
     };
     // SAFETY: `lim` is a valid rlimit for getrlimit to fill.
     let r = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut lim) };
-    (r == 0 && lim.rlim_cur != libc::RLIM_INFINITY).then_some(lim.rlim_cur as usize)
+    let limit = (r == 0 && lim.rlim_cur != libc::RLIM_INFINITY).then_some(lim.rlim_cur as usize);
+    LIMITED.store(limit.is_some(), Ordering::Relaxed);
+    limit
 }
 
 /// What slabs leave of an `RLIMIT_AS` of `limit` bytes to everything else:
@@ -332,7 +362,7 @@ fn mapped_bytes() -> Option<usize> {
 
 const MIB: usize = 1 << 20;
 
-/// A slab refused because `RLIMIT_AS` leaves less than a stack of room.
+/// A stack refused because `RLIMIT_AS` leaves less than a stack of room.
 fn no_room(size: usize, room: usize) -> io::Error {
     let limit = as_limit().unwrap_or(0);
     let mapped = mapped_bytes().unwrap_or(0);

@@ -176,34 +176,6 @@ fn a_refused_slab_names_the_limits() {
 }
 
 #[test]
-fn reservations_are_backed_and_leave_other_takers_short() {
-    let pool = StackPool::new(16 * 1024);
-    // Two stacks free in the pool, then all of them and more reserved.
-    let a = pool.alloc(None, None).unwrap();
-    let b = pool.alloc(None, None).unwrap();
-    pool.give_back(vec![a, b]);
-    let uncarved = lock(&pool.default).carver.uncarved();
-    pool.reserve(uncarved + 2).unwrap();
-    assert_eq!(lock(&pool.default).spare(), 0);
-    // Another taker finds no spare stack: a batch comes back empty, and a
-    // single stack maps a new slab rather than take a reserved one.
-    assert!(pool.take_batch().is_empty());
-    let c = pool.alloc(None, None).unwrap();
-    assert_eq!(pool.reserved(), uncarved + 2);
-    // Every reservation is paid without mapping: the free ones first.
-    let mut got = Vec::new();
-    for _ in 0..uncarved + 2 {
-        let mut batch = Vec::new();
-        got.push(pool.alloc_reserved(&mut batch).unwrap());
-        pool.give_back(batch);
-    }
-    assert_eq!(pool.reserved(), 0);
-    for s in got.into_iter().chain([c]) {
-        pool.free(s, 16 * 1024, None);
-    }
-}
-
-#[test]
 fn cold_stacks_are_kept_as_merged_runs() {
     let pool = StackPool::new(16 * 1024);
     let n = 3 * HOT_MAX + COMPACT_MIN;
