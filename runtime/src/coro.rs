@@ -142,15 +142,21 @@ impl Drop for Thunk {
 /// # Safety
 /// `data` holds an `F` written by `Thunk::new`, read at most once.
 unsafe fn call_inline<F: FnOnce()>(data: *mut ThunkData) {
-    // SAFETY: per the contract.
+    // SAFETY: the caller's contract: `data` holds an `F` that `Thunk::new`
+    // wrote inline (size and alignment checked there), not yet read or
+    // dropped; this read moves it out, and `data` is not touched again
+    // (`run` forgets the thunk).
     let f = unsafe { data.cast::<F>().read() };
     f()
 }
 
 /// # Safety
-/// As for [`call_inline`].
+/// `data` holds an `F` written inline by `Thunk::new`, neither run nor
+/// dropped; it is dropped here, once.
 unsafe fn drop_inline<F>(data: *mut ThunkData) {
-    // SAFETY: per the contract.
+    // SAFETY: `data` holds an `F` that `Thunk::new` wrote inline, neither
+    // run nor dropped (the caller's contract); this drops it in place, once
+    // (`Thunk`'s `Drop`; `run` forgets the thunk instead).
     unsafe { data.cast::<F>().drop_in_place() }
 }
 
@@ -158,15 +164,20 @@ unsafe fn drop_inline<F>(data: *mut ThunkData) {
 /// `data` holds a `Box<F>`'s pointer written by `Thunk::new`, read at
 /// most once.
 unsafe fn call_boxed<F: FnOnce()>(data: *mut ThunkData) {
-    // SAFETY: per the contract.
+    // SAFETY: `data`'s first word holds the pointer `Box::into_raw` gave
+    // `Thunk::new` for this `F`, not yet read (the caller's contract):
+    // rebuilding the box takes ownership, once.
     let f = unsafe { Box::from_raw(data.cast::<*mut F>().read()) };
     f()
 }
 
 /// # Safety
-/// As for [`call_boxed`].
+/// `data` holds a `Box<F>`'s pointer written by `Thunk::new`, neither run
+/// nor dropped; it is dropped here, once.
 unsafe fn drop_boxed<F>(data: *mut ThunkData) {
-    // SAFETY: per the contract.
+    // SAFETY: `data`'s first word holds the pointer `Box::into_raw` gave
+    // `Thunk::new` for this `F`, not yet read (the caller's contract):
+    // rebuilding the box takes ownership, once, and drops it.
     drop(unsafe { Box::from_raw(data.cast::<*mut F>().read()) })
 }
 
@@ -244,9 +255,11 @@ impl<Y: 'static> CoroCell<Y> {
                 (*fiber.0).entered();
             }
             body();
-            // SAFETY: as above; the switch out of the finished coroutine
-            // comes next, and corosensei only returns through frames made
-            // before `entered`.
+            // SAFETY: `fiber.0` points at this cell's fiber, which has not
+            // moved since `start` (invariant 4) and which only this
+            // goroutine's own stack touches while it runs (invariant 1);
+            // the switch out of the finished coroutine comes next, and
+            // corosensei only returns through frames made before `entered`.
             unsafe { (*fiber.0).finishing() };
         })
     }
@@ -271,7 +284,8 @@ impl<Y: 'static> CoroCell<Y> {
     /// straight to the next, so the pool stays warm.
     ///
     /// # Safety
-    /// As for [`CoroCell::start`].
+    /// The caller owns the G exclusively (it is not in any queue yet), the
+    /// cell is empty, and it will not move from here on (invariant 4).
     pub unsafe fn start_unbound(&self, body: impl FnOnce() + Send + 'static) {
         // A recycled record's hint is stale.
         self.sp_hint.store(0, Ordering::Relaxed);

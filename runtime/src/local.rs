@@ -452,17 +452,25 @@ fn thread_map() -> Result<*const Map, AccessError> {
 /// The goroutine `g` is ending (its body returned, on its own stack):
 /// drops its values. Returns the payload of a value's `Drop` that
 /// panicked, for its `join` to see.
+///
+/// # Safety
+/// Called by the goroutine `g` itself, on its own stack, once, after the
+/// last of its code that may touch a goroutine-local.
 #[inline]
-pub(crate) fn on_exit(g: GPtr) -> Option<Box<dyn std::any::Any + Send>> {
-    // SAFETY: called by the goroutine itself.
+pub(crate) unsafe fn on_exit(g: GPtr) -> Option<Box<dyn std::any::Any + Send>> {
+    // SAFETY: called by the goroutine itself (the caller's contract): only
+    // it reads or writes its locals pointer.
     if unsafe { g.locals() }.is_null() {
         return None;
     }
-    drop_locals(g)
+    // SAFETY: the caller's contract, passed on.
+    unsafe { drop_locals(g) }
 }
 
+/// # Safety
+/// As [`on_exit`]'s: called by the goroutine `g` itself, once.
 #[cold]
-fn drop_locals(g: GPtr) -> Option<Box<dyn std::any::Any + Send>> {
+unsafe fn drop_locals(g: GPtr) -> Option<Box<dyn std::any::Any + Send>> {
     // SAFETY: called by the goroutine itself (via `on_exit`).
     let map = unsafe { g.set_locals(DESTROYING) };
     // SAFETY: `map` was made by `goroutine_map` and is now detached.

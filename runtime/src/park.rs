@@ -572,7 +572,10 @@ impl Drop for Unparker {
     fn drop(&mut self) {
         if let Handle::G(g) = self.0 {
             if g.life.drop_ext_ref() == Release::Recycle {
-                sched::free_g(g);
+                // SAFETY: `Life` returned Recycle: the M, the handle and
+                // every other `Unparker` let go before, and this one is
+                // being dropped.
+                unsafe { sched::free_g(g) };
             }
         }
     }

@@ -148,10 +148,12 @@ impl Builder {
     /// Spawns a goroutine that may borrow from the caller's stack (`'a`).
     ///
     /// # Safety
-    /// The caller waits until the goroutine has finished *and* its result
-    /// has been taken or dropped before `'a` ends (`run` joins it; `scope`
-    /// counts its goroutines down as their results are dropped), on every
-    /// path, unwinding included.
+    /// Before `'a` ends, on every path (unwinding included), the caller
+    /// waits until nothing the goroutine still runs can reach what `f`
+    /// borrows: the goroutine has finished and its result is taken or
+    /// dropped (`run` joins it), or `f` and its result were dropped inside
+    /// the body, the goroutine's exit code touching neither (`scope` counts
+    /// its goroutines down there).
     #[track_caller]
     pub(crate) unsafe fn spawn_unchecked_at<'a, F, T>(
         self,
@@ -253,7 +255,9 @@ where
 fn finish<T>(me: GPtr, mut result: std::thread::Result<T>) {
     // Before the result is published: `join` returns after the locals'
     // destructors ran, and the record is clean for reuse.
-    if let Some(p) = crate::local::on_exit(me) {
+    // SAFETY: `finish` runs on `me`'s own stack, at the end of its body,
+    // once: no code of the goroutine's runs after it.
+    if let Some(p) = unsafe { crate::local::on_exit(me) } {
         if result.is_ok() {
             result = Err(p);
         }
@@ -287,7 +291,9 @@ fn drop_orphan_with_code<T>(me: GPtr, result: std::thread::Result<T>) {
     let dropped = panic::catch_unwind(AssertUnwindSafe(move || drop(result)));
     // A goroutine-local the drop touched: the record must be clean for its
     // next goroutine.
-    let locals = crate::local::on_exit(me);
+    // SAFETY: the orphan's result is dropped on `me`'s own stack, as the
+    // last act of its body, once.
+    let locals = unsafe { crate::local::on_exit(me) };
     for payload in [dropped.err(), locals].into_iter().flatten() {
         if sched::runtime().settings.panic_abort {
             std::process::exit(2);
@@ -313,7 +319,11 @@ fn drop_payload(payload: Box<dyn Any + Send>) {
 /// `record` is a `Waiter` whose owner waits in `join`, woken once.
 pub(crate) unsafe fn wake_joiner(record: *const ()) {
     let w = record.cast::<Waiter>();
-    // SAFETY: per the contract; only the finisher claims a joiner's record.
+    // SAFETY: `record` is the `Waiter` on the joiner's frame in `join`,
+    // which stays in `wait` until this wake stores DONE (the caller's
+    // contract); the joiner gave it to nothing but `G::set_joiner`, and
+    // only the finishing M calls this, once (`Life` reports the joiner to
+    // one party), so `claim_exclusive` is the only claim.
     unsafe {
         (*w).claim_exclusive(0);
         Waiter::wake(w);
@@ -369,7 +379,10 @@ impl<T> JoinHandle<T> {
         let (r, release) = unsafe { g.take_joined::<std::thread::Result<T>>() };
         mem::forget(self);
         if release == Release::Recycle {
-            sched::free_g(g);
+            // SAFETY: `take_joined` returned Recycle: the M and every
+            // `Unparker` let go before, and this handle, the last
+            // reference, is consumed.
+            unsafe { sched::free_g(g) };
         }
         r.map_err(|payload| JoinError { id, payload })
     }
@@ -392,7 +405,10 @@ impl<T> Drop for JoinHandle<T> {
         // (`body::<F, T>`).
         let (r, release) = unsafe { self.g.drop_handle::<std::thread::Result<T>>() };
         if release == Release::Recycle {
-            sched::free_g(self.g);
+            // SAFETY: `drop_handle` returned Recycle: the M and every
+            // `Unparker` let go before, and this handle, the last
+            // reference, is being dropped.
+            unsafe { sched::free_g(self.g) };
         }
         // The record is let go of: a `Drop` of the result that panics
         // leaves `Life` consistent.

@@ -397,7 +397,9 @@ fn no_stack_for(rec: Option<GPtr>, e: std::io::Error, no_stack: NoStack) -> std:
         NoStack::Defer => Ok(()),
         NoStack::Fail => {
             if let Some(g) = rec {
-                free_g(g); // dead, as every record on a free list is
+                // SAFETY: `g` came from a free list: dead, referred to by
+                // nobody, and not handed out (this spawn failed first).
+                unsafe { free_g(g) };
             }
             Err(e)
         }
@@ -650,7 +652,11 @@ fn pop_global_gfree(rt: &Runtime) -> Option<GPtr> {
 /// A record nobody refers to any more: back to this P's free list (Go's
 /// `gfput`), or the global one, or freed when it cannot be recycled or the
 /// free lists are full.
-pub(crate) fn free_g(g: GPtr) {
+///
+/// # Safety
+/// Nobody refers to `g`: `Life` returned `Release::Recycle` for it, or it
+/// came from a free list and was never handed out.
+pub(crate) unsafe fn free_g(g: GPtr) {
     debug_assert_eq!(g.status(), GStatus::Dead);
     if !g.recyclable() {
         allgs::unregister(g);
@@ -677,7 +683,10 @@ pub(crate) fn free_g(g: GPtr) {
     drop(gfree);
     for g in spill {
         allgs::unregister(g);
-        // SAFETY: as above: dead, unreferenced, now unregistered.
+        // SAFETY: `g` came to `free_g` because `Life` said nobody refers to
+        // it (its M, handle and last `Unparker` are gone), no free list took
+        // it, and `allgs::unregister` just removed it from the registry, the
+        // last place that could reach it.
         unsafe { g.free() };
     }
 }

@@ -215,7 +215,9 @@ fn execute(rt: &'static Runtime, m: &'static MLocal, g: GPtr) -> Option<GPtr> {
     crate::trace::go_start(g, || {
         m.shared.p.lock().as_ref().map(|p| (p.p.id, p.p.queued()))
     });
-    // SAFETY: as above; the G has a stack now.
+    // SAFETY: this M owns `g` (taken from a run queue or handed over by the
+    // previous step of this loop: coro.rs invariant 1), and `bind_stack`
+    // above gave it a stack if it had none.
     let resumed = unsafe { g.coro.resume() };
     crate::trace::go_stop(g, &resumed); // trace: the run's slice ends here
     m.shared.bump_run_seq();
@@ -326,7 +328,9 @@ fn release(g: GPtr) {
         unsafe { g.wake_joiner() };
     }
     if exit.release == Release::Recycle {
-        free_g(g);
+        // SAFETY: `Life::exit` returned Recycle: the handle and every
+        // `Unparker` let go before this M did, so nothing refers to `g`.
+        unsafe { free_g(g) };
     }
 }
 

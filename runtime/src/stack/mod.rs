@@ -142,11 +142,11 @@ impl GoStack {
     }
 }
 
-// The guard is installed by `slab::install_guard` before a stack is first
-// handed out (madvise marker or PROT_NONE; both survive MADV_DONTNEED).
 // SAFETY: `base`/`limit` are page-aligned ends of a read-write region of at
-// least 16 KiB (`round_size`) whose lowest page, inside `limit`, is that
-// guard; the pool hands a slot to one coroutine at a time.
+// least 16 KiB (`round_size`) whose lowest page, inside `limit`, is a guard
+// page that `slab::install_guard` installs before the stack is first handed
+// out (a madvise marker or PROT_NONE; both survive MADV_DONTNEED); the pool
+// hands a slot to one coroutine at a time.
 unsafe impl Stack for GoStack {
     #[inline]
     fn base(&self) -> StackPointer {
@@ -431,7 +431,9 @@ impl StackPool {
         };
         // A failure leaks the slot's address space only: it never reaches a
         // coroutine without its guard.
-        slab::install_guard(slot)?;
+        // SAFETY: `slot` was just carved from our slab and is not handed
+        // out until this returns.
+        unsafe { slab::install_guard(slot)? };
         Ok(GoStack::at(slot, size))
     }
 
@@ -451,7 +453,9 @@ impl StackPool {
         // only delays other non-default spawns.
         let slot = class.carver.reserve()?;
         drop(others);
-        slab::install_guard(slot)?;
+        // SAFETY: `slot` was just carved from our slab and is not handed
+        // out until this returns.
+        unsafe { slab::install_guard(slot)? };
         Ok(GoStack::at(slot, size))
     }
 

@@ -41,7 +41,8 @@ pub(super) fn install() {
             // SAFETY: sigaction with a null new action only reads the current
             // one into `old`, a valid out-parameter.
             let mut old: libc::sigaction = unsafe { std::mem::zeroed() };
-            // SAFETY: as above.
+            // SAFETY: with a null new action, sigaction only writes `sig`'s
+            // current disposition into `old`, a valid zeroed out-parameter.
             unsafe { libc::sigaction(sig, ptr::null(), &mut old) };
             // Recorded before ours goes in, so the handler always finds it.
             let _ = PREV[slot(sig)].set(old);
@@ -64,7 +65,8 @@ pub(super) fn install() {
 pub(crate) fn on_thread_start() {
     // SAFETY: querying the current alternate stack into a valid out-parameter.
     let mut cur: libc::stack_t = unsafe { std::mem::zeroed() };
-    // SAFETY: as above.
+    // SAFETY: with a null new stack, sigaltstack only writes this thread's
+    // current alternate stack into `cur`, a valid out-parameter.
     unsafe { libc::sigaltstack(ptr::null(), &mut cur) };
     if cur.ss_flags & libc::SS_DISABLE == 0 && cur.ss_size >= libc::SIGSTKSZ {
         return; // std (or someone) already gave this thread one

@@ -404,12 +404,21 @@ fn map_refused(size: usize, e: io::Error) -> io::Error {
 }
 
 /// Installs the guard page at the bottom of `slot` (from [`Carver::reserve`]).
-pub(super) fn install_guard(slot: usize) -> io::Result<()> {
-    install_guard_with(slot, guard_mode(), system_budget())
+///
+/// # Safety
+/// `slot` is the start of a page of a slab this process mapped, not yet
+/// handed out: nothing holds a reference into that page.
+pub(super) unsafe fn install_guard(slot: usize) -> io::Result<()> {
+    // SAFETY: the caller's contract, passed on.
+    unsafe { install_guard_with(slot, guard_mode(), system_budget()) }
 }
 
 /// [`install_guard`] with the mechanism and budget given (for tests).
-pub(super) fn install_guard_with(
+///
+/// # Safety
+/// As [`install_guard`]'s: `slot` starts a page of a slab this process
+/// mapped, not yet handed out.
+pub(super) unsafe fn install_guard_with(
     slot: usize,
     mode: GuardMode,
     budget: &MapBudget,
@@ -426,7 +435,9 @@ pub(super) fn install_guard_with(
         }
         GuardMode::Mprotect => {
             budget.take()?;
-            // SAFETY: as above: a page of our own slab, not yet handed out.
+            // SAFETY: `slot` is the start of a page of a slab we mapped and
+            // have not handed out: nobody holds a reference into it, so
+            // PROT_NONE cannot fault a live access.
             let r = unsafe { libc::mprotect(slot as *mut libc::c_void, page, libc::PROT_NONE) };
             if r != 0 {
                 let e = io::Error::last_os_error();

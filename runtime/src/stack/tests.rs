@@ -144,11 +144,13 @@ fn mprotect_budget_runs_out_with_a_clear_error() {
     let mut guarded = Vec::new();
     for _ in 0..3 {
         let slot = carver.reserve().unwrap();
-        slab::install_guard_with(slot, GuardMode::Mprotect, &budget).unwrap();
+        // SAFETY: a fresh slot of this test's own carver, never handed out.
+        unsafe { slab::install_guard_with(slot, GuardMode::Mprotect, &budget) }.unwrap();
         guarded.push(slot);
     }
     let slot = carver.reserve().unwrap();
-    let err = slab::install_guard_with(slot, GuardMode::Mprotect, &budget).unwrap_err();
+    // SAFETY: a fresh slot of this test's own carver, never handed out.
+    let err = unsafe { slab::install_guard_with(slot, GuardMode::Mprotect, &budget) }.unwrap_err();
     let msg = err.to_string();
     assert!(msg.contains("vm.max_map_count = 1000"), "{msg}");
     assert!(msg.contains("sysctl -w vm.max_map_count="), "{msg}");
