@@ -330,3 +330,75 @@ fn dyn_select_between_threads() {
     assert_eq!(b.join().unwrap(), N);
     assert_eq!(arx.try_recv(), Err(TryRecvError::Closed));
 }
+
+/// Two cases of one `select!` on the same channel: adjacent entries of
+/// one wait record in one queue, with another thread's blocked receive
+/// beside them, so unlinking the loser writes a neighbour's links. Every
+/// value arrives once.
+#[test]
+fn select_two_cases_same_channel_with_neighbour() {
+    let (tx, rx) = chan::<usize>(0);
+    let rx2 = rx.clone();
+    let other = thread::spawn(move || {
+        let mut got = Vec::new();
+        while let Ok(v) = rx2.recv() {
+            got.push(v);
+        }
+        got
+    });
+    let (dtx, drx) = chan::<()>(0);
+    let main = thread::spawn(move || {
+        let mut got = Vec::new();
+        loop {
+            select! {
+                recv(rx) -> v => match v { Ok(v) => got.push(v), Err(_) => break },
+                recv(rx) -> v => match v { Ok(v) => got.push(v + 1_000_000), Err(_) => break },
+                recv(drx) -> _ => break,
+            }
+        }
+        got
+    });
+    for i in 0..N {
+        tx.send(i).unwrap();
+    }
+    dtx.send(()).unwrap();
+    drop(tx);
+    let mut all: Vec<usize> = main
+        .join()
+        .unwrap()
+        .into_iter()
+        .map(|v| v % 1_000_000)
+        .collect();
+    all.extend(other.join().unwrap());
+    all.sort_unstable();
+    assert_eq!(all, (0..N).collect::<Vec<_>>());
+}
+
+/// A send case and a receive case of one `select!` on the same channel,
+/// each parked in one of its two queues: each round completes one case.
+#[test]
+fn select_send_and_recv_on_one_channel() {
+    let (tx, rx) = chan::<usize>(0);
+    let (tx2, rx2) = (tx.clone(), rx.clone());
+    let t = thread::spawn(move || {
+        let mut n = 0;
+        for i in 0..N {
+            if i % 2 == 0 {
+                tx2.send(i).unwrap();
+            } else {
+                rx2.recv().unwrap();
+                n += 1;
+            }
+        }
+        n
+    });
+    let (mut sent, mut got) = (0, 0);
+    for _ in 0..N {
+        select! {
+            send(tx, 7) -> r => { r.unwrap(); sent += 1; }
+            recv(rx) -> v => { v.unwrap(); got += 1; }
+        }
+    }
+    let n = t.join().unwrap();
+    assert_eq!((sent, got), (n, N - n));
+}
