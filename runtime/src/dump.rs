@@ -203,7 +203,8 @@ pub(crate) fn start_schedtrace(rt: &'static Runtime) {
 
 /// Installs the SIGQUIT handler: the handler writes a byte to a pipe, and a
 /// thread reading the pipe prints the dump and exits with status 2, as Go
-/// does. Skipped when a handler is already installed.
+/// does. Skipped when the program installed a handler of its own; an
+/// ignored SIGQUIT is taken over, as Go does.
 pub(crate) fn install_sigquit() {
     static PIPE_W: std::sync::atomic::AtomicI32 = std::sync::atomic::AtomicI32::new(-1);
 
@@ -256,7 +257,10 @@ pub(crate) fn install_sigquit() {
     unsafe {
         let mut old: libc::sigaction = std::mem::zeroed();
         libc::sigaction(libc::SIGQUIT, std::ptr::null(), &mut old);
-        if old.sa_sigaction != libc::SIG_DFL {
+        // Over the default or an inherited SIG_IGN (a shell without job
+        // control starts background commands with SIGQUIT ignored), as Go
+        // does; a handler the program installed stays.
+        if old.sa_sigaction != libc::SIG_DFL && old.sa_sigaction != libc::SIG_IGN {
             return; // someone else handles SIGQUIT
         }
         let mut sa: libc::sigaction = std::mem::zeroed();
