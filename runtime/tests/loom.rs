@@ -869,6 +869,19 @@ impl Poll {
             }
         }
     }
+
+    /// A timer-role M whose deadline is far off (`idle::sleep`, the
+    /// `role && idle_p` path): its loop up to the moment it may block in
+    /// `epoll_wait`, where it ends (what happens there is the other models'
+    /// business). It sleeps on its condvar while another M holds the poll.
+    fn sleep_until_polling(&self, m: usize) {
+        let me = self.m(m);
+        let mut slot = me.p.lock().unwrap(); // handle.slot.lock()
+        while !self.h.claim(m) {
+            // netpoll::claim_poll failed: the else branch,
+            slot = me.cv.wait(slot).unwrap(); // handle.cv.wait(slot)
+        }
+    }
 }
 
 /// The timer-role M sleeps in `epoll_wait` until the earliest timer (at
@@ -916,5 +929,30 @@ fn netpoll_break_for_the_next_poller_is_not_drained() {
         w.add_timer(5, 2);
         assert_eq!(m1.join().unwrap(), Woke::Handed);
         assert_eq!(m2.join().unwrap(), Woke::InTime);
+    });
+}
+
+/// The poll changes hands with nothing else to wake the new holder. M1
+/// sleeps in `epoll_wait`; a waker hands it a P and passes the timer role
+/// to M2 (`start_m_locked`: `hand`, then `notify` the next holder), and
+/// nothing happens afterwards: no timer is added, nothing notifies M2
+/// again. M2 finds M1 still blocked, so it must either claim on its retry
+/// or be woken by M1 as M1 leaves (`Handoff::claim` stores `poll_wanted`,
+/// then retries; `back` clears `blocked_m`, then `take_wanted` reads the
+/// flag). Without the retry, M1 could leave and read no flag between
+/// M2's failed claim and its store, and M2 slept on its condvar for good
+/// with nobody in `epoll_wait` (loom reports the deadlock).
+#[test]
+fn netpoll_wanted_poll_reaches_the_next_holder() {
+    model(3, || {
+        let w = Poll::new(10);
+        let w2 = w.clone();
+        let m1 = thread::spawn(move || w2.role_sleep(1, 0, 2));
+        let w2 = w.clone();
+        let m2 = thread::spawn(move || w2.sleep_until_polling(2));
+        w.hand(1);
+        w.notify(2);
+        assert_eq!(m1.join().unwrap(), Woke::Handed);
+        m2.join().unwrap();
     });
 }
