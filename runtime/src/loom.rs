@@ -13,7 +13,7 @@
 //! (`g::ParkWord`, `g::Life`, `park::Waiter` and the thread parker,
 //! `sched::idle`'s counters and list lock, the P slot's spin lock, the
 //! netpoller's hand-off words in `netpoll::handoff`, sysmon's sleep words
-//! in `sched::sysmon`, a static made with [`lazy_static`] under loom). What
+//! in `sched::sysmon`, a static made with `lazy_static` under loom). What
 //! does not: statics and `const fn` constructors (loom's types cannot be
 //! built in a const: they use [`sync::StdMutex`] and `std::sync::atomic`),
 //! and everything the models never run.

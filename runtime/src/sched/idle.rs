@@ -31,7 +31,9 @@
 //! ([`Idle::wakep_claim`], [`Idle::give_up_p`], and [`Idle::spinner_lost_p`]
 //! for a spinning M whose P was taken), generic over what a P is, so that
 //! `runtime/tests/loom.rs` model-checks this very code with loom's atomics
-//! and lock (through `crate::loom`).
+//! and lock (through `crate::loom`); so are the timer role's transitions
+//! ([`Idle::push_sleeper`], [`Idle::pick_sleeper`], [`Idle::leave_when_due`],
+//! [`Idle::role_holder`]) and [`Idle::take_idle_p`]'s wake of sysmon.
 //!
 //! Must never: hold `lock` while doing anything but moving Ps and Ms between
 //! lists (no thread creation, no goroutine code, no unpark).

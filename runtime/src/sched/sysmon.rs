@@ -1,6 +1,8 @@
 //! sysmon: the background thread that keeps the scheduler moving.
 //!
-//! Owns: the sysmon thread and its polling back-off. Each pass it
+//! Owns: the sysmon thread, its polling back-off and its sleep words
+//! ([`Sysmon`]: the deep sleep and the wake that ends it, model-checked by
+//! `runtime/tests/loom.rs` against the paths that take a P). Each pass it
 //! - **retakes** the P of an M that has been inside `blocking()` for more
 //!   than [`BLOCKING_RETAKE`] (Go's `retake` of a P in a syscall) and hands it
 //!   to another M, so the goroutines queued behind the call run;
@@ -82,6 +84,7 @@ pub(crate) struct Sysmon {
 }
 
 impl Sysmon {
+    /// Awake, no wake counted.
     #[cfg(not(loom))]
     const fn new() -> Sysmon {
         Sysmon {
