@@ -398,6 +398,45 @@ fn m_loop(w: &Arc<World>, mut p: u8, mut spinning: Option<Spin>) {
     }
 }
 
+/// `sysmon::run`, one pass per iteration, until a pass sees the watched
+/// goroutine running: it deep-sleeps when a pass finds every P idle.
+fn sysmon_until_seen(w: &World) {
+    loop {
+        let seen = SysmonSleep::pokes(); // pokes = s.pokes()
+        if w.watch.as_ref().unwrap().pass() {
+            return; // retake(..), sysmon_poll(): it runs, and we see it
+        }
+        if w.idle.idle_ps() == w.nprocs {
+            // all_idle (and quiet): the deep sleep
+            SysmonSleep::deep_sleep(seen, || w.idle.idle_ps() == w.nprocs);
+        } else {
+            thread::yield_now(); // doze(..)
+        }
+    }
+}
+
+/// As below, for an M that takes the idle P for itself outside the
+/// handshake: the timer-role M whose timers are due (`stopm`), or a
+/// `blocking()` call returning, both through `Idle::take_idle_p`. It runs
+/// a goroutine until sysmon's pass sees it: sysmon's deep sleep, begun
+/// while the P was idle, is cut short by `take_idle_p`'s wake. (Without
+/// it, loom reports the deadlock.)
+#[test]
+fn sysmon_awake_when_an_m_takes_the_idle_p() {
+    model(3, || {
+        let mut w = World::new(vec![0], 1);
+        Arc::get_mut(&mut w).unwrap().watch = Some(Watch::default());
+        let w2 = w.clone();
+        let m = thread::spawn(move || {
+            let p = w2.idle.take_idle_p().expect("nobody else takes it");
+            w2.watch.as_ref().unwrap().run();
+            w2.idle.put_p(p);
+        });
+        sysmon_until_seen(&w);
+        m.join().unwrap();
+    });
+}
+
 /// sysmon's deep sleep against an M taking a P back (`sched::sysmon`'s
 /// `Sysmon::deep_sleep`, `Idle::give_up_p`'s second look, which takes the
 /// P through `Idle::take_idle_p`). sysmon sleeps for good only while every
@@ -421,19 +460,7 @@ fn sysmon_awake_while_a_p_runs() {
         let w2 = w.clone();
         let m = thread::spawn(move || m_loop(&w2, 0, None));
         let w2 = w.clone();
-        // `sysmon::run`, one pass per iteration, until it sees the goroutine.
-        let sysmon = thread::spawn(move || loop {
-            let seen = SysmonSleep::pokes(); // pokes = s.pokes()
-            if w2.watch.as_ref().unwrap().pass() {
-                return; // retake(..), sysmon_poll(): it runs, and we see it
-            }
-            if w2.idle.idle_ps() == w2.nprocs {
-                // all_idle (and quiet): the deep sleep
-                SysmonSleep::deep_sleep(seen, || w2.idle.idle_ps() == w2.nprocs);
-            } else {
-                thread::yield_now(); // doze(..)
-            }
-        });
+        let sysmon = thread::spawn(move || sysmon_until_seen(&w2));
         let started = submit(&w);
         m.join().unwrap();
         if let Some(s) = started {
