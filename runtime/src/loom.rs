@@ -12,7 +12,8 @@
 //! What goes through here: the state words modelled under loom
 //! (`g::ParkWord`, `g::Life`, `park::Waiter` and the thread parker,
 //! `sched::idle`'s counters and list lock, the P slot's spin lock, the
-//! netpoller's hand-off words in `netpoll::handoff`). What
+//! netpoller's hand-off words in `netpoll::handoff`, sysmon's sleep words
+//! in `sched::sysmon`, a static made with `lazy_static` under loom). What
 //! does not: statics and `const fn` constructors (loom's types cannot be
 //! built in a const: they use [`sync::StdMutex`] and `std::sync::atomic`),
 //! and everything the models never run.
@@ -119,7 +120,7 @@ pub(crate) mod sync {
         /// Every other lock of the runtime: std's `Mutex` without poisoning,
         /// in every build (no model runs it; statics and `const fn`s need
         /// it, as loom's locks cannot be built in a const). Its guard is
-        /// std's, so `std::sync::Condvar` works with it ([`wait`]).
+        /// std's, so `std::sync::Condvar` works with it.
         StdMutex,
         std::sync::Mutex<T>,
         StdMutexGuard,
@@ -128,25 +129,6 @@ pub(crate) mod sync {
 
     /// The guard of a [`StdMutex`].
     pub(crate) type StdMutexGuard<'a, T> = std::sync::MutexGuard<'a, T>;
-
-    /// Waits on a condition variable, ignoring poison.
-    #[inline]
-    pub(crate) fn wait<'a, T>(
-        cv: &std::sync::Condvar,
-        g: StdMutexGuard<'a, T>,
-    ) -> StdMutexGuard<'a, T> {
-        cv.wait(g).unwrap_or_else(|e| e.into_inner())
-    }
-
-    /// Waits on a condition variable for at most `d`, ignoring poison.
-    #[inline]
-    pub(crate) fn wait_timeout<'a, T>(
-        cv: &std::sync::Condvar,
-        g: StdMutexGuard<'a, T>,
-        d: std::time::Duration,
-    ) -> StdMutexGuard<'a, T> {
-        cv.wait_timeout(g, d).unwrap_or_else(|e| e.into_inner()).0
-    }
 }
 
 pub(crate) mod cell {
@@ -202,6 +184,11 @@ pub(crate) mod cell {
         }
     }
 }
+
+/// A static built on first use: loom's under `--cfg loom` (a fresh one per
+/// execution), for statics of loom types, which cannot be built in a const.
+#[cfg(loom)]
+pub(crate) use ::loom::lazy_static;
 
 pub(crate) mod hint {
     //! Spinning: under loom a spin loop must yield to the other threads.

@@ -12,9 +12,10 @@
 
 use crate::g::{GPtr, Joiner, ParkWord as RealParkWord, Release, G};
 use crate::park::Waiter;
-use crate::sched::idle::{GaveUp, Idle as RealIdle, MustWake, Spinning};
+use crate::sched::idle::{Due as RealDue, GaveUp, Idle as RealIdle, MHandle, MustWake, Spinning};
 use crate::sched::pcell::SpinCell as RealSpinCell;
 use crate::waitq;
+use std::sync::Arc;
 
 /// `g::ParkWord`: the park/unpark handshake of one goroutine.
 pub struct ParkWord(RealParkWord);
@@ -320,6 +321,40 @@ impl<T> SpinCell<T> {
 /// `sched::idle::Idle` over Ps of type `P`: the wakep/idle handshake.
 pub struct Idle<P>(RealIdle<P>);
 
+/// An M as the idle lists see it (`idle::MHandle`): its id and timer-role
+/// flag (its hand-off slot is the models' own: a P cannot be built here).
+pub struct Sleeper(Arc<MHandle>);
+
+impl Sleeper {
+    /// M `id`, without the role.
+    pub fn new(id: usize) -> Sleeper {
+        Sleeper(MHandle::new(id))
+    }
+
+    /// The M's id.
+    pub fn id(&self) -> usize {
+        self.0.id
+    }
+
+    /// Whether it holds the timer role (`sleep` reads it before it sleeps).
+    pub fn holds_role(&self) -> bool {
+        self.0.holds_timer_role()
+    }
+}
+
+/// `idle::Due`, with the Ms named by id.
+#[derive(Debug, PartialEq)]
+pub enum Due {
+    /// Off the list to fire timers; the role passed to the M named.
+    Timers(Option<usize>),
+    /// Off the list, exiting; the role passed to the M named.
+    Exit(Option<usize>),
+    /// Someone is handing it a P.
+    Handed,
+    /// It stays asleep.
+    Needed,
+}
+
 /// A spinning token (`idle::Spinning`).
 pub struct Spin(Spinning);
 
@@ -374,6 +409,54 @@ impl<P> Idle<P> {
         self.0.stop_spinning(t.0) == MustWake::Yes
     }
 
+    /// `Idle::take_idle_p` (the timer-role M's due timers in `stopm`, a
+    /// `blocking()` call's return): a P, and sysmon woken.
+    pub fn take_idle_p(&self) -> Option<P> {
+        self.0.take_idle_p()
+    }
+
+    /// `Idle::push_sleeper` (`stopm`): `true` if `m` took the timer role.
+    pub fn push_sleeper(&self, m: &Sleeper) -> bool {
+        self.0.push_sleeper(&mut self.0.state(), &m.0)
+    }
+
+    /// `Idle::pick_sleeper` (`start_m_locked`): the id of the M to hand a
+    /// P to, and of the M the timer role passed to.
+    pub fn pick_sleeper(&self) -> Option<(usize, Option<usize>)> {
+        let (m, next) = self.0.pick_sleeper(&mut self.0.state())?;
+        Some((m.id, next.map(|n| n.id)))
+    }
+
+    /// `Idle::leave_when_due` (`sleep`, a deadline passed; `role`: what
+    /// the M read before it slept).
+    pub fn leave_when_due(&self, m: &Sleeper, role: bool, maxprocs: usize) -> Due {
+        match self
+            .0
+            .leave_when_due(&mut self.0.state(), &m.0, role, maxprocs)
+        {
+            RealDue::Timers(next) => Due::Timers(next.map(|n| n.id)),
+            RealDue::Exit(next) => Due::Exit(next.map(|n| n.id)),
+            RealDue::Handed => Due::Handed,
+            RealDue::Needed => Due::Needed,
+        }
+    }
+
+    /// `Idle::role_holder` (`timers_changed`): the id of the M to notify.
+    pub fn role_holder(&self) -> Option<usize> {
+        self.0.role_holder(&mut self.0.state()).map(|m| m.id)
+    }
+
+    /// `Idle::count_new_m` (`start_m_locked` starting a thread): its id.
+    pub fn count_new_m(&self) -> usize {
+        self.0.count_new_m(&mut self.0.state())
+    }
+
+    /// Under the lock: the sleeping Ms' ids with their timer-role flags,
+    /// and the role holder on record.
+    pub fn roles(&self) -> (Vec<(usize, bool)>, Option<usize>) {
+        self.0.state().roles()
+    }
+
     /// Ps on the idle list.
     pub fn idle_ps(&self) -> usize {
         self.0.idle_ps()
@@ -419,5 +502,26 @@ impl PollHandoff {
     /// `wake_sig`: an eventfd write is done or promised, not yet consumed.
     pub fn break_pending(&self) -> bool {
         self.0.break_pending()
+    }
+}
+
+/// `sched::sysmon::Sysmon`: sysmon's deep sleep and the wake that ends it
+/// (one set per loom execution, the one `Idle::take_idle_p` wakes).
+pub struct SysmonSleep;
+
+impl SysmonSleep {
+    /// `Sysmon::pokes`: read as a sysmon pass begins.
+    pub fn pokes() -> u64 {
+        crate::sched::sysmon::sysmon().pokes()
+    }
+
+    /// `Sysmon::deep_sleep`: sysmon's sleep once a pass found every P idle.
+    pub fn deep_sleep(seen: u64, all_idle: impl Fn() -> bool) {
+        crate::sched::sysmon::sysmon().deep_sleep(seen, all_idle)
+    }
+
+    /// `sysmon::wake` (`start_m_locked`, after handing out a P).
+    pub fn wake() {
+        crate::sched::sysmon::sysmon().wake();
     }
 }

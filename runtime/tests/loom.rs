@@ -23,7 +23,8 @@ use loom::thread;
 use std::collections::VecDeque;
 
 use weft_runtime::loom_api::{
-    Idle, NodePtr, ParkWord, PollHandoff, Record, Spin, SpinCell, WaitNode, HANDOFF, WOKEN,
+    Due, Idle, NodePtr, ParkWord, PollHandoff, Record, Sleeper, Spin, SpinCell, SysmonSleep,
+    WaitNode, HANDOFF, WOKEN,
 };
 use weft_runtime::park::{unparker, Waiter};
 use weft_runtime::WaitReason;
@@ -293,6 +294,36 @@ struct World {
     global: AtomicUsize,
     ran: AtomicUsize,
     nprocs: usize,
+    /// For the sysmon model: each goroutine run waits, on its P, until
+    /// sysmon has seen a P running (`Watch`); `None` elsewhere.
+    watch: Option<Watch>,
+}
+
+/// A goroutine that never yields on its own, until sysmon's pass sees it
+/// (a retake, a netpoll): (it runs, sysmon saw it) under the lock.
+#[derive(Default)]
+struct Watch {
+    state: Mutex<(bool, bool)>,
+    cv: Condvar,
+}
+
+impl Watch {
+    /// The goroutine runs on its P until sysmon has seen it.
+    fn run(&self) {
+        let mut st = self.state.lock().unwrap();
+        st.0 = true;
+        while !st.1 {
+            st = self.cv.wait(st).unwrap();
+        }
+    }
+
+    /// sysmon's pass: `true` if it saw the goroutine running.
+    fn pass(&self) -> bool {
+        let mut st = self.state.lock().unwrap();
+        st.1 = st.0;
+        self.cv.notify_all();
+        st.1
+    }
 }
 
 impl World {
@@ -302,6 +333,7 @@ impl World {
             global: AtomicUsize::new(0),
             ran: AtomicUsize::new(0),
             nprocs,
+            watch: None,
         })
     }
 
@@ -323,6 +355,7 @@ impl World {
 fn submit(w: &Arc<World>) -> Option<thread::JoinHandle<()>> {
     w.global.fetch_add(1, Release);
     let (p, t) = w.idle.wakep()?;
+    SysmonSleep::wake(); // start_m_locked: sysmon::wake(rt)
     let w = w.clone();
     Some(thread::spawn(move || m_loop(&w, p, Some(t))))
 }
@@ -344,6 +377,9 @@ fn m_loop(w: &Arc<World>, mut p: u8, mut spinning: Option<Spin>) {
                 }
             }
             w.ran.fetch_add(1, Relaxed);
+            if let Some(watch) = &w.watch {
+                watch.run();
+            }
         }
         let queued = || w.global.load(SeqCst) > 0;
         match w
@@ -360,6 +396,254 @@ fn m_loop(w: &Arc<World>, mut p: u8, mut spinning: Option<Spin>) {
     for s in started {
         s.join().unwrap();
     }
+}
+
+/// `sysmon::run`, one pass per iteration, until a pass sees the watched
+/// goroutine running: it deep-sleeps when a pass finds every P idle.
+fn sysmon_until_seen(w: &World) {
+    loop {
+        let seen = SysmonSleep::pokes(); // pokes = s.pokes()
+        if w.watch.as_ref().unwrap().pass() {
+            return; // retake(..), sysmon_poll(): it runs, and we see it
+        }
+        if w.idle.idle_ps() == w.nprocs {
+            // all_idle (and quiet): the deep sleep
+            SysmonSleep::deep_sleep(seen, || w.idle.idle_ps() == w.nprocs);
+        } else {
+            thread::yield_now(); // doze(..)
+        }
+    }
+}
+
+/// As below, for an M that takes the idle P for itself outside the
+/// handshake: the timer-role M whose timers are due (`stopm`), or a
+/// `blocking()` call returning, both through `Idle::take_idle_p`. It runs
+/// a goroutine until sysmon's pass sees it: sysmon's deep sleep, begun
+/// while the P was idle, is cut short by `take_idle_p`'s wake. (Without
+/// it, loom reports the deadlock.)
+#[test]
+fn sysmon_awake_when_an_m_takes_the_idle_p() {
+    model(3, || {
+        let mut w = World::new(vec![0], 1);
+        Arc::get_mut(&mut w).unwrap().watch = Some(Watch::default());
+        let w2 = w.clone();
+        let m = thread::spawn(move || {
+            let p = w2.idle.take_idle_p().expect("nobody else takes it");
+            w2.watch.as_ref().unwrap().run();
+            w2.idle.put_p(p);
+        });
+        sysmon_until_seen(&w);
+        m.join().unwrap();
+    });
+}
+
+/// sysmon's deep sleep against an M taking a P back (`sched::sysmon`'s
+/// `Sysmon::deep_sleep`, `Idle::give_up_p`'s second look, which takes the
+/// P through `Idle::take_idle_p`). sysmon sleeps for good only while every
+/// P is idle: it alone polls the netpoller, retakes Ps and fires late
+/// timers while a P runs a goroutine that never gets to a scheduling
+/// point. Here the M (one P, not spinning) finds nothing and gives up its
+/// P while a plain thread queues a goroutine and calls `wakep`; the
+/// goroutine then runs on the M's P or on a P the submitter's `wakep`
+/// hands out (`start_m_locked` wakes sysmon), and runs until sysmon's
+/// pass sees it. sysmon passes, and deep-sleeps when a pass finds every P
+/// idle. However the three interleave, sysmon sees the goroutine: its
+/// deep sleep is cut short by the wake of whoever took the P. (Before
+/// `take_idle_p` woke sysmon, the M's second look took its P back with
+/// no wake, and sysmon slept on beside a running P: loom reports the
+/// deadlock.)
+#[test]
+fn sysmon_awake_while_a_p_runs() {
+    model(3, || {
+        let mut w = World::new(vec![], 1);
+        Arc::get_mut(&mut w).unwrap().watch = Some(Watch::default());
+        let w2 = w.clone();
+        let m = thread::spawn(move || m_loop(&w2, 0, None));
+        let w2 = w.clone();
+        let sysmon = thread::spawn(move || sysmon_until_seen(&w2));
+        let started = submit(&w);
+        m.join().unwrap();
+        if let Some(s) = started {
+            s.join().unwrap();
+        }
+        sysmon.join().unwrap();
+        assert_eq!(w.ran.load(Relaxed), 1, "the goroutine never ran");
+    });
+}
+
+// ---------------------------------------------------------------------------
+// sched/idle.rs: the timer role (who wakes for the next timer)
+//
+// The lists and the role flags are the real `Idle` (`push_sleeper`,
+// `pick_sleeper`, `leave_when_due`, `role_holder`, `take_idle_p`); each M is
+// a loom thread playing `stopm`/`sleep` around them, line for line, with a
+// hand-off slot of the model's own (a P here is a `u8`). A timer stays
+// pending throughout. The invariant (`Roles::check`, read under the idle
+// lock): while no M runs a P and some M sleeps, exactly one sleeping M
+// holds the role and it is the holder on record — never a pending timer
+// that no sleeper wakes for. An M counts as running from when it has a P
+// until it is back on the list (it takes the role in `stopm` if nobody
+// holds it).
+
+/// A P handed to an M, with the spinning token if it starts out spinning.
+type Handed = (u8, Option<Spin>);
+
+/// An M's hand-off slot: a P handed to it, or the end of the model.
+#[derive(Default)]
+struct RoleSlot {
+    slot: Mutex<(Option<Handed>, bool)>,
+    cv: Condvar,
+}
+
+/// The timer-role model's world: the idle lists (maxprocs 1), Ms 1 to 3,
+/// their slots, and how many Ms run a P.
+struct Roles {
+    idle: Idle<u8>,
+    ms: [Sleeper; 3],
+    slots: [RoleSlot; 3],
+    running: AtomicUsize,
+}
+
+impl Roles {
+    /// The invariant (see above).
+    fn check(&self) {
+        let (sleepers, holder) = self.idle.roles();
+        for m in &self.ms {
+            assert!(
+                !m.holds_role() || holder == Some(m.id()),
+                "M{} holds the timer role, but the holder on record is {holder:?}",
+                m.id()
+            );
+        }
+        if self.running.load(SeqCst) == 0 && !sleepers.is_empty() {
+            assert!(
+                sleepers
+                    .iter()
+                    .any(|&(id, role)| role && holder == Some(id)),
+                "a timer is pending, no M runs a P, and no sleeping M holds the \
+                 timer role: sleepers {sleepers:?}, holder {holder:?}"
+            );
+        }
+    }
+
+    /// M `id` runs `p` (handed to it, or taken for due timers), then gives
+    /// it back and goes to sleep (`stopm`).
+    fn run(&self, id: usize, p: u8, spinning: Option<Spin>) {
+        self.running.fetch_add(1, SeqCst);
+        if let Some(t) = spinning {
+            let _ = self.idle.stop_spinning(t); // found work
+        }
+        self.check();
+        self.idle.put_p(p); // give_up_p: nothing more to run
+        self.idle.push_sleeper(&self.ms[id - 1]); // stopm
+        self.running.fetch_sub(1, SeqCst);
+        self.check();
+    }
+
+    /// M `id` asleep (`sleep`'s wait): until handed a P, or the model ends.
+    fn sleep(&self, id: usize) {
+        let s = &self.slots[id - 1];
+        loop {
+            let mut slot = s.slot.lock().unwrap();
+            while slot.0.is_none() && !slot.1 {
+                slot = s.cv.wait(slot).unwrap();
+            }
+            let Some((p, t)) = slot.0.take() else { return };
+            drop(slot);
+            self.run(id, p, t);
+        }
+    }
+
+    /// `MHandle::hand`.
+    fn hand(&self, id: usize, p: u8, t: Option<Spin>) {
+        let s = &self.slots[id - 1];
+        s.slot.lock().unwrap().0 = Some((p, t));
+        s.cv.notify_one();
+    }
+
+    /// M `id`'s deadline passes (`sleep`'s due path, then `stopm`).
+    fn due(&self, id: usize) {
+        let me = &self.ms[id - 1];
+        let role = me.holds_role(); // handle.timer_role.load(..)
+        match self.idle.leave_when_due(me, role, 1) {
+            // The M the role passed to is notified: it re-reads its role
+            // (it holds it already, as `check` sees).
+            Due::Timers(_next) => {
+                self.check(); // off the list, firing the due timers
+                match self.idle.take_idle_p() {
+                    Some(p) => self.run(id, p, None), // Some(Wake { p, .. })
+                    None => {
+                        // fire_timers(), then stopm's loop: back on the list
+                        self.idle.push_sleeper(me);
+                        self.check();
+                    }
+                }
+                self.sleep(id);
+            }
+            Due::Exit(_next) => self.check(), // the thread exits
+            Due::Handed | Due::Needed => self.sleep(id),
+        }
+    }
+}
+
+/// The timer role changes hands while Ms come and go. M1 sleeps with the
+/// role and M2 without it (both in `stopm`; two Ms for one P, so M2 may
+/// exit when idle too long). Each one's deadline passes at once: M1's
+/// timer is due (it leaves the list to fire it, passing the role to M2,
+/// and takes the idle P if it is still there), M2's idle-exit deadline
+/// (it exits, or, if it was given the role meanwhile, fires timers too).
+/// Meanwhile a plain thread queues work and `wakep`s: the P goes to a
+/// sleeping M without the role if there is one (`start_m_locked`), else
+/// to a new M 3 (the thread plays it); then it adds an earlier timer
+/// (`timers_changed`: the role holder, given the role if nobody had it).
+/// At every step a sleeping M holds the role whenever no M runs a P, and
+/// no two Ms hold it. (With `release_timer_role` not passing the role on,
+/// M2 sleeps without it while M1 fires timers off the list, and a timer
+/// due meanwhile had nobody to wake for it: the check fails.)
+#[test]
+fn timer_role_always_held_while_no_p_runs() {
+    model(3, || {
+        let w = Arc::new(Roles {
+            idle: Idle::new(vec![0]),
+            ms: [Sleeper::new(1), Sleeper::new(2), Sleeper::new(3)],
+            slots: Default::default(),
+            running: AtomicUsize::new(0),
+        });
+        for m in &w.ms[..2] {
+            assert_eq!(w.idle.count_new_m(), m.id());
+            w.idle.push_sleeper(m);
+        }
+        assert!(w.ms[0].holds_role() && !w.ms[1].holds_role());
+        w.check();
+        let ms: Vec<_> = [1, 2]
+            .map(|id| {
+                let w = w.clone();
+                thread::spawn(move || w.due(id))
+            })
+            .into();
+        // A goroutine queued: `wakep`, then `start_m_locked`.
+        if let Some((p, t)) = w.idle.wakep() {
+            match w.idle.pick_sleeper() {
+                Some((id, _next)) => w.hand(id, p, Some(t)),
+                None => {
+                    let id = w.idle.count_new_m(); // spawn_m(id, ..)
+                    w.run(id, p, Some(t));
+                }
+            }
+        }
+        w.idle.role_holder(); // timers_changed
+        w.check();
+        for s in &w.slots {
+            s.slot.lock().unwrap().1 = true;
+            s.cv.notify_one();
+        }
+        for m in ms {
+            m.join().unwrap();
+        }
+        w.check();
+        assert_eq!(w.idle.idle_ps(), 1, "the P was lost");
+        assert_eq!(w.idle.spinning(), 0);
+    });
 }
 
 /// An M that found nothing gives up its P — spinning, so it drops the
@@ -869,6 +1153,19 @@ impl Poll {
             }
         }
     }
+
+    /// A timer-role M whose deadline is far off (`idle::sleep`, the
+    /// `role && idle_p` path): its loop up to the moment it may block in
+    /// `epoll_wait`, where it ends (what happens there is the other models'
+    /// business). It sleeps on its condvar while another M holds the poll.
+    fn sleep_until_polling(&self, m: usize) {
+        let me = self.m(m);
+        let mut slot = me.p.lock().unwrap(); // handle.slot.lock()
+        while !self.h.claim(m) {
+            // netpoll::claim_poll failed: the else branch,
+            slot = me.cv.wait(slot).unwrap(); // handle.cv.wait(slot)
+        }
+    }
 }
 
 /// The timer-role M sleeps in `epoll_wait` until the earliest timer (at
@@ -916,5 +1213,30 @@ fn netpoll_break_for_the_next_poller_is_not_drained() {
         w.add_timer(5, 2);
         assert_eq!(m1.join().unwrap(), Woke::Handed);
         assert_eq!(m2.join().unwrap(), Woke::InTime);
+    });
+}
+
+/// The poll changes hands with nothing else to wake the new holder. M1
+/// sleeps in `epoll_wait`; a waker hands it a P and passes the timer role
+/// to M2 (`start_m_locked`: `hand`, then `notify` the next holder), and
+/// nothing happens afterwards: no timer is added, nothing notifies M2
+/// again. M2 finds M1 still blocked, so it must either claim on its retry
+/// or be woken by M1 as M1 leaves (`Handoff::claim` stores `poll_wanted`,
+/// then retries; `back` clears `blocked_m`, then `take_wanted` reads the
+/// flag). Without the retry, M1 could leave and read no flag between
+/// M2's failed claim and its store, and M2 slept on its condvar for good
+/// with nobody in `epoll_wait` (loom reports the deadlock).
+#[test]
+fn netpoll_wanted_poll_reaches_the_next_holder() {
+    model(3, || {
+        let w = Poll::new(10);
+        let w2 = w.clone();
+        let m1 = thread::spawn(move || w2.role_sleep(1, 0, 2));
+        let w2 = w.clone();
+        let m2 = thread::spawn(move || w2.sleep_until_polling(2));
+        w.hand(1);
+        w.notify(2);
+        assert_eq!(m1.join().unwrap(), Woke::Handed);
+        m2.join().unwrap();
     });
 }

@@ -31,7 +31,9 @@
 //! ([`Idle::wakep_claim`], [`Idle::give_up_p`], and [`Idle::spinner_lost_p`]
 //! for a spinning M whose P was taken), generic over what a P is, so that
 //! `runtime/tests/loom.rs` model-checks this very code with loom's atomics
-//! and lock (through `crate::loom`).
+//! and lock (through `crate::loom`); so are the timer role's transitions
+//! ([`Idle::push_sleeper`], [`Idle::pick_sleeper`], [`Idle::leave_when_due`],
+//! [`Idle::role_holder`]) and [`Idle::take_idle_p`]'s wake of sysmon.
 //!
 //! Must never: hold `lock` while doing anything but moving Ps and Ms between
 //! lists (no thread creation, no goroutine code, no unpark).
@@ -95,6 +97,14 @@ pub(crate) struct IdleState<P = POwned> {
 }
 
 impl<P> IdleState<P> {
+    /// The sleeping Ms' ids with their timer-role flags, and the id of the
+    /// role holder on record (for the loom models).
+    #[cfg(loom)]
+    pub fn roles(&self) -> (Vec<(usize, bool)>, Option<usize>) {
+        let ms = self.ms.iter().map(|m| (m.id, m.holds_timer_role()));
+        (ms.collect(), self.timer_sleeper.as_ref().map(|m| m.id))
+    }
+
     /// Calls `f` on every P on the idle and retired lists.
     pub fn each_p(&mut self, f: impl FnMut(&mut P)) {
         self.ps
@@ -174,10 +184,21 @@ impl<P> Idle<P> {
         Some(p)
     }
 
-    /// Takes an idle P, if any.
+    /// Takes an idle P, if any, and wakes sysmon (as [`start_m_locked`]
+    /// does for the Ps it hands out): sysmon may be in its deep sleep,
+    /// begun while every P was idle, and must be awake while a P runs —
+    /// it alone polls the netpoller and retakes Ps then. (The Ps taken
+    /// here run on the caller's own M: `give_up_p`'s second look, the
+    /// timer-role M's due timers, a `blocking()` call's return. Without
+    /// the wake, sysmon slept through them; loom:
+    /// `sysmon_awake_while_a_p_runs`.)
     pub fn take_idle_p(&self) -> Option<P> {
-        let mut st = self.state();
-        self.take_p(&mut st)
+        let p = {
+            let mut st = self.state();
+            self.take_p(&mut st)?
+        };
+        super::sysmon::p_taken();
+        Some(p)
     }
 
     /// The submitter's half of the handshake (Go's `wakep`), called after
@@ -319,6 +340,91 @@ impl<P> Idle<P> {
         Some(Spinning(()))
     }
 
+    /// An M goes to sleep ([`stopm`]): it joins the sleepers and takes the
+    /// timer role if nobody holds it; `true` if it did. The caller holds
+    /// `lock`.
+    pub fn push_sleeper(&self, st: &mut IdleState<P>, m: &Arc<MHandle>) -> bool {
+        st.ms.push(m.clone());
+        self.nmidle.fetch_add(1, Ordering::Relaxed);
+        if st.timer_sleeper.is_some() {
+            return false;
+        }
+        m.timer_role.store(true, Ordering::SeqCst);
+        st.timer_sleeper = Some(m.clone());
+        true
+    }
+
+    /// A sleeping M to hand a P to ([`start_m_locked`]), off the list:
+    /// one without the timer role if there is one, so the role holder
+    /// sleeps on. The second M is the one the role passed to, which the
+    /// caller must [`MHandle::notify`] after unlocking. `None`: no M
+    /// sleeps. The caller holds `lock`.
+    #[allow(clippy::type_complexity)]
+    pub fn pick_sleeper(
+        &self,
+        st: &mut IdleState<P>,
+    ) -> Option<(Arc<MHandle>, Option<Arc<MHandle>>)> {
+        let i = st
+            .ms
+            .iter()
+            .rposition(|m| !m.timer_role.load(Ordering::Relaxed))
+            .or_else(|| st.ms.len().checked_sub(1))?;
+        let m = st.ms.swap_remove(i);
+        self.nmidle.fetch_sub(1, Ordering::Relaxed);
+        let next_role = release_timer_role(st, &m);
+        Some((m, next_role))
+    }
+
+    /// A sleeping M's deadline passed ([`sleep`]): the timer role's (`role`:
+    /// what it read before it slept), or its idle-exit deadline, which
+    /// counts only while more Ms than `maxprocs` exist. See [`Due`]. The
+    /// caller holds `lock`.
+    pub fn leave_when_due(
+        &self,
+        st: &mut IdleState<P>,
+        m: &Arc<MHandle>,
+        role: bool,
+        maxprocs: usize,
+    ) -> Due {
+        let exit = !role && st.nm > maxprocs;
+        if !role && !exit {
+            return Due::Needed;
+        }
+        let Some(i) = st.ms.iter().position(|s| Arc::ptr_eq(s, m)) else {
+            return Due::Handed;
+        };
+        st.ms.swap_remove(i);
+        self.nmidle.fetch_sub(1, Ordering::Relaxed);
+        let next_role = release_timer_role(st, m);
+        if exit {
+            st.nm -= 1;
+            Due::Exit(next_role)
+        } else {
+            Due::Timers(next_role)
+        }
+    }
+
+    /// The sleeping M that must wake for an earlier timer
+    /// ([`timers_changed`]): the role holder, or the last sleeper, given
+    /// the role now. `None`: no M sleeps. The caller holds `lock`.
+    pub fn role_holder(&self, st: &mut IdleState<P>) -> Option<Arc<MHandle>> {
+        if let Some(h) = &st.timer_sleeper {
+            return Some(h.clone());
+        }
+        let h = st.ms.last()?.clone();
+        h.timer_role.store(true, Ordering::SeqCst);
+        st.timer_sleeper = Some(h.clone());
+        Some(h)
+    }
+
+    /// A new M is about to start: counted, and its id. The caller holds
+    /// `lock`.
+    pub fn count_new_m(&self, st: &mut IdleState<P>) -> usize {
+        st.nm += 1;
+        st.next_mid += 1;
+        st.next_mid
+    }
+
     /// An M exits outside the idle lists (its locked goroutine exited).
     pub fn forget_m(&self) {
         self.state().nm -= 1;
@@ -362,6 +468,21 @@ pub(crate) enum GaveUp<P> {
     Sleep,
 }
 
+/// What [`Idle::leave_when_due`] found; an M given the timer role passed
+/// it on to the M named, which the caller must [`MHandle::notify`] after
+/// unlocking.
+pub(crate) enum Due {
+    /// It held the role: it is off the list, to fire the due timers.
+    Timers(Option<Arc<MHandle>>),
+    /// Idle too long and not needed: off the list and no longer counted.
+    Exit(Option<Arc<MHandle>>),
+    /// Not on the list: someone is handing it a P.
+    Handed,
+    /// No role, and no more Ms than Ps: it stays, asleep until handed a
+    /// P or given the role.
+    Needed,
+}
+
 /// Makes sure some M will look at newly queued work (Go's `wakep`).
 ///
 /// Call after making a G runnable. Cheap when every P is busy or an M is
@@ -386,17 +507,8 @@ pub(crate) fn startm_with(rt: &Runtime, p: POwned) {
 }
 
 fn start_m_locked(rt: &Runtime, mut st: MutexGuard<'_, IdleState>, wake: Wake) {
-    // Prefer an M without the timer role, so the role holder sleeps on.
-    let pick = st
-        .ms
-        .iter()
-        .rposition(|m| !m.timer_role.load(Ordering::Relaxed))
-        .or_else(|| st.ms.len().checked_sub(1));
-    if let Some(i) = pick {
-        let m = st.ms.swap_remove(i);
-        let next_role = release_timer_role(&mut st, &m);
+    if let Some((m, next_role)) = rt.idle.pick_sleeper(&mut st) {
         drop(st);
-        rt.idle.nmidle.fetch_sub(1, Ordering::Relaxed);
         m.hand(wake);
         if let Some(h) = next_role {
             h.notify();
@@ -410,9 +522,7 @@ fn start_m_locked(rt: &Runtime, mut st: MutexGuard<'_, IdleState>, wake: Wake) {
             "thread exhaustion: {MAX_MS} Ms exist (too many goroutines inside blocking() at once?)"
         ));
     }
-    st.nm += 1;
-    st.next_mid += 1;
-    let id = st.next_mid;
+    let id = rt.idle.count_new_m(&mut st);
     drop(st);
     super::worker::spawn_m(id, wake);
     super::sysmon::wake(rt);
@@ -426,6 +536,12 @@ impl MHandle {
             cv: Condvar::new(),
             timer_role: AtomicBool::new(false),
         })
+    }
+
+    /// Whether this M holds the timer role (for the loom models).
+    #[cfg(loom)]
+    pub(crate) fn holds_timer_role(&self) -> bool {
+        self.timer_role.load(Ordering::SeqCst)
     }
 
     /// Wakes the M without handing it anything, so it re-reads its timer
@@ -502,7 +618,7 @@ fn holder_for_idle_p(st: &IdleState) -> Option<Arc<MHandle>> {
 
 /// If `m` holds the timer role, takes it away and gives it to another
 /// sleeping M, which the caller must [`MHandle::notify`] after unlocking.
-fn release_timer_role(st: &mut IdleState, m: &Arc<MHandle>) -> Option<Arc<MHandle>> {
+fn release_timer_role<P>(st: &mut IdleState<P>, m: &Arc<MHandle>) -> Option<Arc<MHandle>> {
     if !m.timer_role.swap(false, Ordering::SeqCst) {
         return None;
     }
@@ -517,24 +633,16 @@ fn release_timer_role(st: &mut IdleState, m: &Arc<MHandle>) -> Option<Arc<MHandl
 /// wake for it. (Running Ms check deadlines on every scheduling pass.)
 pub(crate) fn timers_changed(rt: &Runtime) {
     let mut st = rt.idle.state();
-    let holder = match &st.timer_sleeper {
-        Some(h) => h.clone(),
-        None => {
-            let Some(h) = st.ms.last().cloned() else {
-                // No M sleeps. Running Ms check deadlines on every pass, but
-                // a free P means no M may be running at all (a plain thread
-                // set the timer before any goroutine ran, or every M is in
-                // `blocking`): start one; it finds no work and takes the
-                // timer role as it goes to sleep (Go's `wakeNetPoller`).
-                if let Some(p) = rt.idle.take_p(&mut st) {
-                    start_m_locked(rt, st, Wake { p, spinning: None });
-                }
-                return;
-            };
-            h.timer_role.store(true, Ordering::SeqCst);
-            st.timer_sleeper = Some(h.clone());
-            h
+    let Some(holder) = rt.idle.role_holder(&mut st) else {
+        // No M sleeps. Running Ms check deadlines on every pass, but a free
+        // P means no M may be running at all (a plain thread set the timer
+        // before any goroutine ran, or every M is in `blocking`): start
+        // one; it finds no work and takes the timer role as it goes to
+        // sleep (Go's `wakeNetPoller`).
+        if let Some(p) = rt.idle.take_p(&mut st) {
+            start_m_locked(rt, st, Wake { p, spinning: None });
         }
+        return;
     };
     drop(st);
     holder.notify();
@@ -556,11 +664,7 @@ pub(crate) fn stopm(handle: &Arc<MHandle>) -> Option<Wake> {
     loop {
         {
             let mut st = rt.idle.state();
-            st.ms.push(handle.clone());
-            rt.idle.nmidle.fetch_add(1, Ordering::Relaxed);
-            let holder = if st.timer_sleeper.is_none() {
-                handle.timer_role.store(true, Ordering::SeqCst);
-                st.timer_sleeper = Some(handle.clone());
+            let holder = if rt.idle.push_sleeper(&mut st, handle) {
                 None
             } else {
                 // Our P just went idle.
@@ -580,15 +684,8 @@ pub(crate) fn stopm(handle: &Arc<MHandle>) -> Option<Wake> {
         // A timer is due and we left the idle list: fire it, with a P if one
         // is free (then the woken goroutines run here).
         match rt.idle.take_idle_p() {
-            Some(p) => {
-                // A P leaves the idle list outside `start_m_locked`: wake
-                // sysmon as it does. It may be in its deep sleep, begun
-                // while every P was idle, and with no other M asleep nobody
-                // else would wake it: it alone polls the netpoller while
-                // this M runs a goroutine that never runs out of work.
-                super::sysmon::wake(rt);
-                return Some(Wake { p, spinning: None });
-            }
+            // (`take_idle_p` wakes sysmon: it may be in its deep sleep.)
+            Some(p) => return Some(Wake { p, spinning: None }),
             None => super::worker::fire_timers(),
         }
     }
@@ -664,30 +761,29 @@ fn sleep(rt: &Runtime, handle: &Arc<MHandle>) -> Slept {
         }
         // Due. Leave the idle list, unless someone is handing us a P.
         drop(slot);
-        let mut st = rt.idle.state();
-        let exit = !role && st.nm > rt.maxprocs();
-        if role || exit {
-            if let Some(i) = st.ms.iter().position(|m| Arc::ptr_eq(m, handle)) {
-                st.ms.swap_remove(i);
-                rt.idle.nmidle.fetch_sub(1, Ordering::Relaxed);
-                let next_role = release_timer_role(&mut st, handle);
-                if exit {
-                    st.nm -= 1;
-                }
-                drop(st);
-                if let Some(h) = next_role {
-                    h.notify();
-                }
-                return if exit { Slept::Exit } else { Slept::TimerDue };
+        let due = rt
+            .idle
+            .leave_when_due(&mut rt.idle.state(), handle, role, rt.maxprocs());
+        let (slept, next_role) = match due {
+            Due::Timers(next) => (Slept::TimerDue, next),
+            Due::Exit(next) => (Slept::Exit, next),
+            Due::Handed => {
+                slot = handle.slot.lock();
+                continue;
             }
-        }
-        drop(st);
-        slot = handle.slot.lock();
-        if !role && !exit {
-            // Needed after all: sleep without a deadline until handed a P.
-            while slot.is_none() && !handle.timer_role.load(Ordering::SeqCst) {
-                slot = handle.cv.wait(slot);
+            Due::Needed => {
+                // Needed after all: sleep without a deadline until handed a
+                // P or given the role.
+                slot = handle.slot.lock();
+                while slot.is_none() && !handle.timer_role.load(Ordering::SeqCst) {
+                    slot = handle.cv.wait(slot);
+                }
+                continue;
             }
+        };
+        if let Some(h) = next_role {
+            h.notify();
         }
+        return slept;
     }
 }

@@ -1,6 +1,8 @@
 //! sysmon: the background thread that keeps the scheduler moving.
 //!
-//! Owns: the sysmon thread and its polling back-off. Each pass it
+//! Owns: the sysmon thread, its polling back-off and its sleep words
+//! ([`Sysmon`]: the deep sleep and the wake that ends it, model-checked by
+//! `runtime/tests/loom.rs` against the paths that take a P). Each pass it
 //! - **retakes** the P of an M that has been inside `blocking()` for more
 //!   than [`BLOCKING_RETAKE`] (Go's `retake` of a P in a syscall) and hands it
 //!   to another M, so the goroutines queued behind the call run;
@@ -29,11 +31,11 @@
 //! one it writes (`stdio::report_final`).
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Condvar, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
-use crate::loom::sync::{self as lsync, StdMutex};
+use crate::loom::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use crate::loom::sync::{Condvar, Mutex};
 
 use super::{idle, MShared, Runtime};
 use crate::clock::{nanotime, tick_coarse};
@@ -65,7 +67,11 @@ const QUIET_PASSES: u32 = 50;
 /// `blocking()` call can cut them short ([`poke`]); shorter ones just sleep.
 const DOZE_MIN: Duration = Duration::from_micros(500);
 
-struct Sysmon {
+/// sysmon's sleep words: its deep sleep and its doze, and how the rest of
+/// the runtime ends them. loom's atomics and lock under `--cfg loom`, so
+/// that `runtime/tests/loom.rs` model-checks the deep sleep against the
+/// paths that take a P ([`Sysmon::wake`], [`Sysmon::deep_sleep`]).
+pub(crate) struct Sysmon {
     /// In the deep sleep (every P idle): only [`wake`] ends it.
     sleeping: AtomicBool,
     /// In a backed-off sleep of at least [`DOZE_MIN`]: [`poke`] ends it.
@@ -73,19 +79,99 @@ struct Sysmon {
     /// Bumped by every `wake`, sleeping or not: sysmon sleeps only if no
     /// wake came since it looked at the runtime (below).
     pokes: AtomicU64,
-    lock: StdMutex<()>,
+    lock: Mutex<()>,
     cv: Condvar,
 }
 
-static SYSMON: Sysmon = Sysmon {
-    sleeping: AtomicBool::new(false),
-    dozing: AtomicBool::new(false),
-    pokes: AtomicU64::new(0),
-    lock: StdMutex::new(()),
-    cv: Condvar::new(),
-};
+impl Sysmon {
+    /// Awake, no wake counted.
+    #[cfg(not(loom))]
+    const fn new() -> Sysmon {
+        Sysmon {
+            sleeping: AtomicBool::new(false),
+            dozing: AtomicBool::new(false),
+            pokes: AtomicU64::new(0),
+            lock: Mutex::new(()),
+            cv: Condvar::new(),
+        }
+    }
 
-fn sysmon() -> &'static Sysmon {
+    /// As above, with loom's types (which cannot be built in a const).
+    #[cfg(loom)]
+    fn new() -> Sysmon {
+        Sysmon {
+            sleeping: AtomicBool::new(false),
+            dozing: AtomicBool::new(false),
+            pokes: AtomicU64::new(0),
+            lock: Mutex::new(()),
+            cv: Condvar::new(),
+        }
+    }
+
+    /// The wakes so far: sysmon reads them as a pass begins, before it
+    /// looks at the runtime, and passes them to [`Sysmon::deep_sleep`].
+    pub(crate) fn pokes(&self) -> u64 {
+        self.pokes.load(Ordering::SeqCst)
+    }
+
+    /// Counts a wake, then ends the deep sleep if sysmon is in it; `true`
+    /// if it was. SeqCst count, then the load: pairs with sysmon's store of
+    /// a flag (`sleeping` in [`Sysmon::deep_sleep`], `dozing` in [`doze`])
+    /// before it re-reads `pokes`. Either sysmon sees this wake and does
+    /// not sleep, or we see it asleep and wake it.
+    pub(crate) fn wake(&self) -> bool {
+        self.pokes.fetch_add(1, Ordering::SeqCst);
+        if !self.sleeping.load(Ordering::SeqCst) {
+            return false;
+        }
+        let _g = self.lock.lock();
+        self.sleeping.store(false, Ordering::SeqCst);
+        self.cv.notify_one();
+        true
+    }
+
+    /// The deep sleep, until [`Sysmon::wake`], unless a wake came since
+    /// the pass that read `seen` wakes, or `all_idle()` no longer holds.
+    /// `sleeping` is set under the lock and `wake` clears it under the
+    /// lock: no lost wake-up, provided whatever makes `all_idle()` false
+    /// wakes sysmon after it (a P taken off the idle list: every path
+    /// that takes one calls [`wake`] after, `Idle::take_idle_p` included).
+    ///
+    /// The re-read of `pokes` is an RMW (`fetch_add(0)`): loom models a
+    /// `SeqCst` load as an acquire load, which may miss a wake the
+    /// hardware cannot miss; an RMW reads the latest count, and one that
+    /// comes first in the count's order is read by the wake's RMW, which
+    /// then sees `sleeping` set. (A cold path: once per deep sleep.)
+    pub(crate) fn deep_sleep(&self, seen: u64, all_idle: impl Fn() -> bool) {
+        let mut g = self.lock.lock();
+        self.sleeping.store(true, Ordering::SeqCst);
+        if self.pokes.fetch_add(0, Ordering::SeqCst) != seen || !all_idle() {
+            self.sleeping.store(false, Ordering::SeqCst);
+        }
+        while self.sleeping.load(Ordering::SeqCst) {
+            g = self.cv.wait(g).unwrap_or_else(|e| e.into_inner());
+        }
+        self.sleeping.store(false, Ordering::SeqCst);
+    }
+}
+
+#[cfg(not(loom))]
+static SYSMON: Sysmon = Sysmon::new();
+
+/// sysmon's sleep words (a fresh set per loom execution under loom).
+#[cfg(not(loom))]
+pub(crate) fn sysmon() -> &'static Sysmon {
+    &SYSMON
+}
+
+#[cfg(loom)]
+crate::loom::lazy_static! {
+    static ref SYSMON: Sysmon = Sysmon::new();
+}
+
+/// sysmon's sleep words (a fresh set per loom execution under loom).
+#[cfg(loom)]
+pub(crate) fn sysmon() -> &'static Sysmon {
     &SYSMON
 }
 
@@ -121,23 +207,14 @@ pub(crate) fn start(rt: &'static Runtime) {
 /// Wakes sysmon from its deep sleep: an M started running, or the
 /// runtime may have just gone quiet (time for the deadlock check).
 pub(crate) fn wake(_rt: &Runtime) {
-    end_deep_sleep(sysmon());
+    sysmon().wake();
 }
 
-/// Counts a poke, then ends the deep sleep if sysmon is in it; `true` if it
-/// was. SeqCst count, then the load: pairs with sysmon's store of a flag
-/// (`sleeping` here, `dozing` in [`doze`]) before it re-reads `pokes`.
-/// Either sysmon sees this poke and does not sleep, or we see it asleep and
-/// wake it.
-fn end_deep_sleep(s: &Sysmon) -> bool {
-    s.pokes.fetch_add(1, Ordering::SeqCst);
-    if !s.sleeping.load(Ordering::SeqCst) {
-        return false;
-    }
-    let _g = s.lock.lock();
-    s.sleeping.store(false, Ordering::SeqCst);
-    s.cv.notify_one();
-    true
+/// A P left the idle list (`Idle::take_idle_p`): sysmon must be awake
+/// while a P runs. It may be in its deep sleep, begun while every P was
+/// idle, and only it polls the netpoller (and retakes Ps) then.
+pub(super) fn p_taken() {
+    sysmon().wake();
 }
 
 /// A goroutine entered `blocking()`: if sysmon has backed off, cut its
@@ -159,11 +236,11 @@ fn end_deep_sleep(s: &Sysmon) -> bool {
 #[inline]
 pub(crate) fn poke() {
     let s = sysmon();
-    // Counted before the flags are read (`end_deep_sleep`): a poke that
+    // Counted before the flags are read (`Sysmon::wake`): a poke that
     // only read the flags was lost when it came between sysmon's pass and
     // its doze, and the call kept its P for the whole 10 ms doze, once per
     // run of the stall repro.
-    if !end_deep_sleep(s) && s.dozing.load(Ordering::SeqCst) {
+    if !s.wake() && s.dozing.load(Ordering::SeqCst) {
         let _g = s.lock.lock();
         s.dozing.store(false, Ordering::SeqCst);
         s.cv.notify_one();
@@ -188,7 +265,10 @@ fn doze(s: &Sysmon, delay: Duration, seen: u64) {
         if now >= deadline {
             break;
         }
-        g = lsync::wait_timeout(&s.cv, g, deadline - now);
+        g =
+            s.cv.wait_timeout(g, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
     }
     s.dozing.store(false, Ordering::SeqCst);
 }
@@ -208,7 +288,7 @@ fn run(rt: &'static Runtime) {
     let mut seen = HashMap::new();
     let mut slices = Vec::new();
     let mut scavenged = nanotime();
-    let mut pokes = s.pokes.load(Ordering::SeqCst);
+    let mut pokes = s.pokes();
     loop {
         doze(s, delay, pokes);
         tick_coarse();
@@ -216,7 +296,7 @@ fn run(rt: &'static Runtime) {
             rt.stacks.scavenge();
             scavenged = nanotime();
         }
-        pokes = s.pokes.load(Ordering::SeqCst);
+        pokes = s.pokes();
         // Back off unless this pass had to act (Go: `idle` counts passes
         // without a retake).
         let busy = retake(rt, &mut seen) | watch_ps(rt, &mut slices);
@@ -265,17 +345,7 @@ fn run(rt: &'static Runtime) {
             // Idle: whatever the pool holds beyond its reserve is unused.
             rt.stacks.scavenge();
             rt.stacks.scavenge();
-            let mut g = s.lock.lock();
-            s.sleeping.store(true, Ordering::SeqCst);
-            // A wake or a call since this pass looked, or a P taken up
-            // since: no lost wake-up.
-            if s.pokes.load(Ordering::SeqCst) != pokes || rt.idle.idle_ps() != rt.maxprocs() {
-                s.sleeping.store(false, Ordering::SeqCst);
-            }
-            while s.sleeping.load(Ordering::SeqCst) {
-                g = lsync::wait(&s.cv, g);
-            }
-            s.sleeping.store(false, Ordering::SeqCst);
+            s.deep_sleep(pokes, || rt.idle.idle_ps() == rt.maxprocs());
             tick_coarse();
             delay = MIN_DELAY;
             quiet = 0;
