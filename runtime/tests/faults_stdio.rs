@@ -292,9 +292,12 @@ fn finished_then_wait_for_eof() {
 /// then drains it (`drain`: before the child exits, else after): the
 /// child's stderr, or why it failed.
 fn stuck(case: &str, env: &[(&str, &str)], drain: bool) -> Result<String, String> {
+    // The long-run reports are what these cases write: not turned off by
+    // the caller's WEFT_DEBUG (the sanitizer scripts set longrun=0).
     let mut c = Command::new(std::env::current_exe().unwrap())
         .env(CASE, case)
         .env("WEFT_MAXPROCS", "1")
+        .env_remove("WEFT_DEBUG")
         .envs(env.iter().copied())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -563,8 +566,11 @@ fn stream(fault: &str) -> Stdio {
 /// why it has none.
 fn child(case: &str, fault: &str, env: &[(&str, &str)]) -> Result<i32, String> {
     let mut c = Command::new(std::env::current_exe().unwrap());
+    // The runtime's own reports are what fails here: not turned off by the
+    // caller's WEFT_DEBUG (the sanitizer scripts set longrun=0).
     c.env(CASE, case)
         .env(FAULT, fault)
+        .env_remove("WEFT_DEBUG")
         .stdin(Stdio::null())
         .stdout(stream(fault))
         .stderr(stream(fault));
