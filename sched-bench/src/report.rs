@@ -82,7 +82,7 @@ impl RowResult {
         }
     }
 
-    /// Whether weft (default spawn policy) meets issue 14's goal:
+    /// Whether weft (default spawn policy) meets the row's goal:
     /// `None` when the row has no goal or a figure is missing.
     pub fn goal_met(&self) -> Option<bool> {
         let weft = Runtime::WeftContinuation;
@@ -95,7 +95,7 @@ impl RowResult {
     }
 
     /// Whether weft under child stealing is within [`CHILD_LIMIT`] × Go
-    /// (issue 14: on every row): `None` when a figure is missing.
+    /// (on every row): `None` when a figure is missing.
     /// On a throughput row (round trips/s) "worse" is smaller: there Go's
     /// figure may be at most [`CHILD_LIMIT`] × weft's.
     pub fn child_within_limit(&self) -> Option<bool> {
@@ -267,7 +267,7 @@ impl Report {
         head.extend([
             "weft/Go cont|child".into(),
             "weft/threads".into(),
-            "goal (issue 14)".into(),
+            "goal".into(),
             format!("child ≤ {CHILD_LIMIT}× Go"),
         ]);
         let mut rows = Vec::new();
@@ -322,8 +322,8 @@ impl Report {
              (\"programs\" below); rows marked (spawn+join) join handles, and Go's side of \
              them is Go's future, a channel of capacity 1 per goroutine received once. \
              tokio's smallest channel (capacity 1) stands in for unbuffered ones. The goal \
-             column is issue 14's, for weft's default policy; the last column checks \
-             issue 14's rule that child stealing is no worse than 1.2× Go on every row. \
+             column is the target weft's default policy must reach on that row; the last \
+             column checks that child stealing is no worse than 1.2× Go on every row. \
              * the figure was taken at another size or differently; see below."
                 .to_string(),
         ];
