@@ -337,7 +337,13 @@ impl<Y: 'static> CoroCell<Y> {
     /// # Safety
     /// The caller is the M that owns this goroutine (invariant 1) and has
     /// bound it a stack.
-    #[inline]
+    ///
+    /// Under ThreadSanitizer not inlined, nor is [`CoroCell::suspend`]: the
+    /// instrumented frames between a fiber switch and the stack switch must
+    /// be the same at every call (`stack/tsan.rs`), and inlining decided per
+    /// call site let one select's suspend have none while the resume had one.
+    #[cfg_attr(not(weft_tsan), inline)]
+    #[cfg_attr(weft_tsan, inline(never))]
     pub unsafe fn resume(&self) -> Resumed<Y> {
         // SAFETY: exclusive access by the caller's contract.
         let slot = unsafe { &mut *self.coro.get() };
@@ -365,7 +371,8 @@ impl<Y: 'static> CoroCell<Y> {
     ///
     /// # Safety
     /// Called on this cell's own goroutine's stack.
-    #[inline]
+    #[cfg_attr(not(weft_tsan), inline)]
+    #[cfg_attr(weft_tsan, inline(never))]
     pub unsafe fn suspend(&self, y: Y) {
         // SAFETY: we run on this goroutine's stack (the caller's contract),
         // so its coroutine is live and started and has stored its yielder's
